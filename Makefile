@@ -1,0 +1,49 @@
+# Two commands set everything up on a fresh Debian machine:
+#   make demo   - create the venv if missing, install, run the main job on the demo company
+#   make test   - install system packages (as root), update the venv, run the full suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+WORKSPACE ?= accountleader-workspace
+APT_PACKAGES := postgresql chromium poppler-utils
+
+.PHONY: demo test venv system-deps lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev,postgres,spark]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/accountleader --workspace $(WORKSPACE) demo
+	$(VENV)/bin/accountleader --workspace $(WORKSPACE) analyze
+	$(VENV)/bin/accountleader --workspace $(WORKSPACE) show reps
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "warning: missing system packages:$$missing (run as root to install)"; fi; \
+	fi
+
+test: system-deps $(STAMP)
+	./scripts/run-tests.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/lint-imports
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run --scale M
+
+clean:
+	rm -rf $(VENV) .pytest_cache .pgtest build dist

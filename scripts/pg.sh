@@ -1,0 +1,24 @@
+# A throwaway PostgreSQL cluster for tests (sourced by run-tests.sh).
+PGPORT=${PGPORT:-55432}
+PGDATA=${PGDATA_DIR:-/tmp/accountleader-pgtest-$PGPORT}
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+
+_as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+pg_start() {
+  [ -n "$PGBIN" ] || { echo "PostgreSQL is not installed"; return 1; }
+  if [ -f "$PGDATA/postmaster.pid" ]; then _as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true; fi
+  rm -rf "$PGDATA"
+  if [ "$(id -u)" = 0 ]; then install -d -o postgres -g postgres -m 700 "$PGDATA"; else install -d -m 700 "$PGDATA"; fi
+  _as_pg "$PGBIN/initdb" -D "$PGDATA" -U app --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null || return 1
+  _as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 30 \
+    -o "-p $PGPORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null || return 1
+  "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U app appdb || return 1
+  export ACCOUNTLEADER_TEST_POSTGRES_URL="postgresql+psycopg://app@127.0.0.1:$PGPORT/appdb"
+  echo "PostgreSQL test server on 127.0.0.1:$PGPORT"
+}
+
+pg_stop() {
+  [ -n "$PGBIN" ] && [ -f "$PGDATA/postmaster.pid" ] && _as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1
+  rm -rf "$PGDATA"
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the full suite: starts a throwaway PostgreSQL server on a loopback port for the
+# app-database tests, and always stops it afterwards.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/pg.sh
+pg_start || echo "warning: PostgreSQL did not start; its tests will fail"
+trap pg_stop EXIT
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,115 @@
+"""Typed settings.
+
+Two levels:
+
+* ``Environment``: process-wide, from ``ACCOUNTLEADER_*`` variables (workspace path,
+  app database URL, secret key).
+* ``WorkspaceSettings``: per workspace, stored in ``<workspace>/settings.yaml`` and edited
+  through the CLI or the web Settings page (SLA, stage mapping, engine, ICP rules).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+DEFAULT_WORKSPACE = Path("accountleader-workspace")
+SETTINGS_FILE = "settings.yaml"
+
+
+class Environment(BaseSettings):
+    """Settings read from the environment at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="ACCOUNTLEADER_", extra="ignore")
+
+    workspace: Path = DEFAULT_WORKSPACE
+    database_url: str | None = None
+    secret_key: str | None = None
+    env: Literal["development", "production", "test"] = "development"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _no_placeholder_secret(cls, v: str | None) -> str | None:
+        if v is not None and v.strip().lower() in {"changeme", "secret", "change-me", ""}:
+            raise ValueError("ACCOUNTLEADER_SECRET_KEY is a placeholder; set a real random value")
+        return v
+
+
+class EngineSettings(BaseModel):
+    """Which analytics engine runs the metrics.
+
+    ``duckdb`` (default) uses the workspace's embedded database. ``pyspark`` runs on a
+    local or remote Spark (``master``). Any other name is passed to ``ibis.connect`` as a
+    URL (``url``), e.g. ``postgres://...`` or ``bigquery://project/dataset``.
+    """
+
+    kind: str = "duckdb"
+    master: str = "local[2]"
+    url: str | None = None
+    # Map canonical table names onto tables that already live in the engine
+    # (e.g. Fivetran-landed Salesforce tables), read in place with no copy.
+    source: Literal["workspace", "fivetran"] = "workspace"
+    source_schema: str | None = None
+
+
+class WorkspaceSettings(BaseModel):
+    """Settings a sales leader or RevOps analyst tunes per workspace."""
+
+    quote_sla_business_days: float = Field(2.0, gt=0, le=60)
+    response_sla_hours: float = Field(24.0, gt=0, le=24 * 30)
+    followup_sla_hours: float = Field(48.0, gt=0, le=24 * 30)
+    dark_after_days: int = Field(30, ge=1, le=365)
+    engagement_window_days: int = Field(90, ge=7, le=730)
+    # Stage names (case-insensitive) that mean "a quote was asked for".
+    quote_stages: list[str] = Field(
+        default_factory=lambda: ["Proposal/Price Quote", "Proposal", "Quote", "Negotiation/Review"]
+    )
+    corporate_currency: str = "USD"
+    icp_rules_file: str | None = None
+    icp_blend_weight: float = Field(0.5, ge=0, le=1)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+
+    @classmethod
+    def load(cls, workspace: Path) -> WorkspaceSettings:
+        path = workspace / SETTINGS_FILE
+        if not path.exists():
+            return cls()
+        try:
+            raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: expected a mapping of settings")
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"{path}: setting {loc!r}: {first['msg']}") from None
+
+    def save(self, workspace: Path) -> None:
+        """Write atomically: a crash leaves the old file or the new one, never half of one."""
+        workspace.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+        fd, tmp = tempfile.mkstemp(dir=workspace, prefix=".settings-", suffix=".yaml")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, workspace / SETTINGS_FILE)
+
+
+def environment() -> Environment:
+    try:
+        return Environment()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"environment: {first['loc'][0]}: {first['msg']}") from None

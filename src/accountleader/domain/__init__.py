@@ -1,0 +1,1 @@
+"""The pure domain: canonical schema, metrics as Ibis expressions, scoring, rules."""
