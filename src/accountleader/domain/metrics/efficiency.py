@@ -1,0 +1,538 @@
+"""Efficiency: doing things right. How fast sellers quote, answer, follow up and move deals.
+
+Each metric has two layers:
+
+* an ``*_events`` function giving one row per measured thing (a quote, an inbound
+  email, a meeting, a stage spell, a new deal) with the same core columns:
+  ``owner_id``, ``account_id``, ``status`` (``"measured"`` or why not), the value
+  (``hours``, or ``ratio`` for stage velocity), ``business_days`` and ``over_sla``;
+* :func:`summarize`, the one code path that turns events into per-seller, per-team
+  or per-account figures (median, p90, n, share over SLA, counts by status and basis).
+
+The metric functions named in ``METRICS`` are ``summarize(<metric>_events(...))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import ibis
+import ibis.expr.types as ir
+
+from ._time import as_of_literal, business_days_between, days_between, hours_between
+
+METRICS = (
+    "quote_turnaround",
+    "inbound_response_latency",
+    "meeting_follow_up_latency",
+    "stage_velocity",
+    "time_to_first_activity",
+)
+
+#: Fewest measured events for a median or a share over SLA; below it they are null.
+MIN_N = 3
+#: Fewest measured events for a 90th percentile; below it, it is null.
+MIN_N_P90 = 10
+
+#: Stage names (compared case-insensitively) meaning a quote or proposal is being asked for.
+QUOTE_STAGES = ("Proposal/Price Quote", "Proposal", "Quote", "Negotiation/Review")
+
+MEASURED = "measured"
+BASIS_REQUESTED_FIELD = "requested_field"
+BASIS_STAGE_ENTRY = "stage_entry"
+
+Keys = str | Sequence[str]
+
+
+def _keys(by: Keys) -> list[str]:
+    return [by] if isinstance(by, str) else list(by)
+
+
+def _with_team(events: ir.Table, users: ir.Table | None) -> ir.Table:
+    if users is None:
+        raise ValueError("grouping by 'team' needs the users table (users=...)")
+    teams = users.select(owner_id=users.user_id, team=users.team)
+    return events.left_join(teams, "owner_id")
+
+
+def summarize(
+    events: ir.Table,
+    by: Keys = "owner_id",
+    *,
+    name: str,
+    value: str = "hours",
+    users: ir.Table | None = None,
+    statuses: Sequence[str] = (),
+    bases: Sequence[str] = (),
+    min_n: int = MIN_N,
+    min_n_p90: int = MIN_N_P90,
+) -> ir.Table:
+    """Median, p90, n and share over SLA of ``events`` per group.
+
+    ``by`` is ``"owner_id"`` (seller), ``"team"`` (joined from ``users.team`` on
+    ``owner_id``), ``"account_id"``, or a list of columns.  Only rows with
+    ``status == "measured"`` and a non-null ``value`` enter the statistics.
+
+    Output columns, each prefixed ``{name}_``:
+    ``n`` (measured events), ``median_{value}``, ``p90_{value}`` (null when
+    ``n < min_n`` / ``n < min_n_p90``), ``over_sla_n`` and ``share_over_sla``
+    (0-1, null when ``n < min_n``; only when events have ``over_sla``),
+    ``{status}_n`` for each of ``statuses`` and ``basis_{basis}_n`` for each of ``bases``.
+    """
+    keys = _keys(by)
+    if "team" in keys and "team" not in events.columns:
+        events = _with_team(events, users)
+    measured = (events.status == MEASURED) & events[value].notnull()
+    p = f"{name}_"
+    aggs: dict[str, ir.Value] = {
+        f"{p}n": events[value].count(where=measured),
+        "_median": events[value].median(where=measured),
+        "_p90": events[value].quantile(0.9, where=measured),
+    }
+    has_sla = "over_sla" in events.columns
+    if has_sla:
+        aggs[f"{p}over_sla_n"] = events[value].count(where=measured & events.over_sla)
+    for s in statuses:
+        aggs[f"{p}{s}_n"] = events.count(where=events.status == s)
+    for b in bases:
+        aggs[f"{p}basis_{b}_n"] = events[value].count(where=measured & (events.basis == b))
+    agg = events.group_by(keys).aggregate(**aggs)
+    n = agg[f"{p}n"]
+    out = agg.mutate(
+        **{
+            f"{p}median_{value}": ibis.ifelse(n >= min_n, agg._median, ibis.null("float64")),
+            f"{p}p90_{value}": ibis.ifelse(n >= min_n_p90, agg._p90, ibis.null("float64")),
+        }
+    ).drop("_median", "_p90")
+    if has_sla:
+        out = out.mutate(
+            **{
+                f"{p}share_over_sla": ibis.ifelse(
+                    n >= min_n, out[f"{p}over_sla_n"] / n, ibis.null("float64")
+                )
+            }
+        )
+    return out
+
+
+def _timed(
+    t: ir.Table,
+    *,
+    start: str,
+    end: str,
+    sla_business_days: float,
+    missing_status: str,
+) -> ir.Table:
+    """Add ``hours``, ``business_days``, ``over_sla`` and ``status`` from two timestamp columns.
+
+    A missing end gets ``missing_status``; an end before the start gets
+    ``status = "negative"`` and no figures (a data-quality note, never averaged).
+    """
+    hours = hours_between(t[start], t[end])
+    bdays = business_days_between(t[start], t[end])
+    status = (
+        ibis.cases(
+            (t[start].isnull() | t[end].isnull(), missing_status),
+            (hours < 0, "negative"),
+            else_=MEASURED,
+        )
+    )
+    t = t.mutate(status=status)
+    ok = t.status == MEASURED
+    return t.mutate(
+        hours=ibis.ifelse(ok, hours, ibis.null("float64")),
+        business_days=ibis.ifelse(ok, bdays, ibis.null("float64")),
+        over_sla=ibis.ifelse(ok, bdays > sla_business_days, ibis.null("boolean")),
+    )
+
+
+# --- quote turnaround -------------------------------------------------------------------
+
+
+def quote_turnaround_events(
+    quotes: ir.Table,
+    opportunities: ir.Table,
+    opportunity_history: ir.Table,
+    *,
+    as_of: datetime,
+    sla_business_days: float = 2.0,
+    quote_stages: Sequence[str] = QUOTE_STAGES,
+) -> ir.Table:
+    """One row per quote made by ``as_of``: from the buyer's request to the quote.
+
+    Request time: ``quotes.requested_at``, else ``opportunities.quote_requested_at``
+    (basis ``"requested_field"``), else the first time the deal entered one of
+    ``quote_stages`` (basis ``"stage_entry"``), else none (status ``"no_request_time"``).
+    Quote time: ``sent_at`` when known, else ``created_at``.  A quote before its
+    request gets status ``"negative"`` and no figures.
+
+    Columns: ``quote_id``, ``opportunity_id``, ``owner_id``, ``account_id``,
+    ``requested_at``, ``quoted_at``, ``basis``, ``status``, ``hours`` (calendar
+    hours), ``business_days``, ``over_sla`` (more than ``sla_business_days``).
+    """
+    asof = as_of_literal(as_of)
+    stages = [s.lower() for s in quote_stages]
+    h = opportunity_history
+    h = h.filter(h.changed_at <= asof, h.stage.lower().isin(stages))
+    entry = h.group_by("opportunity_id").aggregate(stage_entered_at=h.changed_at.min())
+    opps = opportunities.select(
+        "opportunity_id",
+        "owner_id",
+        opp_account_id=opportunities.account_id,
+        opp_requested_at=opportunities.quote_requested_at,
+    )
+    q = quotes.mutate(quoted_at=quotes.sent_at.fill_null(quotes.created_at))
+    q = q.filter(q.created_at <= asof, q.quoted_at <= asof)
+    q = q.left_join(opps, "opportunity_id").left_join(entry, "opportunity_id")
+    field = ibis.coalesce(q.requested_at, q.opp_requested_at)
+    q = q.select(
+        "quote_id",
+        "opportunity_id",
+        "owner_id",
+        "quoted_at",
+        account_id=ibis.coalesce(q.account_id, q.opp_account_id),
+        requested_at=ibis.coalesce(field, q.stage_entered_at),
+        basis=ibis.cases(
+            (field.notnull(), BASIS_REQUESTED_FIELD),
+            (q.stage_entered_at.notnull(), BASIS_STAGE_ENTRY),
+            else_=ibis.null("string"),
+        ),
+    )
+    return _timed(
+        q,
+        start="requested_at",
+        end="quoted_at",
+        sla_business_days=sla_business_days,
+        missing_status="no_request_time",
+    )
+
+
+def quote_turnaround(
+    quotes: ir.Table,
+    opportunities: ir.Table,
+    opportunity_history: ir.Table,
+    *,
+    as_of: datetime,
+    by: Keys = "owner_id",
+    users: ir.Table | None = None,
+    sla_business_days: float = 2.0,
+    quote_stages: Sequence[str] = QUOTE_STAGES,
+) -> ir.Table:
+    """Quote turnaround per ``by``: ``quote_turnaround_{n, median_hours, p90_hours,
+    over_sla_n, share_over_sla, negative_n, no_request_time_n,
+    basis_requested_field_n, basis_stage_entry_n}``."""
+    ev = quote_turnaround_events(
+        quotes,
+        opportunities,
+        opportunity_history,
+        as_of=as_of,
+        sla_business_days=sla_business_days,
+        quote_stages=quote_stages,
+    )
+    return summarize(
+        ev,
+        by,
+        name="quote_turnaround",
+        users=users,
+        statuses=("negative", "no_request_time"),
+        bases=(BASIS_REQUESTED_FIELD, BASIS_STAGE_ENTRY),
+    )
+
+
+# --- responses and follow-ups -----------------------------------------------------------
+
+
+def _outbound_touches(activities: ir.Table, contacts: ir.Table | None, asof: ir.Value) -> ir.Table:
+    """Outbound touches by a user up to ``asof``: outbound anything, or a meeting/task with no direction."""
+    a = activities.filter(activities.occurred_at <= asof)
+    a = a.filter(
+        (a.direction == "outbound")
+        | (a.direction.isnull() & a.kind.isin(["meeting", "task"]) & a.owner_id.notnull())
+    )
+    return _with_account(a, contacts).select(
+        touch_id="activity_id",
+        touch_owner_id="owner_id",
+        touch_contact_id="contact_id",
+        touch_account_id="account_id",
+        touch_at="occurred_at",
+    )
+
+
+def _with_account(a: ir.Table, contacts: ir.Table | None) -> ir.Table:
+    """Fill a missing ``activities.account_id`` from the contact's account."""
+    if contacts is None:
+        return a
+    c = contacts.select(contact_id="contact_id", contact_account_id=contacts.account_id)
+    a = a.left_join(c, "contact_id")
+    return a.mutate(account_id=a.account_id.fill_null(a.contact_account_id)).drop(
+        "contact_account_id"
+    )
+
+
+def _first_touch_after(starts: ir.Table, touches: ir.Table, match: ir.BooleanValue) -> ir.Table:
+    """Left-join touches strictly after each start that satisfy ``match``; keep the earliest."""
+    j = starts.left_join(touches, [match, touches.touch_at > starts.started_at])
+    return j.group_by(starts.columns).aggregate(answered_at=j.touch_at.min())
+
+
+def inbound_response_events(
+    activities: ir.Table,
+    *,
+    as_of: datetime,
+    sla_business_days: float = 1.0,
+) -> ir.Table:
+    """One row per inbound call or email from a contact by ``as_of``.
+
+    The response is the next outbound touch to the same ``contact_id`` after it
+    (before ``as_of``); none gives status ``"unanswered"`` and no latency.  The
+    seller is the inbound activity's ``owner_id`` (whose inbox or phone took it).
+
+    Columns: ``activity_id``, ``owner_id``, ``account_id``, ``contact_id``,
+    ``started_at``, ``answered_at``, ``status``, ``hours``, ``business_days``, ``over_sla``.
+    """
+    asof = as_of_literal(as_of)
+    a = activities.filter(activities.occurred_at <= asof)
+    inbound = a.filter(
+        (a.direction == "inbound") & a.kind.isin(["call", "email"]) & a.contact_id.notnull()
+    ).select("activity_id", "owner_id", "account_id", "contact_id", started_at="occurred_at")
+    touches = _outbound_touches(activities, None, asof)
+    ev = _first_touch_after(inbound, touches, inbound.contact_id == touches.touch_contact_id)
+    return _timed(
+        ev,
+        start="started_at",
+        end="answered_at",
+        sla_business_days=sla_business_days,
+        missing_status="unanswered",
+    )
+
+
+def inbound_response_latency(
+    activities: ir.Table,
+    *,
+    as_of: datetime,
+    by: Keys = "owner_id",
+    users: ir.Table | None = None,
+    sla_business_days: float = 1.0,
+) -> ir.Table:
+    """Inbound response latency per ``by``: ``inbound_response_latency_{n, median_hours,
+    p90_hours, over_sla_n, share_over_sla, unanswered_n}``."""
+    ev = inbound_response_events(activities, as_of=as_of, sla_business_days=sla_business_days)
+    return summarize(
+        ev, by, name="inbound_response_latency", users=users, statuses=("unanswered",)
+    )
+
+
+def meeting_follow_up_events(
+    activities: ir.Table,
+    contacts: ir.Table | None = None,
+    *,
+    as_of: datetime,
+    sla_business_days: float = 2.0,
+) -> ir.Table:
+    """One row per meeting held by ``as_of``: time to the owner's next outbound touch.
+
+    The follow-up is the next outbound touch (see docs) by the same ``owner_id``
+    to the same contact or to anyone at the same account, strictly after the
+    meeting.  The account of an activity without ``account_id`` is its contact's
+    account (when ``contacts`` is given).  None gives status ``"no_follow_up"``.
+
+    Columns: as :func:`inbound_response_events`.
+    """
+    asof = as_of_literal(as_of)
+    a = activities.filter((activities.occurred_at <= asof) & (activities.kind == "meeting"))
+    meetings = _with_account(a, contacts).select(
+        "activity_id", "owner_id", "account_id", "contact_id", started_at="occurred_at"
+    )
+    t = _outbound_touches(activities, contacts, asof)
+    match = (t.touch_owner_id == meetings.owner_id) & (
+        (t.touch_contact_id == meetings.contact_id) | (t.touch_account_id == meetings.account_id)
+    )
+    ev = _first_touch_after(meetings, t, match)
+    return _timed(
+        ev,
+        start="started_at",
+        end="answered_at",
+        sla_business_days=sla_business_days,
+        missing_status="no_follow_up",
+    )
+
+
+def meeting_follow_up_latency(
+    activities: ir.Table,
+    contacts: ir.Table | None = None,
+    *,
+    as_of: datetime,
+    by: Keys = "owner_id",
+    users: ir.Table | None = None,
+    sla_business_days: float = 2.0,
+) -> ir.Table:
+    """Follow-up after meetings per ``by``: ``meeting_follow_up_latency_{n, median_hours,
+    p90_hours, over_sla_n, share_over_sla, no_follow_up_n}``."""
+    ev = meeting_follow_up_events(
+        activities, contacts, as_of=as_of, sla_business_days=sla_business_days
+    )
+    return summarize(
+        ev, by, name="meeting_follow_up_latency", users=users, statuses=("no_follow_up",)
+    )
+
+
+# --- time to first activity -------------------------------------------------------------
+
+
+def first_activity_events(
+    opportunities: ir.Table,
+    activities: ir.Table,
+    *,
+    as_of: datetime,
+    sla_business_days: float = 2.0,
+) -> ir.Table:
+    """One row per opportunity created by ``as_of``: creation to first activity on it.
+
+    An activity counts when it is linked to the deal (``activities.opportunity_id``)
+    or is at the deal's account by the deal's owner, at or after creation and by
+    ``as_of``.  None gives status ``"untouched"``.
+
+    Columns: ``opportunity_id``, ``owner_id``, ``account_id``, ``started_at``
+    (created), ``answered_at`` (first activity), ``status``, ``hours``,
+    ``business_days``, ``over_sla``.
+    """
+    asof = as_of_literal(as_of)
+    o = opportunities.filter(opportunities.created_at <= asof).select(
+        "opportunity_id", "owner_id", "account_id", started_at="created_at"
+    )
+    a = activities.filter(activities.occurred_at <= asof).select(
+        act_opportunity_id=activities.opportunity_id,
+        act_account_id=activities.account_id,
+        act_owner_id=activities.owner_id,
+        act_at=activities.occurred_at,
+    )
+    match = (a.act_opportunity_id == o.opportunity_id) | (
+        (a.act_account_id == o.account_id) & (a.act_owner_id == o.owner_id)
+    )
+    j = o.left_join(a, [match, a.act_at >= o.started_at])
+    ev = j.group_by(o.columns).aggregate(answered_at=j.act_at.min())
+    return _timed(
+        ev,
+        start="started_at",
+        end="answered_at",
+        sla_business_days=sla_business_days,
+        missing_status="untouched",
+    )
+
+
+def time_to_first_activity(
+    opportunities: ir.Table,
+    activities: ir.Table,
+    *,
+    as_of: datetime,
+    by: Keys = "owner_id",
+    users: ir.Table | None = None,
+    sla_business_days: float = 2.0,
+) -> ir.Table:
+    """Time to first activity per ``by``: ``time_to_first_activity_{n, median_hours,
+    p90_hours, over_sla_n, share_over_sla, untouched_n}``."""
+    ev = first_activity_events(
+        opportunities, activities, as_of=as_of, sla_business_days=sla_business_days
+    )
+    return summarize(ev, by, name="time_to_first_activity", users=users, statuses=("untouched",))
+
+
+# --- stage velocity ---------------------------------------------------------------------
+
+
+def stage_spells(opportunity_history: ir.Table, *, as_of: datetime) -> ir.Table:
+    """Completed stays in a stage, from history rows up to ``as_of``.
+
+    A spell starts when the stage differs from the previous row's stage and ends
+    at the next such change; the current stage (no later change) is not a spell.
+    Columns: ``opportunity_id``, ``stage``, ``entered_at``, ``left_at``, ``days``.
+    """
+    asof = as_of_literal(as_of)
+    h = opportunity_history
+    h = h.filter((h.changed_at <= asof) & h.stage.notnull())
+    order = ibis.window(group_by="opportunity_id", order_by=["changed_at", "history_id"])
+    h = h.mutate(prev_stage=h.stage.lag().over(order))
+    e = h.filter(h.prev_stage.isnull() | (h.prev_stage != h.stage))
+    e = e.mutate(left_at=e.changed_at.lead().over(order))
+    e = e.filter(e.left_at.notnull())
+    return e.select(
+        "opportunity_id",
+        "stage",
+        entered_at="changed_at",
+        left_at="left_at",
+        days=days_between(e.changed_at, e.left_at),
+    )
+
+
+def stage_velocity_events(
+    opportunity_history: ir.Table,
+    opportunities: ir.Table,
+    *,
+    as_of: datetime,
+    min_n: int = MIN_N,
+) -> ir.Table:
+    """Each stage spell set against the won-deal norm for that stage.
+
+    Norm: the median ``days`` of spells in that stage on deals won by ``as_of``
+    (``is_won`` and ``close_date <= as_of``); null below ``min_n`` won spells.
+    ``ratio = days / norm_days`` (>1 slower than won deals); status ``"no_norm"``
+    where there is no usable norm.  ``over_sla`` means slower than the norm.
+
+    Columns: ``opportunity_id``, ``owner_id``, ``account_id``, ``stage``,
+    ``entered_at``, ``left_at``, ``days``, ``is_won_deal``, ``norm_days``,
+    ``norm_n``, ``ratio``, ``status``, ``over_sla``.
+    """
+    asof = as_of_literal(as_of)
+    spells = stage_spells(opportunity_history, as_of=as_of)
+    o = opportunities.select(
+        "opportunity_id",
+        "owner_id",
+        "account_id",
+        is_won_deal=(opportunities.is_won & (opportunities.close_date <= asof.date())).fill_null(
+            False
+        ),
+    )
+    s = spells.inner_join(o, "opportunity_id")
+    won = s.filter(s.is_won_deal)
+    norms = won.group_by("stage").aggregate(norm_n=won.days.count(), _norm=won.days.median())
+    norms = norms.select(
+        "stage",
+        "norm_n",
+        norm_days=ibis.ifelse(norms.norm_n >= min_n, norms._norm, ibis.null("float64")),
+    )
+    s = s.left_join(norms, "stage")
+    usable = s.norm_days.notnull() & (s.norm_days > 0)
+    s = s.mutate(
+        norm_n=s.norm_n.fill_null(0),
+        ratio=ibis.ifelse(usable, s.days / s.norm_days, ibis.null("float64")),
+        status=ibis.ifelse(usable, MEASURED, "no_norm"),
+    )
+    return s.mutate(over_sla=ibis.ifelse(usable, s.ratio > 1, ibis.null("boolean")))
+
+
+def stage_velocity(
+    opportunity_history: ir.Table,
+    opportunities: ir.Table,
+    *,
+    as_of: datetime,
+    by: Keys = "owner_id",
+    users: ir.Table | None = None,
+    min_n: int = MIN_N,
+) -> ir.Table:
+    """Stage velocity per ``by``: the median of the seller's spell ratios to the won norm.
+
+    Columns: ``stage_velocity_{n, median_ratio, p90_ratio, over_sla_n,
+    share_over_sla, no_norm_n}``; ``share_over_sla`` is the share of spells slower
+    than the won-deal norm.  Pass ``by=["owner_id", "stage"]`` for a per-stage view.
+    """
+    ev = stage_velocity_events(opportunity_history, opportunities, as_of=as_of, min_n=min_n)
+    return summarize(
+        ev,
+        by,
+        name="stage_velocity",
+        value="ratio",
+        users=users,
+        statuses=("no_norm",),
+        min_n=min_n,
+    )
