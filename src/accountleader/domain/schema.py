@@ -189,7 +189,13 @@ OPPORTUNITIES = Table(
         ),
         C("probability", "float", "Win probability in percent, 0 to 100, as Salesforce stores it.", sf="Probability"),
         C("forecast_category", "string", "Forecast category.", sf="ForecastCategoryName"),
-        C("created_at", "timestamp", "When the deal was created (UTC).", required=True, sf="CreatedDate"),
+        C(
+            "created_at",
+            "timestamp",
+            "When the deal was created or first engaged (UTC). Empty where the source has no date "
+            "(metrics that need it leave such deals out and say how many).",
+            sf="CreatedDate",
+        ),
         C("close_date", "date", "Expected or actual close date.", sf="CloseDate"),
         C("is_closed", "bool", "Closed, won or lost.", required=True, sf="IsClosed"),
         C("is_won", "bool", "Closed and won.", required=True, sf="IsWon"),

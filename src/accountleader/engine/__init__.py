@@ -1,1 +1,1 @@
-
+"""Connects to the analytics backend and stores tables atomically."""

@@ -1,0 +1,33 @@
+"""Open the analytics backend chosen in the workspace settings, as an Ibis connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from ..config import EngineSettings
+from ..domain.schema import TABLES
+from ..errors import ConfigError
+
+
+def connect_duckdb(path: Path) -> Any:
+    """A read-only Ibis connection to a workspace database file."""
+    return ibis.duckdb.connect(str(path), read_only=True)
+
+
+def canonical_tables(con: Any) -> dict[str, ibis.Table]:
+    present = set(con.list_tables())
+    missing = [name for name in TABLES if name not in present]
+    if missing:
+        raise ConfigError(f"the analytics engine has no table(s) {', '.join(missing)}; import data first")
+    return {name: con.table(name) for name in TABLES}
+
+
+def describe(settings: EngineSettings) -> str:
+    if settings.kind == "duckdb":
+        return "duckdb (embedded)"
+    if settings.kind == "pyspark":
+        return f"pyspark ({settings.master})"
+    return settings.url or settings.kind

@@ -1,0 +1,114 @@
+"""The workspace's embedded DuckDB files, written atomically.
+
+A database file is never modified in place: a new file is written beside it,
+checkpointed, fsynced and renamed over the old one.  A crash or ``kill -9`` at any
+point leaves the old file untouched; the half-written file is removed next time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ..errors import AccountLeaderError
+
+META_TABLE = "_meta"
+
+
+def write_database(path: Path, tables: dict[str, pa.Table], meta: dict[str, Any]) -> None:
+    """Replace the database at ``path`` with exactly these tables, or leave it untouched."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _remove(tmp)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            for name, table in tables.items():
+                con.register("_incoming", table)
+                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _incoming')
+                con.unregister("_incoming")
+            con.execute(f"CREATE TABLE {META_TABLE} (key VARCHAR, value VARCHAR)")
+            con.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        _fsync(tmp)
+        os.replace(tmp, path)
+        _fsync(path.parent)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(f"SELECT key, value FROM {META_TABLE}").fetchall()
+    except duckdb.CatalogException:
+        return {}
+    finally:
+        con.close()
+    return {k: json.loads(v) for k, v in rows}
+
+
+def remove_stale_files(directory: Path) -> list[Path]:
+    """Remove temporary files left by an interrupted write whose process is gone."""
+    removed = []
+    for tmp in directory.glob(".*.tmp"):
+        try:
+            pid = int(tmp.name.rsplit(".", 2)[-2])
+        except (ValueError, IndexError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            _remove(tmp)
+            removed.append(tmp)
+    return removed
+
+
+@contextlib.contextmanager
+def exclusive(directory: Path, what: str) -> Iterator[None]:
+    """Only one writer per workspace at a time; a second one is told so, not queued."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AccountLeaderError(f"another {what} is running in workspace {directory}; try again when it ends") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()

@@ -1,0 +1,168 @@
+"""An import in progress: canonical tables plus every problem and warning found.
+
+`finish()` runs the checks that span rows and tables (required values, duplicate
+ids, history load artefacts, out-of-sequence deals, dangling references, currency
+conversion) and either returns clean tables or raises :class:`ImportRejected`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..domain.schema import TABLES
+from ..errors import ImportRejected, Problem
+from .coerce import empty_table
+from .rawtable import RawTable
+
+PROBLEM_CAP = 100
+
+
+@dataclass
+class ImportBatch:
+    source: str
+    kind: str  # salesforce | fivetran | csv
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files_read: dict[str, int] = field(default_factory=dict)
+    files_ignored: list[str] = field(default_factory=list)
+    raws: dict[str, RawTable] = field(default_factory=dict)
+
+    @property
+    def full(self) -> bool:
+        return len(self.problems) >= PROBLEM_CAP
+
+    def add(self, name: str, table: pa.Table) -> None:
+        """Append rows to a canonical table (activities come from three files)."""
+        if name in self.tables:
+            self.tables[name] = pa.concat_tables([self.tables[name], table], promote_options="permissive")
+        else:
+            self.tables[name] = table
+
+    def line_of(self, file: str, row: int) -> int:
+        raw = self.raws.get(file)
+        return raw.line_of(row) if raw else row + 2
+
+    def finish(self) -> dict[str, pa.Table]:
+        for name in TABLES:
+            if name not in self.tables:
+                empty = empty_table(TABLES[name])
+                empty = empty.append_column("_file", pa.array([], pa.string()).dictionary_encode())
+                self.tables[name] = empty.append_column("_row", pa.array([], pa.int64()))
+        for name, spec in TABLES.items():
+            self._check_required(name)
+            self._check_unique(name, spec.primary_key)
+        if self.problems:
+            raise ImportRejected(problems=self.problems[:PROBLEM_CAP], truncated=len(self.problems) > PROBLEM_CAP)
+        self._dedupe_history()
+        self._flag_out_of_sequence()
+        self._convert_currency()
+        self._check_references()
+        return {name: t.drop_columns(["_file", "_row"]) for name, t in self.tables.items()}
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def _problem_rows(self, table: pa.Table, mask: pa.Array, column: str, reason: str, value_col: str | None) -> None:
+        idx = pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
+        for i in idx[: PROBLEM_CAP - len(self.problems) + 1]:
+            file = table.column("_file")[i].as_py()
+            row = table.column("_row")[i].as_py()
+            value = table.column(value_col)[i].as_py() if value_col else None
+            self.problems.append(Problem(file, self.line_of(file, row), column, None if value is None else str(value), reason))
+
+    def _check_required(self, name: str) -> None:
+        t = self.tables[name]
+        for col in TABLES[name].required:
+            mask = pc.is_null(t.column(col))
+            if t.num_rows and pc.any(mask).as_py():
+                self._problem_rows(t, mask, col, f"required value missing ({name}.{col})", None)
+
+    def _check_unique(self, name: str, key: str) -> None:
+        t = self.tables[name]
+        if t.num_rows == 0:
+            return
+        counts = pc.value_counts(t.column(key))
+        dup_values = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+        if len(dup_values) == 0:
+            return
+        mask = pc.is_in(t.column(key), value_set=dup_values)
+        self._problem_rows(t, mask, key, f"duplicate id: appears more than once in {name}", key)
+
+    def _dedupe_history(self) -> None:
+        """Several history rows for one deal at the same instant are a load artefact: keep the last."""
+        t = self.tables["opportunity_history"]
+        if t.num_rows == 0:
+            return
+        order = pc.sort_indices(t, sort_keys=[("opportunity_id", "ascending"), ("changed_at", "ascending"), ("_file", "ascending"), ("_row", "ascending")])
+        t = t.take(order)
+        opp = t.column("opportunity_id")
+        at = t.column("changed_at")
+        same_next = pc.and_(
+            pc.equal(opp.slice(0, len(opp) - 1), opp.slice(1)),
+            pc.equal(at.slice(0, len(at) - 1), at.slice(1)),
+        )
+        drop = pa.concat_arrays([pc.fill_null(same_next, False).combine_chunks(), pa.array([False])])
+        dropped = pc.sum(drop).as_py() or 0
+        if dropped:
+            n_opps = len(pc.unique(pc.filter(opp, drop)))
+            self.warnings.append(
+                f"opportunity_history: {dropped} rows share a timestamp with a later row for the same deal "
+                f"({n_opps} deals); kept the last of each"
+            )
+        self.tables["opportunity_history"] = t.filter(pc.invert(drop))
+
+    def _flag_out_of_sequence(self) -> None:
+        t = self.tables["opportunities"]
+        if t.num_rows == 0:
+            return
+        created_day = pc.cast(t.column("created_at"), pa.date32())
+        bad = pc.fill_null(pc.less(t.column("close_date"), created_day), False)
+        n = pc.sum(bad).as_py() or 0
+        if n:
+            flag = pc.if_else(bad, "closed_before_created", t.column("quality_flag"))
+            t = t.set_column(t.schema.get_field_index("quality_flag"), "quality_flag", flag)
+            self.tables["opportunities"] = t
+            self.warnings.append(
+                f"opportunities: {n} deals close before they were created; kept and flagged "
+                "quality_flag='closed_before_created' (excluded from day counts)"
+            )
+
+    def _convert_currency(self) -> None:
+        rates = self.tables["currency_rates"]
+        opps = self.tables["opportunities"]
+        if rates.num_rows == 0 or opps.num_rows == 0:
+            return
+        idx = pc.index_in(opps.column("currency"), value_set=rates.column("iso_code"))
+        rate = pc.take(rates.column("conversion_rate"), idx)
+        converted = pc.divide(opps.column("amount"), rate)
+        unknown = pc.and_(pc.is_valid(opps.column("currency")), pc.is_null(idx))
+        n_unknown = pc.sum(unknown).as_py() or 0
+        if n_unknown:
+            codes = sorted(set(pc.filter(opps.column("currency"), unknown).to_pylist()))
+            self.warnings.append(f"opportunities: {n_unknown} amounts in currencies with no rate ({', '.join(codes)}); left unconverted")
+        pos = opps.schema.get_field_index("amount_corporate")
+        self.tables["opportunities"] = opps.set_column(pos, "amount_corporate", converted)
+
+    def _check_references(self) -> None:
+        for name, spec in TABLES.items():
+            t = self.tables[name]
+            if t.num_rows == 0:
+                continue
+            for col in spec.columns:
+                if not col.references:
+                    continue
+                target_name, target_col = col.references.split(".")
+                target = self.tables[target_name]
+                if target.num_rows == 0:
+                    continue
+                values = t.column(col.name)
+                dangling = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=target.column(target_col))))
+                n = pc.sum(dangling).as_py() or 0
+                if n:
+                    example = pc.filter(values, dangling)[0].as_py()
+                    self.warnings.append(
+                        f"{name}.{col.name}: {n} rows refer to {target_name} not in the import (e.g. {example})"
+                    )

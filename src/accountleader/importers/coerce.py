@@ -1,0 +1,236 @@
+"""Turn text columns into canonical types, vectorised, finding every bad value.
+
+Each parser takes a text array and returns ``(typed, bad)`` where ``bad`` marks
+cells that held text but could not be read.  Only on the error path do we look at
+individual rows (to report line numbers), so clean files stay fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..domain.schema import SALESFORCE_NULL_ID, Column, Table
+from ..errors import Problem
+from .rawtable import RawTable
+from .salesforce_ids import to_18
+
+Array = pa.ChunkedArray | pa.Array
+
+# Formats Salesforce (Data Export, Data Loader, reports in US locale) and Fivetran write,
+# tried in order after the ISO "T" and a zero UTC offset have been normalised away.
+TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+)
+_TRUE = ["true", "1", "yes", "y", "t"]
+_FALSE = ["false", "0", "no", "n", "f"]
+_NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+_INTEGER = r"^[-+]?\d+(\.0*)?$"
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A canonical column computed from several source columns (before type coercion)."""
+
+    source: str  # what to name in error messages
+    compute: Callable[[RawTable], Array]
+
+
+ColumnSource = str | Derived
+
+
+def _blank_to_null(s: Array) -> Array:
+    s = pc.utf8_trim_whitespace(s)
+    return pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
+
+
+def parse_ids(s: Array, *, salesforce: bool) -> tuple[Array, Array]:
+    s = _blank_to_null(s)
+    if salesforce:
+        s = pc.if_else(
+            pc.is_in(s, value_set=pa.array([SALESFORCE_NULL_ID, SALESFORCE_NULL_ID[:15]])),
+            pa.scalar(None, pa.string()),
+            s,
+        )
+        short = pc.equal(pc.utf8_length(s), 15)
+        if pc.any(short).as_py():
+            uniques = pc.unique(pc.filter(s, short)).to_pylist()
+            mapping = {u: to_18(u) for u in uniques}
+            keys = pa.array(list(mapping))
+            vals = pa.array(list(mapping.values()))
+            idx = pc.index_in(s, value_set=keys)
+            s = pc.if_else(short, pc.take(vals, pc.fill_null(idx, 0)), s)
+    return s, _no_bad(s)
+
+
+def _no_bad(s: Array) -> Array:
+    """An all-false mask: text columns and ids cannot be unreadable."""
+    return pa.array(np.zeros(len(s), dtype=bool))
+
+
+def parse_strings(s: Array) -> tuple[Array, Array]:
+    s = _blank_to_null(s)
+    return s, _no_bad(s)
+
+
+def parse_floats(s: Array) -> tuple[Array, Array]:
+    s = _blank_to_null(s)
+    cleaned = pc.replace_substring_regex(s, r"^[$€£]|,", "")
+    ok = pc.match_substring_regex(cleaned, _NUMBER)
+    bad = pc.and_(pc.is_valid(s), pc.invert(pc.fill_null(ok, False)))
+    good = pc.if_else(bad, pa.scalar(None, pa.string()), cleaned)
+    return pc.cast(good, pa.float64()), bad
+
+
+def parse_ints(s: Array) -> tuple[Array, Array]:
+    s = _blank_to_null(s)
+    cleaned = pc.replace_substring(s, ",", "")
+    ok = pc.match_substring_regex(cleaned, _INTEGER)
+    bad = pc.and_(pc.is_valid(s), pc.invert(pc.fill_null(ok, False)))
+    good = pc.if_else(bad, pa.scalar(None, pa.string()), pc.replace_substring_regex(cleaned, r"\.0*$", ""))
+    return pc.cast(good, pa.int64()), bad
+
+
+def parse_bools(s: Array) -> tuple[Array, Array]:
+    s = pc.utf8_lower(_blank_to_null(s))
+    is_true = pc.is_in(s, value_set=pa.array(_TRUE))
+    is_false = pc.is_in(s, value_set=pa.array(_FALSE))
+    bad = pc.and_(pc.is_valid(s), pc.invert(pc.or_(is_true, is_false)))
+    out = pc.if_else(is_true, True, pc.if_else(is_false, False, pa.scalar(None, pa.bool_())))
+    return out, bad
+
+
+def parse_timestamps(s: Array) -> tuple[Array, Array]:
+    s = _blank_to_null(s)
+    norm = pc.replace_substring_regex(s, r"^(\d{4}-\d{2}-\d{2})T", r"\1 ")
+    norm = pc.replace_substring_regex(norm, r"(\.\d+)?(Z|[+-]00:?00| UTC)?$", "")
+    result: Array | None = None
+    for fmt in TIMESTAMP_FORMATS:
+        parsed = pc.strptime(norm, format=fmt, unit="us", error_is_null=True)
+        result = parsed if result is None else pc.coalesce(result, parsed)
+        if pc.all(pc.or_(pc.is_valid(result), pc.is_null(s))).as_py():
+            break
+    assert result is not None
+    year = pc.year(result)
+    plausible = pc.and_(pc.greater_equal(year, 1900), pc.less_equal(year, 2200))
+    result = pc.if_else(pc.fill_null(plausible, False), result, pa.scalar(None, pa.timestamp("us")))
+    bad = pc.and_(pc.is_valid(s), pc.is_null(result))
+    return result, bad
+
+
+def parse_dates(s: Array) -> tuple[Array, Array]:
+    ts, bad = parse_timestamps(s)
+    return pc.cast(ts, pa.date32()), bad
+
+
+def parse_column(col: Column, s: Array, *, salesforce_ids: bool) -> tuple[Array, Array]:
+    if col.type == "id":
+        return parse_ids(s, salesforce=salesforce_ids)
+    if col.type == "string":
+        return parse_strings(s)
+    if col.type == "float":
+        return parse_floats(s)
+    if col.type == "int":
+        return parse_ints(s)
+    if col.type == "bool":
+        return parse_bools(s)
+    if col.type == "timestamp":
+        return parse_timestamps(s)
+    if col.type == "date":
+        return parse_dates(s)
+    raise AssertionError(f"unknown column type {col.type}")
+
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "id": pa.string(),
+    "string": pa.string(),
+    "float": pa.float64(),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us"),
+    "date": pa.date32(),
+}
+
+
+def arrow_schema(table: Table) -> pa.Schema:
+    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in table.columns])
+
+
+def empty_table(table: Table) -> pa.Table:
+    return arrow_schema(table).empty_table()
+
+
+_EXPECTS = {
+    "float": "a number",
+    "int": "a whole number",
+    "bool": "true or false",
+    "timestamp": "a date-time such as 2024-03-01T14:05:00.000Z",
+    "date": "a date such as 2024-03-01",
+}
+
+
+def build_table(
+    raw: RawTable,
+    table: Table,
+    mapping: dict[str, ColumnSource],
+    *,
+    salesforce_ids: bool,
+    problems: list[Problem],
+    cap: int,
+) -> pa.Table:
+    """Build one canonical table from one raw file.
+
+    Adds two provenance columns, ``_file`` and ``_row``, used for later checks and
+    dropped before the table is stored.
+    """
+    n = raw.table.num_rows
+    missing = [c for c in table.required if c in mapping and isinstance(mapping[c], str) and not raw.has(mapping[c])]  # type: ignore[arg-type]
+    for canon in missing:
+        problems.append(
+            Problem(raw.file, 1, str(mapping[canon]), None, f"required column {mapping[canon]!r} is missing from the header")
+        )
+    if missing:
+        return empty_table(table)
+    columns: dict[str, Array] = {}
+    for col in table.columns:
+        source = mapping.get(col.name)
+        if source is None or (isinstance(source, str) and not raw.has(source)):
+            columns[col.name] = pa.nulls(n, ARROW_TYPES[col.type])
+            continue
+        if isinstance(source, Derived):
+            text = source.compute(raw)
+            shown = source.source
+        else:
+            text = raw.table.column(source)
+            shown = source
+        typed, bad = parse_column(col, text, salesforce_ids=salesforce_ids)
+        if pc.any(bad).as_py():
+            _report_bad(raw, shown, text, bad, _EXPECTS.get(col.type, col.type), problems, cap)
+        if col.enum is not None:
+            outside = pc.and_(pc.is_valid(typed), pc.invert(pc.is_in(typed, value_set=pa.array(col.enum))))
+            if pc.any(outside).as_py():
+                _report_bad(raw, shown, text, outside, "one of " + ", ".join(col.enum), problems, cap)
+        columns[col.name] = typed
+    out = pa.table({c.name: columns[c.name] for c in table.columns}, schema=arrow_schema(table))
+    out = out.append_column("_file", pa.array([raw.file] * n, pa.string()).dictionary_encode())
+    return out.append_column("_row", pa.array(range(n), pa.int64()))
+
+
+def _report_bad(
+    raw: RawTable, column: str, text: Array, bad: Array, expected: str, problems: list[Problem], cap: int
+) -> None:
+    rows = pc.indices_nonzero(pc.fill_null(bad, False)).to_pylist()
+    for r in rows[: max(0, cap - len(problems)) + 1]:
+        value = text[r].as_py() if isinstance(text, pa.ChunkedArray | pa.Array) else None
+        problems.append(Problem(raw.file, raw.line_of(r), column, value, f"expected {expected}"))

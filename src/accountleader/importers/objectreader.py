@@ -1,0 +1,148 @@
+"""Read Salesforce-shaped objects (export CSVs or Fivetran tables) into an ImportBatch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..domain.schema import TABLES
+from ..errors import Problem
+from .batch import PROBLEM_CAP, ImportBatch
+from .coerce import ColumnSource, Derived, build_table, parse_ids
+from .normalize import add_user_functions
+from .objects import OBJECTS, ObjectSpec
+from .rawtable import RawTable, read_raw
+from .source import Source, SourceFile
+
+Progress = Callable[[str, float], None]
+Naming = Callable[[str], str]
+FindFile = Callable[[Source, ObjectSpec], SourceFile | None]
+
+
+def read_objects(
+    source: Source,
+    batch: ImportBatch,
+    *,
+    naming: Naming,
+    find: FindFile,
+    objects: tuple[ObjectSpec, ...] = OBJECTS,
+    deleted_flags: tuple[str, ...] = ("IsDeleted",),
+    inactive_flags: tuple[str, ...] = (),
+    keep_all_versions: frozenset[str] = frozenset(),
+    progress: Progress | None = None,
+) -> None:
+    used: set[str] = set()
+    role_names: dict[str, str] = {}
+    for i, spec in enumerate(objects):
+        src = find(source, spec)
+        if progress:
+            progress(f"reading {src.name if src else spec.object}", i / len(objects))
+        if src is None:
+            continue
+        used.add(src.name)
+        raw = read_raw(src)
+        batch.raws[raw.file] = raw
+        batch.problems.extend(raw.problems)
+        drops = [(naming(f), ("true", "1")) for f in deleted_flags] + [("_fivetran_deleted", ("true", "1"))]
+        if spec.object not in keep_all_versions:
+            drops += [(f, ("false", "0")) for f in inactive_flags]
+        raw = _drop_deleted(raw, batch, drops)
+        batch.files_read[raw.file] = raw.table.num_rows
+        if spec.table == "_user_roles":
+            role_names = _role_names(raw, naming)
+            continue
+        mapping, missing = _mapping(raw, spec, naming)
+        for canon, fields in missing:
+            batch.problems.append(
+                Problem(raw.file, 1, " / ".join(fields), None, f"required column missing from the header (for {spec.table}.{canon})")
+            )
+        if missing:
+            continue
+        table = build_table(raw, TABLES[spec.table], mapping, salesforce_ids=True, problems=batch.problems, cap=PROBLEM_CAP)
+        batch.add(spec.table, table)
+        if batch.full:
+            break
+    batch.files_ignored = sorted(f.name for f in source.files.values() if f.name not in used)
+    if "users" in batch.tables and role_names:
+        users = batch.tables["users"]
+        named = pa.array([role_names.get(r, r) if r else None for r in users.column("role_name").to_pylist()], pa.string())
+        batch.tables["users"] = users.set_column(users.schema.get_field_index("role_name"), "role_name", named)
+    if "users" in batch.tables:
+        batch.tables["users"] = add_user_functions(batch.tables["users"], batch.tables.get("opportunities"))
+    _resolve_email_contacts(batch)
+
+
+def _drop_deleted(raw: RawTable, batch: ImportBatch, flags: list[tuple[str, tuple[str, ...]]]) -> RawTable:
+    """Drop rows marked deleted (or, for history-mode tables, no longer current)."""
+    t = raw.table
+    for flag, values in flags:
+        if flag in t.column_names:
+            deleted = pc.fill_null(pc.is_in(pc.utf8_lower(t.column(flag)), value_set=pa.array(list(values))), False)
+            n = pc.sum(deleted).as_py() or 0
+            if n:
+                batch.warnings.append(f"{raw.file}: skipped {n} rows with {flag}={values[0]}")
+                # keep row positions for line numbers: map kept rows back to original rows
+                keep = pc.invert(deleted)
+                kept_rows = pc.indices_nonzero(keep).to_pylist()
+                original_line = raw.line_of
+                new = RawTable(raw.file, t.filter(keep), raw.encoding, raw.is_csv, raw.problems)
+                new.line_of = lambda r, _k=kept_rows, _f=original_line: _f(_k[r])  # type: ignore[method-assign]
+                raw, t = new, new.table
+    return raw
+
+
+def _role_names(raw: RawTable, naming: Naming) -> dict[str, str]:
+    if not (raw.has(naming("Id")) and raw.has(naming("Name"))):
+        return {}
+    ids, _ = parse_ids(raw.table.column(naming("Id")), salesforce=True)
+    return {i: n for i, n in zip(ids.to_pylist(), raw.table.column(naming("Name")).to_pylist(), strict=True) if i}
+
+
+def _mapping(raw: RawTable, spec: ObjectSpec, naming: Naming) -> tuple[dict[str, ColumnSource], list[tuple[str, tuple[str, ...]]]]:
+    def get(field: str) -> pa.ChunkedArray | None:
+        name = naming(field)
+        return raw.table.column(name) if raw.has(name) else None
+
+    n = raw.table.num_rows
+    mapping: dict[str, ColumnSource] = {}
+    missing: list[tuple[str, tuple[str, ...]]] = []
+    table = TABLES[spec.table]
+    for col in table.columns:
+        rule = spec.rule(col.name)
+        if rule is None:
+            continue
+        if isinstance(rule, str):
+            mapping[col.name] = naming(rule)
+            if col.required and not raw.has(naming(rule)):
+                missing.append((col.name, (naming(rule),)))
+            continue
+        fields = tuple(naming(f) for f in getattr(rule, "fields", ()))
+        if col.required and fields and not any(raw.has(f) for f in fields):
+            missing.append((col.name, fields))
+        mapping[col.name] = Derived(" / ".join(fields) or col.name, lambda _raw, _r=rule: _r(get, n))
+    return mapping, missing
+
+
+def _resolve_email_contacts(batch: ImportBatch) -> None:
+    """EmailMessage names people by address: link each email to the contact with that address."""
+    acts = batch.tables.get("activities")
+    contacts = batch.tables.get("contacts")
+    if acts is None or acts.num_rows == 0:
+        return
+    is_email_msg = pc.fill_null(pc.equal(acts.column("source_object"), "EmailMessage"), False)
+    if not pc.any(is_email_msg).as_py():
+        return
+    if contacts is not None and contacts.num_rows:
+        emails = pc.utf8_lower(contacts.column("email"))
+        idx = pc.index_in(acts.column("contact_id"), value_set=emails)
+        found = pc.take(contacts.column("contact_id"), idx)
+    else:
+        found = pa.nulls(acts.num_rows, pa.string())
+    resolved = pc.if_else(is_email_msg, found, acts.column("contact_id"))
+    unmatched = pc.sum(pc.and_(is_email_msg, pc.and_(pc.is_valid(acts.column("contact_id")), pc.is_null(found)))).as_py() or 0
+    if unmatched:
+        batch.warnings.append(f"activities: {unmatched} emails from or to addresses that match no contact")
+    pos = acts.schema.get_field_index("contact_id")
+    batch.tables["activities"] = acts.set_column(pos, "contact_id", resolved)
