@@ -124,3 +124,74 @@ def test_maven_flat_win_rates_give_no_signal_and_no_artificial_tiers() -> None:
     scores = result.accounts["fit_score"]
     assert (scores - 100 * rep.base_rate).abs().max() < 1.0
     assert result.accounts["fit_tier"].isna().all()
+
+
+# -- ICP rules ---------------------------------------------------------------------------
+from accountleader.domain.scoring.icp import (  # noqa: E402
+    blend_fit,
+    icp_scores,
+    load_icp_rules,
+    parse_icp_rules,
+)
+from accountleader.errors import ConfigError  # noqa: E402
+
+RULES = {
+    "rules": [
+        {"when": {"industry": ["Software", "Finance"]}, "score": 90, "reason": "Core vertical"},
+        {"when": {"employees_min": 1000}, "add": 10},
+    ]
+}
+
+
+def test_icp_first_score_rule_plus_adds_clipped() -> None:
+    accounts = pd.DataFrame({"account_id": ["a", "b", "c"],
+                             "industry": ["software", "Retail", "Finance"],
+                             "employees": [5000, 5000, 10]})
+    out = icp_scores(accounts, parse_icp_rules(RULES)).set_index("account_id")
+    assert out.at["a", "icp_score"] == 100.0
+    assert out.at["b", "icp_score"] == 60.0
+    assert out.at["c", "icp_score"] == 90.0
+    assert out.at["a", "icp_reasons"] == ["Core vertical", "ICP rule 1 (+10)"]
+
+
+def test_icp_blend_weights_and_fills_missing_learned_score() -> None:
+    accounts = pd.DataFrame({"account_id": ["a", "b"], "industry": ["Software", "Retail"],
+                             "employees": [10, 10]})
+    fit = pd.DataFrame({"account_id": ["a", "b"], "fit_score": [50.0, None],
+                        "fit_reasons": [["learned"], ["Not enough history"]]})
+    out = blend_fit(accounts, fit, parse_icp_rules(RULES), weight=0.5,
+                    base_rate=0.5).set_index("account_id")
+    assert out.at["a", "fit_score"] == 70.0
+    assert out.at["b", "fit_score"] == 50.0
+    assert out.at["a", "fit_tier"] == "A"
+    assert out.at["a", "fit_reasons"] == ["Core vertical", "learned"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"rules": [{"when": {"industry": ["X"]}, "score": 120}]}, "rule 0, key 'score'"),
+        ({"rules": [{"when": {"industry": ["X"]}, "score": 1},
+                    {"when": {"colour": "red"}, "add": 1}]}, "rule 1, key 'when.colour'"),
+        ({"rules": [{"when": {"employees_min": "big"}, "add": 1}]}, "rule 0, key 'when.employees_min'"),
+        ({"rules": [{"when": {"industry": "X"}}]}, "rule 0: needs exactly one of"),
+        ({"rules": [{"when": {"industry": "X"}, "add": 1, "why": "x"}]}, "rule 0, key 'why'"),
+        ({"rules": []}, "rules: must be a non-empty list"),
+        (["not a mapping"], "must be a mapping"),
+    ],
+)
+def test_icp_validation_names_rule_index_and_key(data: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        parse_icp_rules(data)
+
+
+def test_icp_file_load_and_bad_yaml(tmp_path: Path) -> None:
+    good = tmp_path / "icp.yaml"
+    good.write_text("rules:\n  - when: {industry: [Software]}\n    score: 80\n", encoding="utf-8")
+    assert load_icp_rules(good).rules[0].score == 80.0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_icp_rules(bad)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_icp_rules(tmp_path / "missing.yaml")
