@@ -138,6 +138,26 @@ class Workspace:
             progress("done", 1.0)
         return summary
 
+    def load_demo(
+        self, *, seed: int = 7, scale: float = 1.0, progress: Progress | None = None
+    ) -> tuple[Path, ImportSummary]:
+        """Generate the demo company as a Salesforce export, then import it like any user's data."""
+        import shutil
+
+        from .demo import write_demo_export
+
+        def part(lo: float, hi: float) -> Progress | None:
+            if progress is None:
+                return None
+            return lambda step, f: progress(step, lo + (hi - lo) * f)
+
+        export_dir = self.path / "demo-export"
+        if export_dir.exists():
+            shutil.rmtree(export_dir)
+        write_demo_export(export_dir, seed=seed, scale=scale, progress=part(0.0, 0.4))
+        summary = self.import_salesforce(export_dir, progress=part(0.4, 1.0))
+        return export_dir, summary
+
     # -- reading ------------------------------------------------------------------------------
 
     def _connection(self) -> Any:

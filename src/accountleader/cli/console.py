@@ -1,0 +1,83 @@
+"""All terminal output goes through one Console: Rich for people, a capture for tests."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from rich.console import Console as RichConsole
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+class Console:
+    def __init__(self, rich: RichConsole | None = None, *, err: RichConsole | None = None) -> None:
+        self.rich = rich or RichConsole()
+        self.err = err or RichConsole(stderr=True)
+
+    # plain lines ------------------------------------------------------------------------------
+    def info(self, message: str) -> None:
+        self.rich.print(message, highlight=False)
+
+    def success(self, message: str) -> None:
+        self.rich.print(f"[green]✓[/green] {message}", highlight=False)
+
+    def warning(self, message: str) -> None:
+        self.err.print(f"[yellow]warning:[/yellow] {message}", highlight=False, markup=True)
+
+    def error(self, message: str) -> None:
+        self.err.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
+
+    def json(self, data: Any) -> None:
+        """Machine-readable output: plain JSON on stdout, nothing else."""
+        self.rich.file.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+    def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, justify: dict[str, str] | None = None) -> None:
+        t = Table(title=title, title_justify="left", header_style="bold")
+        for c in columns:
+            t.add_column(c, justify=(justify or {}).get(c, "left"))  # type: ignore[arg-type]
+        for r in rows:
+            t.add_row(*["—" if v is None else str(v) for v in r])
+        self.rich.print(t)
+
+    @contextlib.contextmanager
+    def progress(self, description: str) -> Iterator[Callable[[str, float], None]]:
+        """A progress bar; yields ``update(step, fraction)`` for the work to call."""
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[step]}"),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(description, total=1.0, step="")
+
+            def update(step: str, fraction: float) -> None:
+                bar.update(task, completed=max(0.0, min(1.0, fraction)), step=step)
+
+            yield update
+
+
+class CaptureConsole(Console):
+    """Records everything for tests: ``.out`` and ``.errors`` hold the text."""
+
+    def __init__(self) -> None:
+        self._out = io.StringIO()
+        self._err = io.StringIO()
+        super().__init__(
+            RichConsole(file=self._out, width=160, color_system=None, force_terminal=False),
+            err=RichConsole(file=self._err, width=160, color_system=None, force_terminal=False),
+        )
+
+    @property
+    def out(self) -> str:
+        return self._out.getvalue()
+
+    @property
+    def errors(self) -> str:
+        return self._err.getvalue()

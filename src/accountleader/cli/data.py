@@ -1,0 +1,107 @@
+"""Getting data in: demo, import, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..workspace import ImportSummary
+from .app import app, state
+
+import_app = typer.Typer(help="Import CRM data into the workspace (replaces what was there).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+def _print_summary(summary: ImportSummary, as_json: bool) -> None:
+    con = state().console
+    if as_json:
+        con.json(summary.as_dict())
+        return
+    rows = [(name, f"{n:,}") for name, n in summary.tables.items()]
+    con.table(f"Imported from {summary.source} ({summary.kind})", ["table", "rows"], rows, justify={"rows": "right"})
+    rate = summary.rows / summary.seconds if summary.seconds else 0
+    con.success(f"{summary.rows:,} rows in {summary.seconds:.1f} s ({rate:,.0f} rows/s)")
+    if summary.files_ignored:
+        con.info(f"ignored files: {', '.join(summary.files_ignored)}")
+    for w in summary.warnings:
+        con.warning(w)
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@import_app.command("salesforce")
+def import_salesforce(
+    path: Annotated[Path, typer.Argument(help="A Salesforce Data Export / Data Loader directory or .zip.")],
+    json: JsonOpt = False,
+) -> None:
+    """Import a Salesforce export (Account.csv, Opportunity.csv, Task.csv, ...)."""
+    st = state()
+    with st.console.progress("Importing") as update:
+        summary = st.workspace.import_salesforce(path, progress=update)
+    _print_summary(summary, json)
+
+
+@import_app.command("fivetran")
+def import_fivetran(
+    path: Annotated[Path, typer.Argument(help="A directory of Fivetran-landed Salesforce tables (CSV or Parquet).")],
+    json: JsonOpt = False,
+) -> None:
+    """Import Salesforce tables as Fivetran lands them (snake_case)."""
+    st = state()
+    with st.console.progress("Importing") as update:
+        summary = st.workspace.import_fivetran(path, progress=update)
+    _print_summary(summary, json)
+
+
+@import_app.command("csv")
+def import_csv(
+    path: Annotated[Path, typer.Argument(help="A directory (or .zip) of any CRM's CSV files.")],
+    mapping: Annotated[str, typer.Option("--mapping", "-m", help="YAML column mapping, or a built-in name (maven_crm).")],
+    json: JsonOpt = False,
+) -> None:
+    """Import any CRM's CSVs described by a YAML column mapping."""
+    st = state()
+    with st.console.progress("Importing") as update:
+        summary = st.workspace.import_csv(path, mapping=mapping, progress=update)
+    _print_summary(summary, json)
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same company.")] = 7,
+    scale: Annotated[float, typer.Option(help="Size: 1.0 is ~40 sellers, 2,000 accounts, ~300k activities.", min=0.01, max=50)] = 1.0,
+    json: JsonOpt = False,
+) -> None:
+    """Generate the built-in demo company and import it like any Salesforce export."""
+    st = state()
+    with st.console.progress("Demo company") as update:
+        export, summary = st.workspace.load_demo(seed=seed, scale=scale, progress=update)
+    if not json:
+        st.console.success(f"wrote a Salesforce export of the demo company to {export}")
+    _print_summary(summary, json)
+
+
+@app.command()
+def status(json: JsonOpt = False) -> None:
+    """Row counts per table, date ranges and data-quality warnings."""
+    st = state()
+    info = st.workspace.status()
+    if json:
+        st.console.json(info)
+        return
+    con = st.console
+    if not info["has_data"]:
+        con.info(f"workspace {info['workspace']} is empty: run `accountleader demo` or `accountleader import ...`")
+        return
+    ranges = info["date_ranges"]
+    rows = []
+    for name, n in info["tables"].items():
+        r = ranges.get(name)
+        span = f"{(r['min'] or '')[:10]} → {(r['max'] or '')[:10]}" if r and r["min"] else ""
+        rows.append((name, f"{n:,}", span))
+    con.table(f"Workspace {info['workspace']} (imported {info['imported_at']} from {info['source']['kind']})", ["table", "rows", "dates"], rows, justify={"rows": "right"})
+    for w in info["warnings"]:
+        con.warning(w)

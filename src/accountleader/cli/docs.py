@@ -1,0 +1,17 @@
+"""`accountleader docs`: print generated documentation."""
+
+from __future__ import annotations
+
+import typer
+
+from ..domain.schema import data_model_markdown
+from .app import app, state
+
+docs_app = typer.Typer(help="Print generated documentation.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("data-model")
+def data_model() -> None:
+    """The canonical data model as Markdown (the source of docs/data-model.md)."""
+    state().console.rich.file.write(data_model_markdown())
