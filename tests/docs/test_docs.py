@@ -1,0 +1,32 @@
+"""Docs stay in step with the code: the data model and every metric are documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from accountleader.domain.metrics.registry import metric_names
+from accountleader.domain.schema import data_model_markdown
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_data_model_doc_is_generated_from_the_schema() -> None:
+    written = (ROOT / "docs" / "data-model.md").read_text(encoding="utf-8")
+    assert written == data_model_markdown(), (
+        "docs/data-model.md is stale: run `accountleader docs data-model > docs/data-model.md`"
+    )
+
+
+def test_every_metric_has_a_heading_in_metrics_doc() -> None:
+    text = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    headings = {m.group(1).strip().strip("`") for m in re.finditer(r"^#{2,4}\s+(.+)$", text, re.M)}
+    names = metric_names()
+    assert len(names) >= 10, f"expected the metric modules to declare their metrics, found {sorted(names)}"
+    missing = sorted(n for n in names if n not in headings)
+    assert not missing, f"metrics without a heading in docs/metrics.md: {missing}"
+
+
+def test_readme_shows_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make demo" in readme and "make test" in readme
