@@ -236,3 +236,72 @@ def efficiency_tables() -> dict[str, pa.Table]:
         "quotes": canonical("quotes", QUOTES),
         "activities": canonical("activities", ACTIVITIES),
     }
+
+
+# --- change -----------------------------------------------------------------------------
+
+CHANGE_ACCOUNTS = [
+    dict(account_id="a1", name="Acme", created_at=ts("2023-01-01 00:00")),
+    dict(account_id="a2", name="Beta", created_at=ts("2023-01-01 00:00")),
+    dict(account_id="a3", name="Gamma", created_at=ts("2023-01-01 00:00")),
+    dict(account_id="a4", name="Later", created_at=ts("2024-07-01 00:00")),  # after as-of
+]
+
+CHANGE_OPPORTUNITIES = [
+    dict(opportunity_id="K1", account_id="a1", owner_id="u1", stage="Closed Lost",
+         created_at=ts("2024-01-05 00:00"), is_closed=True, is_won=False),
+    dict(opportunity_id="K2", account_id="a2", owner_id="u1", stage="Proposal",
+         created_at=ts("2024-01-05 00:00"), is_closed=False, is_won=False),
+]
+
+
+def _h(hid: str, when: str, stage: str, prob: float, amount: float, close: str) -> dict[str, Any]:
+    return dict(history_id=hid, opportunity_id="K1", changed_at=ts(when), stage=stage,
+                probability=prob, amount=amount, close_date=d(close))
+
+
+CHANGE_HISTORY = [
+    _h("H1", "2024-01-10 00:00", "Prospecting", 10, 1000, "2024-03-31"),
+    _h("H2", "2024-02-01 00:00", "Proposal", 50, 800, "2024-04-30"),  # push 30 d, cut 200
+    _h("H3", "2024-02-15 00:00", "Prospecting", 10, 900, "2024-04-15"),  # regression; pulled in
+    _h("H4", "2024-03-01 00:00", "Proposal", 50, 600, "2024-05-15"),  # push 30 d, cut 300
+    _h("H5", "2024-05-01 00:00", "Closed Lost", 0, 600, "2024-05-01"),  # an outcome, not a regression
+    _h("H6", "2024-07-10 00:00", "Closed Lost", 0, 600, "2024-09-30"),  # after as-of
+]
+
+CHANGE_CONTACTS = [
+    dict(contact_id="ca1", account_id="a1", created_at=ts("2023-01-01 00:00"),
+         departed_at=ts("2024-05-01 00:00")),  # left within 180 days
+    dict(contact_id="ca2", account_id="a1", created_at=ts("2023-01-01 00:00"),
+         departed_at=ts("2023-06-01 00:00")),  # left long ago
+    dict(contact_id="cb1", account_id="a2", created_at=ts("2024-05-01 00:00")),  # arrived
+    dict(contact_id="cb2", account_id="a2", created_at=ts("2023-01-01 00:00")),
+]
+
+
+def _act(aid: str, account: str | None, when: str, contact: str | None = None) -> dict[str, Any]:
+    return dict(activity_id=aid, kind="call", direction="outbound", owner_id="u1",
+                account_id=account, contact_id=contact, occurred_at=ts(when))
+
+
+CHANGE_ACTIVITIES = [
+    # a1: six in the prior 90 days (2024-02-16 .. 05-16), one in the last 45 (account from contact).
+    _act("X0", "a1", "2024-01-10 00:00"),
+    *[_act(f"X{i}", "a1", w) for i, w in enumerate(
+        ["2024-03-01 00:00", "2024-03-15 00:00", "2024-04-01 00:00", "2024-04-15 00:00",
+         "2024-05-01 00:00", "2024-05-10 00:00"], start=1)],
+    _act("X7", None, "2024-06-20 00:00", contact="ca1"),
+    # a2: one prior activity, then silence for 90 days.
+    _act("Y1", "a2", "2024-04-01 00:00"),
+    _act("Y2", "a2", "2024-07-02 00:00"),  # after as-of
+]
+
+
+def change_tables() -> dict[str, pa.Table]:
+    return {
+        "accounts": canonical("accounts", CHANGE_ACCOUNTS),
+        "opportunities": canonical("opportunities", CHANGE_OPPORTUNITIES),
+        "opportunity_history": canonical("opportunity_history", CHANGE_HISTORY),
+        "contacts": canonical("contacts", CHANGE_CONTACTS),
+        "activities": canonical("activities", CHANGE_ACTIVITIES),
+    }

@@ -49,11 +49,20 @@ def _keys(by: Keys) -> list[str]:
     return [by] if isinstance(by, str) else list(by)
 
 
+def left_join_on(left: ir.Table, right: ir.Table, key: str) -> ir.Table:
+    """``left`` LEFT JOIN ``right`` USING (``key``), keeping one ``key`` column.
+
+    Ibis keeps the right key of a left join as ``<key>_right``; chained joins
+    would then collide, so it is dropped here.
+    """
+    return left.left_join(right, key).drop(f"{key}_right")
+
+
 def _with_team(events: ir.Table, users: ir.Table | None) -> ir.Table:
     if users is None:
         raise ValueError("grouping by 'team' needs the users table (users=...)")
     teams = users.select(owner_id=users.user_id, team=users.team)
-    return events.left_join(teams, "owner_id")
+    return left_join_on(events, teams, "owner_id")
 
 
 def summarize(
@@ -184,7 +193,7 @@ def quote_turnaround_events(
     )
     q = quotes.mutate(quoted_at=quotes.sent_at.fill_null(quotes.created_at))
     q = q.filter(q.created_at <= asof, q.quoted_at <= asof)
-    q = q.left_join(opps, "opportunity_id").left_join(entry, "opportunity_id")
+    q = left_join_on(left_join_on(q, opps, "opportunity_id"), entry, "opportunity_id")
     field = ibis.coalesce(q.requested_at, q.opp_requested_at)
     q = q.select(
         "quote_id",
@@ -250,7 +259,7 @@ def _outbound_touches(activities: ir.Table, contacts: ir.Table | None, asof: ir.
         (a.direction == "outbound")
         | (a.direction.isnull() & a.kind.isin(["meeting", "task"]) & a.owner_id.notnull())
     )
-    return _with_account(a, contacts).select(
+    return with_activity_account(a, contacts).select(
         touch_id="activity_id",
         touch_owner_id="owner_id",
         touch_contact_id="contact_id",
@@ -259,12 +268,12 @@ def _outbound_touches(activities: ir.Table, contacts: ir.Table | None, asof: ir.
     )
 
 
-def _with_account(a: ir.Table, contacts: ir.Table | None) -> ir.Table:
+def with_activity_account(a: ir.Table, contacts: ir.Table | None) -> ir.Table:
     """Fill a missing ``activities.account_id`` from the contact's account."""
     if contacts is None:
         return a
     c = contacts.select(contact_id="contact_id", contact_account_id=contacts.account_id)
-    a = a.left_join(c, "contact_id")
+    a = left_join_on(a, c, "contact_id")
     return a.mutate(account_id=a.account_id.fill_null(a.contact_account_id)).drop(
         "contact_account_id"
     )
@@ -341,7 +350,7 @@ def meeting_follow_up_events(
     """
     asof = as_of_literal(as_of)
     a = activities.filter((activities.occurred_at <= asof) & (activities.kind == "meeting"))
-    meetings = _with_account(a, contacts).select(
+    meetings = with_activity_account(a, contacts).select(
         "activity_id", "owner_id", "account_id", "contact_id", started_at="occurred_at"
     )
     t = _outbound_touches(activities, contacts, asof)
@@ -501,7 +510,7 @@ def stage_velocity_events(
         "norm_n",
         norm_days=ibis.ifelse(norms.norm_n >= min_n, norms._norm, ibis.null("float64")),
     )
-    s = s.left_join(norms, "stage")
+    s = left_join_on(s, norms, "stage")
     usable = s.norm_days.notnull() & (s.norm_days > 0)
     s = s.mutate(
         norm_n=s.norm_n.fill_null(0),
