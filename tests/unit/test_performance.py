@@ -21,7 +21,14 @@ import random
 import ibis
 import numpy as np
 import pytest
-from fixtures_small import AS_OF, PERFORMANCE_OPPORTUNITIES, USERS, canonical, load, performance_tables
+from fixtures_small import (
+    AS_OF,
+    PERFORMANCE_OPPORTUNITIES,
+    USERS,
+    canonical,
+    load,
+    performance_tables,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -255,7 +255,10 @@ def change_index_from_drivers(
     if total <= 0:
         raise ValueError("change index drivers need a positive total weight")
     points = {
-        f"change_points_{d.column}": 100.0 * d.weight / total * _driver_score(drivers_table[d.column], d)
+        f"change_points_{d.column}": 100.0
+        * d.weight
+        / total
+        * _driver_score(drivers_table[d.column], d)
         for d in drivers
     }
     t = drivers_table.mutate(**points)

@@ -140,12 +140,10 @@ def _timed(
     """
     hours = hours_between(t[start], t[end])
     bdays = business_days_between(t[start], t[end])
-    status = (
-        ibis.cases(
-            (t[start].isnull() | t[end].isnull(), missing_status),
-            (hours < 0, "negative"),
-            else_=MEASURED,
-        )
+    status = ibis.cases(
+        (t[start].isnull() | t[end].isnull(), missing_status),
+        (hours < 0, "negative"),
+        else_=MEASURED,
     )
     t = t.mutate(status=status)
     ok = t.status == MEASURED
@@ -327,9 +325,7 @@ def inbound_response_latency(
     """Inbound response latency per ``by``: ``inbound_response_latency_{n, median_hours,
     p90_hours, over_sla_n, share_over_sla, unanswered_n}``."""
     ev = inbound_response_events(activities, as_of=as_of, sla_business_days=sla_business_days)
-    return summarize(
-        ev, by, name="inbound_response_latency", users=users, statuses=("unanswered",)
-    )
+    return summarize(ev, by, name="inbound_response_latency", users=users, statuses=("unanswered",))
 
 
 def meeting_follow_up_events(

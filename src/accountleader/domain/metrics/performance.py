@@ -121,9 +121,7 @@ def reporting_lines(users: ir.Table, *, max_depth: int = MAX_DEPTH) -> ir.Table:
     cycle in the data cannot make a user their own manager; each pair is kept
     once at its shortest depth.
     """
-    edges = users.filter(users.manager_id.notnull()).select(
-        "user_id", up_id=users.manager_id
-    )
+    edges = users.filter(users.manager_id.notnull()).select("user_id", up_id=users.manager_id)
     level = edges.select("user_id", manager_id="up_id", depth=ibis.literal(1))
     levels = [level]
     for depth in range(2, max_depth + 1):
