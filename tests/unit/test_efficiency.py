@@ -278,3 +278,32 @@ def test_stage_without_enough_won_deals_has_no_norm(con):
     hist, opps = (ibis.memtable(x) for x in _velocity_tables())
     ev = con.execute(eff.stage_velocity_events(hist, opps, as_of=AS_OF, min_n=4))
     assert set(ev.status) == {"no_norm"}
+
+
+def test_every_summary_compiles_for_pyspark():
+    """Portability guard: the same expressions must later run on Spark (compile only, no JVM)."""
+    pytest.importorskip("pyspark")
+    from fixtures_small import change_tables, performance_tables
+    from ibis.backends.pyspark import Backend
+
+    from accountleader.domain.metrics import change as ch
+    from accountleader.domain.metrics import performance as perf
+
+    if ibis.options.pyspark is None:
+        ibis.options.pyspark = Backend.Options()
+    e = {k: ibis.memtable(v) for k, v in efficiency_tables().items()}
+    p = {k: ibis.memtable(v) for k, v in performance_tables().items()}
+    c = {k: ibis.memtable(v) for k, v in change_tables().items()}
+    exprs = [
+        eff.quote_turnaround(e["quotes"], e["opportunities"], e["opportunity_history"], as_of=AS_OF,
+                             by="team", users=e["users"]),
+        eff.inbound_response_latency(e["activities"], as_of=AS_OF),
+        eff.meeting_follow_up_latency(e["activities"], e["contacts"], as_of=AS_OF),
+        eff.time_to_first_activity(e["opportunities"], e["activities"], as_of=AS_OF),
+        eff.stage_velocity(e["opportunity_history"], e["opportunities"], as_of=AS_OF),
+        perf.manager_performance(p["opportunities"], p["users"], as_of=AS_OF, recursive=True),
+        ch.change_reasons(ch.change_index(c["accounts"], c["opportunities"], c["opportunity_history"],
+                                          c["contacts"], c["activities"], as_of=AS_OF)),
+    ]
+    for expr in exprs:
+        assert "SELECT" in ibis.to_sql(expr, dialect="pyspark")
