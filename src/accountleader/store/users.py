@@ -1,0 +1,148 @@
+"""People who use the web app: usernames, argon2 password hashes, roles, CRM user ids."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.access import ROLES, Role
+from ..errors import InputError, NotFoundError
+from .db import Store
+from .models import User
+
+_HASHER = PasswordHasher()
+# Verified against when the username is unknown, so both paths cost the same time.
+_DUMMY_HASH = _HASHER.hash("not-a-real-password")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,149}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class UserPublic:
+    """A user as the rest of the app sees it: never the password hash."""
+
+    id: int
+    username: str
+    role: Role
+    crm_user_id: str | None
+    active: bool
+    created_at: datetime
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "role": self.role,
+            "crm_user_id": self.crm_user_id,
+            "active": self.active,
+            "created_at": self.created_at.isoformat(timespec="seconds"),
+        }
+
+
+def public(user: User) -> UserPublic:
+    return UserPublic(user.id, user.username, user.role, user.crm_user_id, user.active, user.created_at)  # type: ignore[arg-type]
+
+
+def normalize_username(username: str) -> str:
+    name = username.strip().lower()
+    if not _USERNAME.match(name):
+        raise InputError(
+            f"username {username!r} is not valid: use 1-150 letters, digits, '.', '_', '@' or '-'",
+            value=username,
+        )
+    return name
+
+
+def check_role(role: str, crm_user_id: str | None) -> Role:
+    if role not in ROLES:
+        raise InputError(f"role {role!r} is not one of {', '.join(ROLES)}", value=role)
+    if role != "admin" and not crm_user_id:
+        raise InputError(f"a {role} must be linked to a CRM user id (--crm-user-id)", value=role)
+    return role  # type: ignore[return-value]
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"password is too short: use at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_user(store: Store, *, username: str, password: str, role: str, crm_user_id: str | None = None) -> UserPublic:
+    name = normalize_username(username)
+    checked = check_role(role, crm_user_id)
+    check_password(password)
+    crm = crm_user_id.strip() if crm_user_id else None
+    try:
+        with store.session() as s:
+            user = User(username=name, password_hash=_HASHER.hash(password), role=checked, crm_user_id=crm, active=True)
+            s.add(user)
+            s.flush()
+            return public(user)
+    except IntegrityError:
+        raise InputError(f"user {name!r} already exists", value=name) from None
+
+
+def authenticate(store: Store, *, username: str, password: str) -> UserPublic | None:
+    """The user when the password matches and the account is active, else None."""
+    try:
+        name = normalize_username(username)
+    except InputError:
+        name = None
+    with store.session() as s:
+        user = s.scalar(select(User).where(User.username == name)) if name else None
+        if user is None:
+            _verify(_DUMMY_HASH, password)
+            return None
+        if not _verify(user.password_hash, password) or not user.active:
+            return None
+        if _HASHER.check_needs_rehash(user.password_hash):
+            user.password_hash = _HASHER.hash(password)
+        return public(user)
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(hashed, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def get_user(store: Store, *, user_id: int) -> UserPublic:
+    with store.session() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise NotFoundError(f"no user with id {user_id}")
+        return public(user)
+
+
+def list_users(store: Store) -> list[UserPublic]:
+    with store.session() as s:
+        return [public(u) for u in s.scalars(select(User).order_by(User.username))]
+
+
+def set_role(store: Store, *, username: str, role: str, crm_user_id: str | None = None) -> UserPublic:
+    """Change a user's role (and, when given, their CRM user id)."""
+    name = normalize_username(username)
+    with store.session() as s:
+        user = s.scalar(select(User).where(User.username == name))
+        if user is None:
+            raise NotFoundError(f"no user named {name!r}")
+        crm = crm_user_id.strip() if crm_user_id else user.crm_user_id
+        user.role = check_role(role, crm)
+        user.crm_user_id = crm
+        return public(user)
+
+
+def set_password(store: Store, *, username: str, password: str) -> None:
+    name = normalize_username(username)
+    check_password(password)
+    with store.session() as s:
+        user = s.scalar(select(User).where(User.username == name))
+        if user is None:
+            raise NotFoundError(f"no user named {name!r}")
+        user.password_hash = _HASHER.hash(password)
