@@ -62,17 +62,43 @@ def read_meta(path: Path) -> dict[str, Any]:
 
 
 def remove_stale_files(directory: Path) -> list[Path]:
-    """Remove temporary files left by an interrupted write whose process is gone."""
+    """Remove temporary files left by an interrupted write (``kill -9``, power loss).
+
+    When no writer holds the workspace lock, every ``.*.tmp`` file (and its DuckDB
+    ``.wal``) is stale, whatever process id its name carries (ids are reused).  When a
+    writer is running, only files of processes that no longer exist are removed.
+    """
+    if not directory.is_dir():
+        return []
+    candidates = sorted(set(directory.glob(".*.tmp")) | {p.with_suffix("") for p in directory.glob(".*.tmp.wal")})
+    if not candidates:
+        return []
+    idle = _lock_is_free(directory)
     removed = []
-    for tmp in directory.glob(".*.tmp"):
+    for tmp in candidates:
         try:
             pid = int(tmp.name.rsplit(".", 2)[-2])
         except (ValueError, IndexError):
             continue
-        if pid != os.getpid() and not _alive(pid):
+        if pid == os.getpid():
+            continue
+        if idle or not _alive(pid):
             _remove(tmp)
             removed.append(tmp)
     return removed
+
+
+def _lock_is_free(directory: Path) -> bool:
+    lock = directory / ".lock"
+    if not lock.exists():
+        return True
+    with open(lock, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return True
 
 
 @contextlib.contextmanager

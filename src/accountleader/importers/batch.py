@@ -96,7 +96,16 @@ class ImportBatch:
         t = self.tables["opportunity_history"]
         if t.num_rows == 0:
             return
-        order = pc.sort_indices(t, sort_keys=[("opportunity_id", "ascending"), ("changed_at", "ascending"), ("_file", "ascending"), ("_row", "ascending")])
+        # Arrow cannot sort dictionary columns: sort on the file name as plain text.
+        keys = pa.table(
+            {
+                "opportunity_id": t.column("opportunity_id"),
+                "changed_at": t.column("changed_at"),
+                "_file": pc.cast(t.column("_file"), pa.string()),
+                "_row": t.column("_row"),
+            }
+        )
+        order = pc.sort_indices(keys, sort_keys=[(k, "ascending") for k in keys.column_names])
         t = t.take(order)
         opp = t.column("opportunity_id")
         at = t.column("changed_at")

@@ -111,8 +111,13 @@ def parse_bools(s: Array) -> tuple[Array, Array]:
     return out, bad
 
 
+_OFFSET = r"^(?P<base>.*\d:\d\d(?::\d\d)?)(?:\.\d+)?(?P<sign>[+-])(?P<hh>\d\d):?(?P<mm>\d\d)$"
+
+
 def parse_timestamps(s: Array) -> tuple[Array, Array]:
     s = _blank_to_null(s)
+    if isinstance(s, pa.ChunkedArray):
+        s = s.combine_chunks()
     norm = pc.replace_substring_regex(s, r"^(\d{4}-\d{2}-\d{2})T", r"\1 ")
     norm = pc.replace_substring_regex(norm, r"(\.\d+)?(Z|[+-]00:?00| UTC)?$", "")
     result: Array | None = None
@@ -122,11 +127,36 @@ def parse_timestamps(s: Array) -> tuple[Array, Array]:
         if pc.all(pc.or_(pc.is_valid(result), pc.is_null(s))).as_py():
             break
     assert result is not None
+    unread = pc.and_(pc.is_valid(s), pc.is_null(result))
+    if pc.any(unread).as_py():
+        result = _with_utc_offsets(result, norm, unread)
     year = pc.year(result)
     plausible = pc.and_(pc.greater_equal(year, 1900), pc.less_equal(year, 2200))
     result = pc.if_else(pc.fill_null(plausible, False), result, pa.scalar(None, pa.timestamp("us")))
     bad = pc.and_(pc.is_valid(s), pc.is_null(result))
     return result, bad
+
+
+def _with_utc_offsets(result: pa.Array, norm: pa.Array, unread: pa.Array) -> pa.Array:
+    """Read values with a non-zero UTC offset (``2024-03-01T09:05:00.000-0500``) as UTC.
+
+    Only the values the plain formats could not read are looked at, so clean files pay nothing.
+    """
+    idx = pc.indices_nonzero(unread)
+    parts = pc.extract_regex(pc.take(norm, idx), _OFFSET)
+    base = pc.struct_field(parts, "base")
+    local: pa.Array | None = None
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M"):
+        parsed = pc.strptime(base, format=fmt, unit="us", error_is_null=True)
+        local = parsed if local is None else pc.coalesce(local, parsed)
+    assert local is not None
+    minutes = pc.add(
+        pc.multiply(pc.cast(pc.struct_field(parts, "hh"), pa.int64()), 60), pc.cast(pc.struct_field(parts, "mm"), pa.int64())
+    )
+    sign = pc.if_else(pc.equal(pc.struct_field(parts, "sign"), "-"), -1, 1)
+    offset = pc.cast(pc.multiply(pc.multiply(minutes, sign), 60_000_000), pa.duration("us"))
+    utc = pc.subtract(local, offset)
+    return pc.replace_with_mask(result, unread, utc)
 
 
 def parse_dates(s: Array) -> tuple[Array, Array]:
@@ -224,7 +254,7 @@ def build_table(
         columns[col.name] = typed
     out = pa.table({c.name: columns[c.name] for c in table.columns}, schema=arrow_schema(table))
     out = out.append_column("_file", pa.array([raw.file] * n, pa.string()).dictionary_encode())
-    return out.append_column("_row", pa.array(range(n), pa.int64()))
+    return out.append_column("_row", raw.row_ids())
 
 
 def _report_bad(

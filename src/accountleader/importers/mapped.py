@@ -173,7 +173,4 @@ def _distinct(raw: RawTable, columns: list[str] | None) -> RawTable:
     first = pc.index_in(pc.unique(key), value_set=key)
     keep = pc.filter(first, pc.is_valid(first))
     kept = pc.sort_indices(keep)
-    rows = pc.take(keep, kept).to_pylist()
-    view = RawTable(raw.file, t.take(pa.array(rows)), raw.encoding, raw.is_csv)
-    view.line_of = lambda r, _rows=rows, _f=raw.line_of: _f(_rows[r])  # type: ignore[method-assign]
-    return view
+    return raw.view(pc.take(keep, kept))

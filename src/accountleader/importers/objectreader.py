@@ -83,13 +83,8 @@ def _drop_deleted(raw: RawTable, batch: ImportBatch, flags: list[tuple[str, tupl
             n = pc.sum(deleted).as_py() or 0
             if n:
                 batch.warnings.append(f"{raw.file}: skipped {n} rows with {flag}={values[0]}")
-                # keep row positions for line numbers: map kept rows back to original rows
-                keep = pc.invert(deleted)
-                kept_rows = pc.indices_nonzero(keep).to_pylist()
-                original_line = raw.line_of
-                new = RawTable(raw.file, t.filter(keep), raw.encoding, raw.is_csv, raw.problems)
-                new.line_of = lambda r, _k=kept_rows, _f=original_line: _f(_k[r])  # type: ignore[method-assign]
-                raw, t = new, new.table
+                raw = raw.view(pc.invert(deleted))  # keeps line numbers of the rows left
+                t = raw.table
     return raw
 
 

@@ -10,6 +10,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -43,7 +44,12 @@ def detect_encoding(data: bytes) -> str:
 
 @dataclass
 class RawTable:
-    """An input file as text columns, with what is needed to point at a bad cell."""
+    """An input file as text columns, with what is needed to point at a bad cell.
+
+    A *view* (``raw.view(...)``) keeps some rows of its base file (e.g. without deleted
+    rows); ``base_rows`` maps each of its rows back to the row of the file as read, so
+    line numbers stay right however the rows were filtered.
+    """
 
     file: str
     table: pa.Table
@@ -52,6 +58,8 @@ class RawTable:
     problems: list[Problem] = field(default_factory=list)
     _data: bytes | None = None
     _lines: list[int] | None = None
+    base_rows: pa.Array | None = None  # row of the file as read, per row of this view
+    _base: RawTable | None = None
 
     @property
     def headers(self) -> list[str]:
@@ -60,23 +68,65 @@ class RawTable:
     def has(self, column: str) -> bool:
         return column in self.table.column_names
 
+    def view(self, rows: pa.Array | pa.ChunkedArray) -> RawTable:
+        """The rows selected by a boolean mask or a list of row indices, keeping line numbers."""
+        if isinstance(rows, pa.ChunkedArray):
+            rows = rows.combine_chunks()
+        if pa.types.is_boolean(rows.type):
+            rows = pc.indices_nonzero(pc.fill_null(rows, False))
+        rows = rows.cast(pa.int64())
+        base = self._base or self
+        base_rows = rows if self.base_rows is None else pc.take(self.base_rows, rows)
+        return RawTable(
+            self.file, self.table.take(rows), self.encoding, self.is_csv, self.problems, base_rows=base_rows, _base=base
+        )
+
+    def row_ids(self) -> pa.Array:
+        """For each row, its 0-based row in the file as read (used as the ``_row`` provenance)."""
+        if self.base_rows is not None:
+            return self.base_rows
+        return pa.array(np.arange(self.table.num_rows, dtype=np.int64))
+
     def line_of(self, row: int) -> int:
-        """The 1-based line where data row ``row`` (0-based) starts; only computed on error."""
+        """The 1-based physical line where data row ``row`` (0-based) starts; only computed on error."""
+        if self._base is not None:
+            assert self.base_rows is not None
+            return self._base.line_of(self.base_rows[row].as_py())
         if not self.is_csv:
             return row + 2  # header counts as line 1, as in a spreadsheet view
         if self._lines is None:
-            assert self._data is not None
-            text = self._data.decode(self.encoding, errors="replace")
-            reader = csv.reader(io.StringIO(text, newline=""))
-            starts: list[int] = []
-            prev_end = 0
-            for _ in reader:
-                starts.append(prev_end + 1)
-                prev_end = reader.line_num
-            self._lines = starts[1:]  # drop the header row
+            self._lines, _ = _scan_records(self._data or b"", self.encoding, self.table.num_columns)
         if row < len(self._lines):
             return self._lines[row]
         return row + 2
+
+
+def _scan_records(data: bytes, encoding: str, ncols: int) -> tuple[list[int], list[tuple[int, list[str]]]]:
+    """Walk the CSV as Python's csv module reads it: where each good row starts, and the bad rows.
+
+    A good row has as many fields as the header; blank lines are skipped (as Arrow does);
+    rows with another number of fields are the ones Arrow rejected.  Physical lines are
+    counted, so a quoted value spanning lines moves later rows down.
+    """
+    text = data.decode(encoding, errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    good: list[int] = []
+    bad: list[tuple[int, list[str]]] = []
+    prev_end = 0
+    first = True
+    for record in reader:
+        start = prev_end + 1
+        prev_end = reader.line_num
+        if first:
+            first = False
+            continue
+        if not record:
+            continue
+        if len(record) == ncols:
+            good.append(start)
+        else:
+            bad.append((start, record))
+    return good, bad
 
 
 def read_raw(src: SourceFile) -> RawTable:
@@ -126,8 +176,16 @@ def read_raw(src: SourceFile) -> RawTable:
     except pa.ArrowInvalid as exc:
         message = str(exc).split("\n")[0]
         return RawTable(src.name, pa.table({}), shown_encoding, True, [Problem(src.name, None, None, None, f"not a readable CSV file: {message}")])
-    raw = RawTable(src.name, table, shown_encoding, True, problems, _data=data)
-    raw.encoding = "utf-8-sig" if shown_encoding == "utf-8-sig" else "utf-8"
+    read_encoding = "utf-8-sig" if shown_encoding == "utf-8-sig" else "utf-8"
+    if problems:
+        # Arrow does not know line numbers when values may hold newlines: find the rows again.
+        good, bad = _scan_records(data, read_encoding, table.num_columns)
+        if len(bad) == len(problems):
+            problems[:] = [
+                Problem(src.name, line, None, ",".join(fields)[:80], f"expected {table.num_columns} columns, found {len(fields)}")
+                for line, fields in bad
+            ]
+    raw = RawTable(src.name, table, read_encoding, True, problems, _data=data)
     raw.shown_encoding = shown_encoding  # type: ignore[attr-defined]
     return raw
 
