@@ -1,0 +1,62 @@
+"""What the demo company hides: the answers the analytics should find."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PlantedTruth:
+    """The planted behaviours, by Salesforce id. Exposed to tests, never printed to users."""
+
+    as_of: datetime  # the fixed end of the data (exclusive), UTC
+    seller_archetypes: dict[str, str]  # user id -> leading | busy | slow | at_risk | tender
+    starved_high_fit_accounts: frozenset[str]
+    single_threaded_opportunities: frozenset[str]
+    heavy_change_accounts: frozenset[str]
+    high_fit_industries: frozenset[str]
+    low_fit_industries: frozenset[str]
+    out_of_sequence_opportunities: frozenset[str]
+    duplicate_history_opportunities: frozenset[str]
+    dangling_task_ids: frozenset[str]
+
+    def to_json(self) -> str:
+        """Stable JSON: sets as sorted lists, the as-of date in ISO 8601."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, frozenset):
+                value = sorted(value)
+            elif isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, dict):
+                value = dict(sorted(value.items()))
+            out[f.name] = value
+        return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> PlantedTruth:
+        data = json.loads(text)
+        kwargs: dict[str, object] = {}
+        for f in fields(cls):
+            value = data[f.name]
+            if f.name == "as_of":
+                value = datetime.fromisoformat(value)
+            elif f.name == "seller_archetypes":
+                value = dict(value)
+            else:
+                value = frozenset(value)
+            kwargs[f.name] = value
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class DemoExport:
+    """A written demo export: where, how many rows per file, and the hidden truth."""
+
+    directory: Path
+    files: dict[str, int]  # file name -> data rows written
+    truth: PlantedTruth
