@@ -65,20 +65,29 @@ class ImportBatch:
 
     # -- checks -------------------------------------------------------------------------------
 
-    def _problem_rows(self, table: pa.Table, mask: pa.Array, column: str, reason: str, value_col: str | None) -> None:
+    def _problem_rows(
+        self, table: pa.Table, mask: pa.Array, column: str, reason: str, value_col: str | None, *, skip_reported: bool = False
+    ) -> None:
+        # A value that could not be read is already reported; do not report it again as missing.
+        reported = {(p.file, p.line) for p in self.problems} if skip_reported else set()
         idx = pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
-        for i in idx[: PROBLEM_CAP - len(self.problems) + 1]:
+        for i in idx:
+            if len(self.problems) > PROBLEM_CAP:
+                break
             file = table.column("_file")[i].as_py()
             row = table.column("_row")[i].as_py()
+            line = self.line_of(file, row)
+            if (file, line) in reported:
+                continue
             value = table.column(value_col)[i].as_py() if value_col else None
-            self.problems.append(Problem(file, self.line_of(file, row), column, None if value is None else str(value), reason))
+            self.problems.append(Problem(file, line, column, None if value is None else str(value), reason))
 
     def _check_required(self, name: str) -> None:
         t = self.tables[name]
         for col in TABLES[name].required:
             mask = pc.is_null(t.column(col))
             if t.num_rows and pc.any(mask).as_py():
-                self._problem_rows(t, mask, col, f"required value missing ({name}.{col})", None)
+                self._problem_rows(t, mask, col, f"required value missing ({name}.{col})", None, skip_reported=True)
 
     def _check_unique(self, name: str, key: str) -> None:
         t = self.tables[name]
