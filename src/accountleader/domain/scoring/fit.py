@@ -432,7 +432,7 @@ class AccountFitModel:
         p0 = rep.base_rate
         scores = np.round(p * 100, 1)
         tiers = [tier_for(float(s), p0) if rep.signal else None for s in scores]
-        reasons = [self._reasons(attrs, i) if rep.signal else [rep.reason] for i in rows]
+        reasons = [self._reasons(attrs, int(i)) if rep.signal else [rep.reason] for i in rows]
         if "won_n" in df.columns and "lost_n" in df.columns:
             for i in rows:
                 w, lo = df.at[i, "won_n"], df.at[i, "lost_n"]

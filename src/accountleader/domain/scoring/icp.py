@@ -55,8 +55,8 @@ class IcpRule:
             else:
                 column, bound = key.rsplit("_", 1)
                 raw = row.get(column)
-                value = float(raw) if _clean(raw) is not None else None
-                if value is None or (value < want if bound == "min" else value > want):
+                number = float(raw) if raw is not None and _clean(raw) is not None else None
+                if number is None or (number < want if bound == "min" else number > want):
                     return False
         return True
 
