@@ -89,9 +89,13 @@ def _slug(name: str) -> str:
 def build_accounts(rng: np.random.Generator, scale: float, org: SalesOrg) -> Accounts:
     """About 2,000 accounts per unit of ``scale``, spread evenly over the sellers."""
     n = max(100, int(round(2000 * scale)))
-    owner = rng.permutation(np.arange(n) % org.sellers.shape[0])
-    region = org.team_region[org.seller_team[owner]]
     industry = rng.choice(len(INDUSTRIES), n, p=_INDUSTRY_SHARE / _INDUSTRY_SHARE.sum())
+    # Deal accounts out class by class so every seller owns a similar mix of fit.
+    fit_class = np.where(industry < 3, 0, np.where(industry >= len(INDUSTRIES) - 3, 2, 1))
+    n_sellers = org.sellers.shape[0]
+    owner = np.empty(n, dtype=np.int64)
+    owner[np.lexsort((rng.random(n), fit_class))] = rng.permutation(n_sellers)[np.arange(n) % n_sellers]
+    region = org.team_region[org.seller_team[owner]]
     employees = np.clip(np.round(np.exp(rng.normal(5.6, 1.5, n))), 5, 250_000).astype(np.int64)
     segment = np.searchsorted(np.array([200, 2000]), employees, side="right")
     revenue = np.round(employees * _REVENUE_PER_EMPLOYEE[industry] * np.exp(rng.normal(0, 0.35, n)), -4)

@@ -18,7 +18,7 @@ from .cases import Cases
 from .clock import DAY, add_business_days, as_of_seconds, business_instants, to_days, window_start_seconds
 from .contacts import Contacts
 from .people import AT_RISK, BUSY, LEADING, SLOW, TENDER, SalesOrg
-from .pipeline import BAND_MIX, FIT_CLASS_WEIGHT, RENEWAL, Deals, StageTimes, fit_class
+from .pipeline import BAND_MIX, FIT_CLASS_WEIGHT, RENEWAL, Deals, StageTimes, fit_class, workload
 from .planted import Plan
 from .subjects import subjects_for
 
@@ -87,6 +87,7 @@ def _account_work(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, c
     start, end = window_start_seconds(), as_of_seconds()
     bdays = int(np.busday_count(to_days(np.array([start]))[0], to_days(np.array([end]))[0]))
     cls = fit_class(accounts)
+    load = workload(org, accounts)
     parts = []
     for s, arche in enumerate(org.seller_archetype):
         owned = np.flatnonzero(accounts.owner == s)
@@ -95,7 +96,7 @@ def _account_work(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, c
         weight = FIT_CLASS_WEIGHT[arche, cls[owned]] * rng.gamma(2.0, 0.5, owned.shape[0])
         if arche == TENDER:
             weight = np.where(accounts.base_customer[owned], weight, weight * 0.02)
-        n = int(rng.poisson(_ACCOUNT_RATE[arche] * bdays))
+        n = int(rng.poisson(_ACCOUNT_RATE[arche] * bdays * load))
         account = owned[rng.choice(owned.shape[0], n, p=weight / weight.sum())]
         at = business_instants(rng, np.maximum(start, accounts.created[account] + 7 * DAY), np.full(n, end))
         contact = contacts.pick(rng, account, rng.choice(3, n, p=BAND_MIX[arche]))
@@ -183,6 +184,19 @@ def _answers(rng: np.random.Generator, org: SalesOrg, t: Touches) -> Touches:
     return a
 
 
+def _single_thread(t: Touches, accounts: Accounts, deals: Deals, plan: Plan) -> None:
+    """Single-threaded deals: everything on the deal, and everything at its account in the
+    last 90 days, goes through the one junior contact (in place)."""
+    junior_of_account = np.full(accounts.account_id.shape[0], -1)
+    junior_of_account[plan.single_accounts] = plan.single_contact
+    junior_of_deal = np.full(deals.created.shape[0], -1)
+    junior_of_deal[plan.single_deals] = plan.single_contact
+    recent = t.at >= as_of_seconds() - 90 * DAY
+    one = np.where(t.deal >= 0, junior_of_deal[np.maximum(t.deal, 0)], -1)
+    one = np.where((one < 0) & recent, junior_of_account[t.account], one)
+    t.contact = np.where(one >= 0, one, t.contact)
+
+
 def build_activity(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, contacts: Contacts, deals: Deals, times: StageTimes, cases: Cases, plan: Plan) -> Touches:
     """Every activity up to the as-of date, sorted by instant."""
     as_of = as_of_seconds()
@@ -193,18 +207,9 @@ def build_activity(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, 
         _case_work(rng, org, accounts, cases),
         _desk_work(rng, org, deals, times),
     ])
-    # Single-threaded deals: everything on the deal, and everything at its account in the
-    # last 90 days, goes through the one junior contact.
-    junior_of_account = np.full(accounts.account_id.shape[0], -1)
-    junior_of_account[plan.single_accounts] = plan.single_contact
-    junior_of_deal = np.full(deals.created.shape[0], -1)
-    junior_of_deal[plan.single_deals] = plan.single_contact
-    recent = t.at >= as_of - 90 * DAY
-    one = np.where(t.deal >= 0, junior_of_deal[np.maximum(t.deal, 0)], -1)
-    one = np.where((one < 0) & recent, junior_of_account[t.account], one)
-    t.contact = np.where(one >= 0, one, t.contact)
-
+    _single_thread(t, accounts, deals, plan)
     t = Touches.concat([t, _answers(rng, org, t)])
+    _single_thread(t, accounts, deals, plan)
     keep = (t.at < as_of) & (t.at >= contacts.created[t.contact]) & (t.at < contacts.departed[t.contact])
     starved = np.zeros(accounts.account_id.shape[0], bool)
     starved[plan.starved] = True

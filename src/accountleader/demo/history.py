@@ -46,7 +46,7 @@ def everyday_changes(rng: np.random.Generator, deals: Deals, times: StageTimes) 
     n = deals.created.shape[0]
     until = last_visible_instant(deals, times)
     life = np.maximum(until - deals.created, DAY)
-    pushes = rng.choice(4, n, p=[0.62, 0.25, 0.11, 0.02])
+    pushes = rng.choice(4, n, p=[0.66, 0.25, 0.085, 0.005])
     deal = np.repeat(np.arange(n), pushes)
     when = deals.created[deal] + (rng.random(deal.shape[0]) * life[deal]).astype(np.int64)
     days = rng.integers(7, 35, deal.shape[0])

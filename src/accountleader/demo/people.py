@@ -77,7 +77,7 @@ def _ascii(text: str) -> str:
 def build_sales_org(rng: np.random.Generator, scale: float) -> SalesOrg:
     """Build the organisation for ``scale`` (1.0: 40 sellers in 5 teams, 8 on the desk)."""
     n_sellers = max(10, int(round(40 * scale)))
-    n_teams = max(2, min(n_sellers // 4, int(round(5 * scale))))
+    n_teams = max(len(REGIONS), int(round(5 * scale)))  # every region is covered at any scale
     n_vps = max(1, int(round(n_teams / 5)))
     n_desk = max(4, int(round(8 * scale)))
 

@@ -39,7 +39,7 @@ _TYPE_MIX = {TENDER: np.array([0.02, 0.03, 0.95])}
 _TYPE_MIX_DEFAULT = np.array([0.6, 0.22, 0.18])
 #: Effort weight of an account by (archetype, fit class: high, mid, low industry).
 FIT_CLASS_WEIGHT = np.array(
-    [[3.0, 1.5, 0.4], [0.45, 0.7, 3.4], [3.0, 1.5, 0.4], [0.45, 0.7, 3.4], [1.0, 1.0, 1.0]]
+    [[3.0, 1.5, 0.4], [0.4, 0.6, 4.5], [3.0, 1.5, 0.4], [0.4, 0.6, 4.5], [1.0, 1.0, 1.0]]
 )
 #: Probability that a buying-group slot is a senior / middle / junior contact, by archetype.
 BAND_MIX = np.array(
@@ -49,6 +49,12 @@ _GROUP_SIZE = ((3, 6), (1, 3), (3, 5), (1, 3), (1, 3))  # [low, high) contacts p
 _VELOCITY = np.array([0.9, 1.0, 1.7, 1.7, 1.0])  # stage-time multiplier
 _WIN_BONUS = np.array([0.35, 0.0, -0.05, -0.35, 0.0])
 _STAGE_GAP_DAYS = np.array([7.0, 9.0, 12.0, 12.0, 7.0, 14.0])
+
+
+def workload(org: SalesOrg, accounts: Accounts) -> float:
+    """Accounts per seller relative to the standard book of 50 (small scales keep a
+    minimum sales force, so each seller carries fewer accounts and does less)."""
+    return accounts.account_id.shape[0] / (50.0 * org.sellers.shape[0])
 
 
 def fit_class(accounts: Accounts) -> np.ndarray:
@@ -88,6 +94,7 @@ def open_deals(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, cont
     """Every seller opens deals on their own accounts, aimed by their archetype."""
     start, end = window_start_seconds(), as_of_seconds()
     cls = fit_class(accounts)
+    load = workload(org, accounts)
     acc_parts: list[np.ndarray] = []
     seller_parts: list[np.ndarray] = []
     type_parts: list[np.ndarray] = []
@@ -95,7 +102,7 @@ def open_deals(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, cont
         owned = np.flatnonzero(accounts.owner == s)
         if owned.shape[0] == 0:
             continue
-        n = int(rng.poisson(_DEALS_PER_SELLER[arche]))
+        n = int(rng.poisson(_DEALS_PER_SELLER[arche] * load))
         kinds = rng.choice(3, n, p=_TYPE_MIX.get(int(arche), _TYPE_MIX_DEFAULT))
         weight = FIT_CLASS_WEIGHT[arche, cls[owned]] * rng.gamma(2.0, 0.5, owned.shape[0])
         customers = accounts.base_customer[owned]
@@ -151,6 +158,13 @@ def open_deals(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, cont
     # The first slot is the main contact: senior for sellers who aim high, junior for the rest.
     bands[:, 0] = np.where(np.isin(arche, (LEADING, SLOW)), SENIOR, np.where(np.isin(arche, (BUSY, AT_RISK)), JUNIOR, MIDDLE))
     group = contacts.pick(rng, np.repeat(account, 5), bands.ravel()).reshape(n, 5)
+    # Different slots should be different people where the account has enough of them.
+    lo = contacts.band_start[account, 0]
+    size = contacts.band_start[account, 3] - lo
+    for k in range(1, 5):
+        for _ in range(k):
+            clash = (group[:, :k] == group[:, k : k + 1]).any(axis=1)
+            group[:, k] = np.where(clash, lo + (group[:, k] - lo + 1) % size, group[:, k])
 
     order = np.argsort(created, kind="stable")
     return Deals(

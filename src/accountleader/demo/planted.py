@@ -36,7 +36,7 @@ class Plan:
     heavy_accounts: np.ndarray
     heavy_deals: np.ndarray  # one open deal per heavy account, same order
     dark_from: np.ndarray  # per heavy account: no activity from this instant (s)
-    out_of_sequence: np.ndarray  # deal rows
+    out_of_sequence: np.ndarray  # closed deal rows
     duplicate_history: np.ndarray
     blank_amount: np.ndarray
 
@@ -122,7 +122,7 @@ def plant_deals(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, con
         heavy_accounts=heavy_accounts,
         heavy_deals=heavy_deals,
         dark_from=dark_from,
-        out_of_sequence=plain[:3],
+        out_of_sequence=np.zeros(0, np.int64),  # chosen among closed deals in plant_changes
         duplicate_history=plain[3:5],
         blank_amount=np.sort(plain[5 : 5 + max(5, deals.created.shape[0] // 200)]),
     )
@@ -141,7 +141,12 @@ def plant_changes(rng: np.random.Generator, plan: Plan, deals: Deals, times: Sta
     r_when = as_of - rng.integers(60, 130, hd.shape[0]) * DAY
     a_when = as_of - rng.integers(40, 120, hd.shape[0]) * DAY
     cut = np.round(rng.uniform(0.5, 0.8, hd.shape[0]), 2)
-    # Ordinary pushes on deals that are closed must not be confused with the planted ones.
+    # Big single-threaded deals keep their size: drop ordinary amount changes on them.
+    keep = ~np.isin(changes.amount[0], plan.single_deals)
+    changes.amount = tuple(x[keep] for x in changes.amount)  # type: ignore[assignment]
+    closed = times.closed < as_of
+    plain = np.flatnonzero(closed & ~np.isin(np.arange(closed.shape[0]), np.concatenate([plan.single_deals, hd, plan.duplicate_history, plan.blank_amount])))
+    plan.out_of_sequence = np.sort(rng.choice(plain, min(3, plain.shape[0]), replace=False))
     return ChangePlan(
         push=tuple(np.concatenate([a, b]) for a, b in zip(changes.push, (p_deal, p_when, p_days), strict=True)),  # type: ignore[arg-type]
         amount=tuple(np.concatenate([a, b]) for a, b in zip(changes.amount, (hd, a_when, cut), strict=True)),  # type: ignore[arg-type]
