@@ -31,6 +31,8 @@ def write_database(path: Path, tables: dict[str, pa.Table], meta: dict[str, Any]
     try:
         con = duckdb.connect(str(tmp))
         try:
+            # Tables are sets: letting DuckDB write row groups in any order uses every core.
+            con.execute("SET preserve_insertion_order = false")
             for name, table in tables.items():
                 con.register("_incoming", table)
                 con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _incoming')

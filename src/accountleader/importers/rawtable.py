@@ -137,45 +137,25 @@ def read_raw(src: SourceFile) -> RawTable:
         cols = [_as_text(table.column(i)) for i in range(table.num_columns)]
         return RawTable(src.name, pa.table(dict(zip(table.column_names, cols, strict=True))), "parquet", False)
 
-    encoding = detect_encoding(data)
-    if encoding not in ("utf-8", "utf-8-sig"):
-        data = data.decode(encoding).encode("utf-8")
-        shown_encoding = encoding
-        encoding = "utf-8"
-    else:
-        shown_encoding = encoding
+    if not data or data.isspace():
+        return RawTable(src.name, pa.table({}), "utf-8", True, [Problem(src.name, 1, None, None, "file is empty")])
+    # Arrow checks UTF-8 as it reads, so a clean file is not decoded twice; a file that is
+    # not UTF-8 (an Excel round trip in cp1252, a legacy Latin-1 export) is converted and re-read.
+    shown_encoding = "utf-8-sig" if data.startswith(_UTF8_BOM) else "utf-8"
+    if not _header_is_utf8(data):
+        data, shown_encoding = _to_utf8(data)
     problems: list[Problem] = []
-
-    def on_bad_row(row: pacsv.InvalidRow) -> str:
-        problems.append(
-            Problem(
-                src.name,
-                row.number,
-                None,
-                (row.text or "")[:80],
-                f"expected {row.expected_columns} columns, found {row.actual_columns}",
-            )
-        )
-        return "skip"
-
-    if not data.strip():
-        return RawTable(src.name, pa.table({}), shown_encoding, True, [Problem(src.name, 1, None, None, "file is empty")])
-    header = _read_header(data)
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(block_size=8 << 20),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=True,
-                null_values=[""],
-                quoted_strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        message = str(exc).split("\n")[0]
-        return RawTable(src.name, pa.table({}), shown_encoding, True, [Problem(src.name, None, None, None, f"not a readable CSV file: {message}")])
+    for attempt in (1, 2):
+        try:
+            table = _read_csv(data, src.name, problems)
+            break
+        except pa.ArrowInvalid as exc:
+            if attempt == 1 and "invalid UTF8" in str(exc):
+                data, shown_encoding = _to_utf8(data)
+                problems.clear()
+                continue
+            message = str(exc).split("\n")[0]
+            return RawTable(src.name, pa.table({}), shown_encoding, True, [Problem(src.name, None, None, None, f"not a readable CSV file: {message}")])
     read_encoding = "utf-8-sig" if shown_encoding == "utf-8-sig" else "utf-8"
     if problems:
         # Arrow does not know line numbers when values may hold newlines: find the rows again.
@@ -188,6 +168,51 @@ def read_raw(src: SourceFile) -> RawTable:
     raw = RawTable(src.name, table, read_encoding, True, problems, _data=data)
     raw.shown_encoding = shown_encoding  # type: ignore[attr-defined]
     return raw
+
+
+def _to_utf8(data: bytes) -> tuple[bytes, str]:
+    """Re-encode a file that is not valid UTF-8 (cp1252 or Latin-1) as UTF-8."""
+    body = data.removeprefix(_UTF8_BOM)
+    encoding = detect_encoding(body)
+    if encoding.startswith("utf-8"):
+        return data, encoding
+    return body.decode(encoding).encode("utf-8"), encoding
+
+
+def _header_is_utf8(data: bytes) -> bool:
+    end = data.find(b"\n", 0, 1 << 20)
+    head = data[: end if end != -1 else 1 << 20]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3  # only a character cut at the 1 MiB limit
+    return True
+
+
+def _read_csv(data: bytes, name: str, problems: list[Problem]) -> pa.Table:
+    def on_bad_row(row: pacsv.InvalidRow) -> str:
+        problems.append(
+            Problem(name, row.number, None, (row.text or "")[:80], f"expected {row.expected_columns} columns, found {row.actual_columns}")
+        )
+        return "skip"
+
+    header = _read_header(data)
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(block_size=8 << 20),
+        parse_options=pacsv.ParseOptions(
+            # Quoted values may hold line breaks; a file without any quote cannot, and
+            # reads faster when Arrow may split it anywhere.
+            newlines_in_values=b'"' in data,
+            invalid_row_handler=on_bad_row,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=True,
+            null_values=[""],
+            quoted_strings_can_be_null=True,
+        ),
+    )
 
 
 def _read_header(data: bytes) -> list[str]:
