@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from demo_export import Export
 
 from accountleader.demo.titles import DIRECTOR, INDIVIDUAL
-
-from demo_export import Export
 
 DECISION_ROLES = {"Decision Maker", "Economic Buyer", "Economic Decision Maker", "Executive Sponsor"}
 

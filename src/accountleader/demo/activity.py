@@ -15,9 +15,16 @@ import numpy as np
 
 from .accounts import Accounts
 from .cases import Cases
-from .clock import DAY, add_business_days, as_of_seconds, business_instants, to_days, window_start_seconds
+from .clock import (
+    DAY,
+    add_business_days,
+    as_of_seconds,
+    business_instants,
+    to_days,
+    window_start_seconds,
+)
 from .contacts import Contacts
-from .people import AT_RISK, BUSY, LEADING, SLOW, TENDER, SalesOrg
+from .people import AT_RISK, LEADING, SLOW, TENDER, SalesOrg
 from .pipeline import BAND_MIX, FIT_CLASS_WEIGHT, RENEWAL, Deals, StageTimes, fit_class, workload
 from .planted import Plan
 from .subjects import subjects_for
@@ -25,8 +32,8 @@ from .subjects import subjects_for
 CALL, TASK_EMAIL, EMAIL, MEETING, TODO = range(5)
 _CHANNEL_MIX = np.array([0.36, 0.12, 0.27, 0.15, 0.10])
 _INBOUND_SHARE = 0.06
-_DEAL_INTENSITY = np.array([0.45, 0.55, 0.35, 0.40, 0.30])  # touches per business day per open deal
-_ACCOUNT_RATE = np.array([4.0, 5.5, 3.2, 4.2, 4.5])  # account touches per business day per seller
+_DEAL_INTENSITY = np.array([0.52, 0.63, 0.40, 0.46, 0.35])  # touches per business day per open deal
+_ACCOUNT_RATE = np.array([4.6, 6.3, 3.7, 4.8, 5.2])  # account touches per business day per seller
 _COVERAGE_PER_QUARTER = 4.0
 
 

@@ -7,9 +7,8 @@ junior people of an account are contiguous ranges (:attr:`Contacts.band_start`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .accounts import INDUSTRIES, Accounts
-from .activity import CALL, EMAIL, MEETING, TASK_EMAIL, TODO, Touches
+from .activity import CALL, TASK_EMAIL, Touches
 from .cases import Cases
 from .clock import DAY, MINUTE, as_of_seconds
 from .contacts import NO_DATE, Contacts

@@ -133,10 +133,13 @@ def build_sales_org(rng: np.random.Generator, scale: float) -> SalesOrg:
     spanish = np.isin(np.where(user_team >= 0, team_region[np.maximum(user_team, 0)], 0), SPANISH_REGIONS)
     spanish &= user_team >= 0
     first, last, _ = pick_names(rng, spanish)
-    emails = np.array(
-        [f"{_ascii(f)}.{_ascii(la)}{i}@{COMPANY_DOMAIN}" for i, (f, la) in enumerate(zip(first, last, strict=True))],
-        dtype=object,
-    )
+    seen: dict[str, int] = {}
+    addresses = []
+    for f, la in zip(first, last, strict=True):
+        local = f"{_ascii(f)}.{_ascii(la)}"
+        seen[local] = seen.get(local, 0) + 1
+        addresses.append(f"{local}{seen[local] if seen[local] > 1 else ''}@{COMPANY_DOMAIN}")
+    emails = np.array(addresses, dtype=object)
     kinds = np.array(kind)
     return SalesOrg(
         user_id=make_ids("User", n_users, 1_000 + int(rng.integers(0, 50_000))),

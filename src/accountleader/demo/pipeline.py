@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .accounts import Accounts
-from .clock import DAY, HOUR, add_business_days, as_of_seconds, business_instants, window_start_seconds
+from .clock import (
+    DAY,
+    HOUR,
+    add_business_days,
+    as_of_seconds,
+    business_instants,
+    window_start_seconds,
+)
 from .contacts import JUNIOR, MIDDLE, SENIOR, Contacts
 from .people import AT_RISK, BUSY, LEADING, SLOW, TENDER, SalesOrg
 

@@ -9,9 +9,8 @@ Activity directives (who goes dark, who is single-threaded) are applied in :mod:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,8 +19,8 @@ from .clock import DAY, as_of_seconds
 from .contacts import JUNIOR, NO_DATE, SENIOR, Contacts
 from .history import ChangePlan
 from .people import AT_RISK, BUSY, TENDER, SalesOrg
-from .titles import pick_names
 from .pipeline import NEGOTIATION, NEW_BUSINESS, PROPOSAL, UPGRADE, Deals, StageTimes, stage_entries
+from .titles import pick_names
 
 
 @dataclass
