@@ -72,3 +72,124 @@ def store(database_url: str) -> Iterator[Store]:
     st = open_store(database_url)
     yield st
     st.close()
+
+
+# -- the web app, in process ------------------------------------------------------------------
+
+import asyncio  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+from typing import Any  # noqa: E402
+
+import httpx  # noqa: E402
+
+from accountleader import store as app_store  # noqa: E402
+from accountleader.web import create_app  # noqa: E402
+
+PASSWORD = "correct-horse-battery"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class AppClient:
+    """httpx against the ASGI app in process (ASGITransport), driven synchronously for readable tests."""
+
+    def __init__(self, app: Any, *, base_url: str = "http://testserver") -> None:
+        self.app = app
+        self._loop = asyncio.new_event_loop()
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._client = httpx.AsyncClient(transport=transport, base_url=base_url, follow_redirects=False)
+        self.csrf: str | None = None
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._client.cookies
+
+    def login(self, username: str, password: str = PASSWORD, *, next_url: str = "/team") -> httpx.Response:
+        page = self.get("/login")
+        response = self.post("/login", data={"username": username, "password": password,
+                                             "csrf_token": csrf_of(page), "next": next_url})
+        if response.status_code == 303:
+            self.csrf = csrf_of(self.get("/me"))
+        return response
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._client.aclose())
+        self._loop.close()
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = _CSRF.search(page.text)
+    assert found, f"no CSRF field on {page.request.url} ({page.status_code})"
+    return found.group(1)
+
+
+class WebApp:
+    """One app over one workspace and one app database, with a client factory."""
+
+    def __init__(self, workspace: Path, database_url: str) -> None:
+        self.workspace = workspace
+        self.app = create_app(workspace, database_url)
+        self.store: Store = self.app.state.al.store
+        self._clients: list[AppClient] = []
+
+    def client(self, **kwargs: Any) -> AppClient:
+        c = AppClient(self.app, **kwargs)
+        self._clients.append(c)
+        return c
+
+    def add_user(self, username: str, role: str, crm_user_id: str | None = None) -> app_store.UserPublic:
+        return app_store.create_user(self.store, username=username, password=PASSWORD, role=role,
+                                     crm_user_id=crm_user_id)
+
+    def logged_in(self, username: str, **kwargs: Any) -> AppClient:
+        c = self.client(**kwargs)
+        response = c.login(username)
+        assert response.status_code == 303, response.text
+        return c
+
+    def close(self) -> None:
+        for c in self._clients:
+            c.close()
+        self.app.state.al.workspace.close()
+        self.store.close()
+
+
+@pytest.fixture
+def web(database_url: str, tmp_path: Path) -> Iterator[WebApp]:
+    """An app over an empty workspace, on each app-database backend."""
+    w = WebApp(tmp_path / "workspace", database_url)
+    yield w
+    w.close()
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo company at 1/10 scale, imported and analysed once per test run. Treat as read-only."""
+    from accountleader.workspace import Workspace
+
+    path = tmp_path_factory.mktemp("demo") / "workspace"
+    ws = Workspace.open(path)
+    ws.load_demo(seed=7, scale=0.1)
+    ws.analyze()
+    ws.close()
+    return path
+
+
+@pytest.fixture
+def demo_copy(demo_workspace: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo workspace, for tests that change it."""
+    target = tmp_path / "workspace"
+    shutil.copytree(demo_workspace, target, ignore=shutil.ignore_patterns("app.sqlite*", ".secret_key"))
+    return target

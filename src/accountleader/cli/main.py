@@ -18,6 +18,8 @@ import typer
 from ..errors import AccountLeaderError, ImportRejected
 from . import data as _data  # noqa: F401  (registers commands)
 from . import docs as _docs  # noqa: F401
+from . import serve as _serve  # noqa: F401
+from . import users as _users  # noqa: F401
 from .app import STATE, app
 from .console import Console
 

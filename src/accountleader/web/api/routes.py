@@ -1,0 +1,127 @@
+"""JSON routes under /api/v1: each is the twin of a page, fed by the same context function."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, File, Query, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from .. import context
+from ..deps import AdminDep, CsrfChecked, PrincipalDep, ScopeDep, StateDep
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error has this shape; import rejections add ``problems``."""
+
+    error: ErrorDetail
+
+
+class TokenRequest(BaseModel):
+    name: str
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Not logged in / no valid bearer token."},
+    403: {"model": ErrorBody, "description": "Your role may not do this, or the CSRF token is missing."},
+    404: {"model": ErrorBody, "description": "Unknown id, or one outside what you may see."},
+    422: {"model": ErrorBody, "description": "Invalid input; names the field and value."},
+}
+
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=_ERRORS)
+View = dict[str, Any]
+
+
+def _json(data: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status)
+
+
+@router.get("/health", summary="Liveness check (no login needed)", response_model=View)
+def health() -> JSONResponse:
+    return _json({"status": "ok"})
+
+
+@router.get("/me", summary="The logged-in user (twin of /me)", response_model=View)
+def me(principal: PrincipalDep) -> JSONResponse:
+    return _json(context.me(principal.user))
+
+
+@router.post("/tokens", summary="Create an API token for yourself; shown once", response_model=View,
+             status_code=201, dependencies=[CsrfChecked])
+def create_token(principal: PrincipalDep, state: StateDep, body: Annotated[TokenRequest, Body()]) -> JSONResponse:
+    return _json(context.new_token(state, user=principal.user, name=body.name), 201)
+
+
+@router.get("/team", summary="The right-things-right matrix and team table (twin of /team)", response_model=View)
+def team(state: StateDep, scope: ScopeDep,
+         team: Annotated[str | None, Query(max_length=200, description="Only this team")] = None) -> JSONResponse:
+    return _json(context.team(state, scope, team=team or None))
+
+
+@router.get("/sellers", summary="Sellers you may see, with their matrix measures", response_model=View)
+def sellers(state: StateDep, scope: ScopeDep) -> JSONResponse:
+    return _json(context.sellers(state, scope))
+
+
+@router.get("/sellers/{user_id}", summary="One seller: matrix position and next best actions (twin of /sellers/{id})",
+            response_model=View)
+def seller(user_id: str, state: StateDep, scope: ScopeDep) -> JSONResponse:
+    return _json(context.seller(state, scope, user_id=user_id))
+
+
+@router.get("/accounts", summary="Accounts you may see, with fit, create share and change", response_model=View)
+def accounts(state: StateDep, scope: ScopeDep) -> JSONResponse:
+    return _json(context.accounts(state, scope))
+
+
+@router.get("/accounts/{account_id}", summary="One account: fit and reasons, stakeholders, deals, change (twin of /accounts/{id})",
+            response_model=View)
+def account(account_id: str, state: StateDep, scope: ScopeDep) -> JSONResponse:
+    return _json(context.account(state, scope, account_id=account_id))
+
+
+@router.get("/opportunities", summary="Opportunities you may see", response_model=View)
+def opportunities(state: StateDep, scope: ScopeDep) -> JSONResponse:
+    return _json(context.opportunities(state, scope))
+
+
+@router.get("/opportunities/{opportunity_id}", summary="One opportunity: buyer roles engaged and history (twin of /opportunities/{id})",
+            response_model=View)
+def opportunity(opportunity_id: str, state: StateDep, scope: ScopeDep) -> JSONResponse:
+    return _json(context.opportunity(state, scope, opportunity_id=opportunity_id))
+
+
+@router.get("/import", summary="What the workspace holds and when it was imported (twin of /import)", response_model=View)
+def import_status(state: StateDep, _: AdminDep) -> JSONResponse:
+    return _json(context.import_status(state))
+
+
+@router.post("/import", summary="Upload a Salesforce export .zip; imports and analyses it (admin)",
+             response_model=View, dependencies=[CsrfChecked])
+def import_upload(state: StateDep, _: AdminDep,
+                  export: Annotated[UploadFile, File(description="The Salesforce export .zip")]) -> JSONResponse:
+    return _json(context.run_import(state, filename=export.filename or "", upload=export.file))
+
+
+@router.post("/analyze", summary="Recompute the results (admin)", response_model=View, dependencies=[CsrfChecked])
+def analyze(state: StateDep, _: AdminDep) -> JSONResponse:
+    return _json(context.analyze(state))
+
+
+@router.get("/settings", summary="Workspace settings: SLAs, quote stages, ICP (twin of /settings)", response_model=View)
+def settings(state: StateDep, _: PrincipalDep) -> JSONResponse:
+    return _json(context.settings(state))
+
+
+@router.put("/settings", summary="Change workspace settings (admin); omitted fields keep their value",
+            response_model=View, dependencies=[CsrfChecked])
+def save_settings(state: StateDep, admin: AdminDep,
+                  values: Annotated[dict[str, Any], Body(examples=[{"quote_sla_business_days": 3}])]) -> JSONResponse:
+    return _json(context.save_settings(state, user=admin.user, values=values))
+

@@ -1,0 +1,106 @@
+"""The FastAPI application: HTML pages under /, their JSON twins under /api/v1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from .. import __version__
+from ..config import environment
+from ..store import default_url, open_store
+from ..workspace import Workspace
+from . import errors, security
+from .state import AppState
+
+HERE = Path(__file__).parent
+
+# Sent on every response. htmx runs from our own static file; nothing inline is allowed.
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy",
+     b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"),
+]
+
+
+class SecurityHeaders:
+    """A plain ASGI middleware (cheaper than BaseHTTPMiddleware) adding SECURITY_HEADERS."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(workspace_path: Path | str, database_url: str | None = None) -> FastAPI:
+    """The web app for one workspace.
+
+    ``database_url`` defaults to ACCOUNTLEADER_DATABASE_URL, then ``<workspace>/app.sqlite``.
+    """
+    path = Path(workspace_path)
+    workspace = Workspace.open(path)
+    store = open_store(default_url(path, database_url or environment().database_url))
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["version"] = __version__
+    state = AppState(path, workspace, store, security.load_secret_key(path), templates)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        workspace.close()
+        store.close()
+
+    app = FastAPI(
+        title="accountleader",
+        version=__version__,
+        description="Efficiency and effectiveness of the sales team, from its CRM data. "
+        "Authenticate with 'Authorization: Bearer <token>' (create one on /me or with `accountleader users token`).",
+        docs_url=None,  # the Swagger UI loads from a CDN; the schema itself is served below
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.al = state
+    errors.install(app)
+
+    from .api.routes import router as api_router
+    from .ui.routes import router as ui_router
+
+    app.include_router(api_router)
+    app.include_router(ui_router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str, bool]]:
+    """Every (method, path, in_schema) the app serves, flattened across included routers."""
+    from fastapi.routing import iter_route_contexts
+
+    rows = []
+    for ctx in iter_route_contexts(app.routes):
+        route = ctx.original_route
+        methods = getattr(route, "methods", None)
+        if not methods or ctx.path is None:
+            continue
+        for method in sorted(methods - {"HEAD"}):
+            rows.append((method, ctx.path, bool(getattr(route, "include_in_schema", False))))
+    return rows

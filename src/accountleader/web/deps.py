@@ -1,0 +1,107 @@
+"""Who is asking, what they may see, and the checks every request goes through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+
+from .. import store as app_store
+from ..domain.access import Scope
+from ..errors import PermissionDenied
+from ..store import Store, UserPublic
+from . import security
+from .errors import CsrfFailed, LoginRequired
+from .state import AppState
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The logged-in user and how they proved it."""
+
+    user: UserPublic
+    via: Literal["session", "token"]
+    session_hash: str | None = None
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.al
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_store(state: StateDep) -> Store:
+    return state.store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def _principal(request: Request, state: AppState) -> Principal | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        user = app_store.verify_token(state.store, token=auth[7:].strip())
+        if user is None:
+            raise LoginRequired()
+        return Principal(user, "token")
+    token = request.cookies.get(security.SESSION_COOKIE)
+    if not token:
+        return None
+    info = app_store.get_session(state.store, token=token)
+    return Principal(info.user, "session", info.token_hash) if info else None
+
+
+def current_principal(request: Request, state: StateDep) -> Principal:
+    principal = _principal(request, state)
+    if principal is None:
+        raise LoginRequired()
+    request.state.user = principal.user
+    request.state.csrf_token = (
+        security.session_csrf_token(state.secret_key, principal.session_hash) if principal.session_hash else None
+    )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def current_scope(principal: PrincipalDep, state: StateDep) -> Scope:
+    """The authorization filter every workspace read is given."""
+    user = principal.user
+    return state.read(lambda ws: ws.scope_for(user.role, user.crm_user_id))
+
+
+ScopeDep = Annotated[Scope, Depends(current_scope)]
+
+
+async def verify_csrf(request: Request, principal: PrincipalDep, state: StateDep) -> None:
+    """Every state-changing request from a browser session carries the session's CSRF token.
+
+    Bearer-token calls are exempt: a browser never attaches them on its own.
+    """
+    if principal.via == "token":
+        return
+    given = request.headers.get(security.CSRF_HEADER)
+    if not given and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(security.CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    expected = security.session_csrf_token(state.secret_key, principal.session_hash or "")
+    if not security.tokens_match(expected, given):
+        raise CsrfFailed()
+
+
+CsrfChecked = Depends(verify_csrf)
+
+
+def require_admin(principal: PrincipalDep) -> Principal:
+    if principal.user.role != "admin":
+        raise PermissionDenied(f"only an admin may do this; you are signed in as a {principal.user.role}")
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(require_admin)]

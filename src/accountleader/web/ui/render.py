@@ -1,0 +1,26 @@
+"""Rendering pages: the page's context plus who is looking and their CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200,
+           partial: str | None = None, page: str | None = None) -> Response:
+    """The full page, or just ``partial`` when htmx asks for a fragment."""
+    templates = request.app.state.al.templates
+    name = partial if partial and is_htmx(request) else template
+    ctx = {
+        "data": context,
+        "user": getattr(request.state, "user", None),
+        "csrf_token": getattr(request.state, "csrf_token", None),
+        "page": page,
+    }
+    return templates.TemplateResponse(request, name, ctx, status_code=status)

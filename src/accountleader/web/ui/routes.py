@@ -1,0 +1,185 @@
+"""HTML pages. Each calls the same context function as its JSON twin in api/routes.py."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from ... import store as app_store
+from ...errors import ImportRejected, InputError
+from ...store.auth import SESSION_LIFETIME
+from .. import context, security
+from ..deps import AdminDep, CsrfChecked, PrincipalDep, ScopeDep, StateDep, _principal
+from ..forms import FormInvalid
+from .render import render
+
+router = APIRouter(include_in_schema=False)
+TeamQuery = Annotated[str | None, Query(max_length=200)]
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# -- logging in and out ------------------------------------------------------------------------
+
+
+@router.get("/")
+def home() -> Response:
+    return _see_other("/team")
+
+
+def _login_page(request: Request, state: StateDep, *, next_url: str, message: str | None = None,
+                username: str = "", status: int = 200) -> Response:
+    nonce = request.cookies.get(security.LOGIN_NONCE_COOKIE) or security.new_nonce()
+    request.state.csrf_token = security.login_csrf_token(state.secret_key, nonce)
+    response = render(request, "login.html", {"next": next_url, "message": message, "username": username},
+                      status=status, page="login")
+    security.set_cookie(response, request, security.LOGIN_NONCE_COOKIE, nonce, max_age=3600)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, state: StateDep, next: str = "/team") -> Response:
+    if _principal(request, state) is not None:
+        return _see_other(security.safe_next(next))
+    return _login_page(request, state, next_url=security.safe_next(next))
+
+
+@router.post("/login")
+def login(request: Request, state: StateDep, username: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "/team") -> Response:
+    target = security.safe_next(next)
+    nonce = request.cookies.get(security.LOGIN_NONCE_COOKIE, "")
+    if not nonce or not security.tokens_match(security.login_csrf_token(state.secret_key, nonce), csrf_token):
+        return _login_page(request, state, next_url=target, username=username, status=403,
+                           message="The login form expired. Please try again.")
+    if not username.strip() or not password:
+        return _login_page(request, state, next_url=target, username=username, status=422,
+                           message="Enter your username and your password.")
+    user = app_store.authenticate(state.store, username=username, password=password)
+    if user is None:
+        return _login_page(request, state, next_url=target, username=username, status=401,
+                           message="Wrong username or password.")
+    token = app_store.create_session(state.store, user_id=user.id)
+    response = _see_other(target)
+    security.set_cookie(response, request, security.SESSION_COOKIE, token,
+                        max_age=int(SESSION_LIFETIME.total_seconds()))
+    security.clear_cookie(response, request, security.LOGIN_NONCE_COOKIE)
+    return response
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request, state: StateDep, _: PrincipalDep) -> Response:
+    app_store.revoke_session(state.store, token=request.cookies.get(security.SESSION_COOKIE, ""))
+    response = _see_other("/login")
+    security.clear_cookie(response, request, security.SESSION_COOKIE)
+    return response
+
+
+@router.get("/me")
+def me_page(request: Request, principal: PrincipalDep) -> Response:
+    return render(request, "me.html", context.me(principal.user), page="me")
+
+
+@router.post("/me/tokens", dependencies=[CsrfChecked])
+def create_token(request: Request, state: StateDep, principal: PrincipalDep,
+                 name: Annotated[str, Form()] = "") -> Response:
+    data = context.me(principal.user)
+    try:
+        data |= context.new_token(state, user=principal.user, name=name)
+        status = 201
+    except InputError as exc:
+        data["token_error"] = str(exc)
+        status = 422
+    return render(request, "me.html", data, status=status, partial="_partials/token.html", page="me")
+
+
+# -- the team's numbers ------------------------------------------------------------------------
+
+
+@router.get("/team")
+def team_page(request: Request, state: StateDep, scope: ScopeDep, team: TeamQuery = None) -> Response:
+    data = context.team(state, scope, team=team or None)
+    return render(request, "team.html", data, partial="_partials/team_body.html", page="team")
+
+
+@router.get("/sellers/{user_id}")
+def seller_page(request: Request, user_id: str, state: StateDep, scope: ScopeDep) -> Response:
+    return render(request, "seller.html", context.seller(state, scope, user_id=user_id), page="team")
+
+
+@router.get("/accounts/{account_id}")
+def account_page(request: Request, account_id: str, state: StateDep, scope: ScopeDep) -> Response:
+    return render(request, "account.html", context.account(state, scope, account_id=account_id), page="team")
+
+
+@router.get("/opportunities/{opportunity_id}")
+def opportunity_page(request: Request, opportunity_id: str, state: StateDep, scope: ScopeDep) -> Response:
+    return render(request, "opportunity.html", context.opportunity(state, scope, opportunity_id=opportunity_id),
+                  page="team")
+
+
+# -- import and settings -----------------------------------------------------------------------
+
+
+@router.get("/import")
+def import_page(request: Request, state: StateDep, _: AdminDep) -> Response:
+    return render(request, "import.html", context.import_status(state), page="import")
+
+
+@router.post("/import", dependencies=[CsrfChecked])
+def import_upload(request: Request, state: StateDep, _: AdminDep,
+                  export: Annotated[UploadFile | None, File()] = None) -> Response:
+    data = context.import_status(state)
+    status = 200
+    try:
+        if export is None or not export.filename:
+            raise InputError("choose the Salesforce export .zip to upload")
+        data["result"] = context.run_import(state, filename=export.filename, upload=export.file)
+        data |= context.import_status(state)
+    except ImportRejected as exc:
+        data["rejected"] = {"message": exc.summary(), "problems": [p.as_dict() for p in exc.problems],
+                            "truncated": exc.truncated}
+        status = 422
+    except InputError as exc:
+        data["rejected"] = {"message": str(exc), "problems": [], "truncated": False}
+        status = 422
+    return render(request, "import.html", data, status=status, partial="_partials/import_result.html", page="import")
+
+
+@router.post("/analyze", dependencies=[CsrfChecked])
+def analyze(request: Request, state: StateDep, _: AdminDep) -> Response:
+    context.analyze(state)
+    return _see_other("/import")
+
+
+@router.get("/settings")
+def settings_page(request: Request, state: StateDep, _: PrincipalDep) -> Response:
+    return render(request, "settings.html", context.settings(state), page="settings")
+
+
+@router.post("/settings", dependencies=[CsrfChecked])
+async def save_settings(request: Request, state: StateDep, admin: AdminDep) -> Response:
+    form = await request.form()
+    values = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != security.CSRF_FIELD}
+    try:
+        data = await _in_thread(lambda: context.save_settings(state, user=admin.user, values=values))
+        data["saved"] = True
+        status = 200
+    except FormInvalid as exc:
+        data = await _in_thread(lambda: context.settings(state))
+        data["errors"] = exc.fields
+        data["submitted"] = values
+        status = 422
+    return render(request, "settings.html", data, status=status, partial="_partials/settings_form.html",
+                  page="settings")
+
+
+async def _in_thread(fn):  # type: ignore[no-untyped-def]
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn)
