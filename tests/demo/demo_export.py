@@ -20,7 +20,9 @@ class Export:
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.frames:
-            self.frames[name] = pd.read_csv(self.directory / f"{name}.csv", dtype=str, keep_default_na=False)
+            self.frames[name] = pd.read_csv(
+                self.directory / f"{name}.csv", dtype=str, keep_default_na=False
+            )
         return self.frames[name]
 
     def ts(self, frame: str, column: str) -> pd.Series:
@@ -37,9 +39,42 @@ class Export:
         inbound = email.Incoming == "true"
         frame = pd.concat(
             [
-                pd.DataFrame({"owner": task.OwnerId, "account": task.AccountId, "contact": task.WhoId, "when": self.ts("Task", "CompletedDateTime"), "source": "Task", "inbound": task.CallType == "Inbound", "what": task.WhatId, "subject": task.Subject}),
-                pd.DataFrame({"owner": event.OwnerId, "account": event.AccountId, "contact": event.WhoId, "when": self.ts("Event", "StartDateTime"), "source": "Event", "inbound": False, "what": event.WhatId, "subject": event.Subject}),
-                pd.DataFrame({"owner": email.CreatedById, "account": email_account, "contact": email.FromAddress.where(inbound, email.ToAddress).map(by_email), "when": self.ts("EmailMessage", "MessageDate"), "source": "EmailMessage", "inbound": inbound, "what": related, "subject": email.Subject}),
+                pd.DataFrame(
+                    {
+                        "owner": task.OwnerId,
+                        "account": task.AccountId,
+                        "contact": task.WhoId,
+                        "when": self.ts("Task", "CompletedDateTime"),
+                        "source": "Task",
+                        "inbound": task.CallType == "Inbound",
+                        "what": task.WhatId,
+                        "subject": task.Subject,
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "owner": event.OwnerId,
+                        "account": event.AccountId,
+                        "contact": event.WhoId,
+                        "when": self.ts("Event", "StartDateTime"),
+                        "source": "Event",
+                        "inbound": False,
+                        "what": event.WhatId,
+                        "subject": event.Subject,
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "owner": email.CreatedById,
+                        "account": email_account,
+                        "contact": email.FromAddress.where(inbound, email.ToAddress).map(by_email),
+                        "when": self.ts("EmailMessage", "MessageDate"),
+                        "source": "EmailMessage",
+                        "inbound": inbound,
+                        "what": related,
+                        "subject": email.Subject,
+                    }
+                ),
             ],
             ignore_index=True,
         )

@@ -34,8 +34,16 @@ ID_COLUMNS = {
     "Account": {"Id": "Account", "OwnerId": "User", "ParentId": "Account"},
     "Contact": {"Id": "Contact", "AccountId": "Account", "ReportsToId": "Contact"},
     "Opportunity": {"Id": "Opportunity", "AccountId": "Account", "OwnerId": "User"},
-    "OpportunityHistory": {"Id": "OpportunityHistory", "OpportunityId": "Opportunity", "CreatedById": "User"},
-    "OpportunityContactRole": {"Id": "OpportunityContactRole", "OpportunityId": "Opportunity", "ContactId": "Contact"},
+    "OpportunityHistory": {
+        "Id": "OpportunityHistory",
+        "OpportunityId": "Opportunity",
+        "CreatedById": "User",
+    },
+    "OpportunityContactRole": {
+        "Id": "OpportunityContactRole",
+        "OpportunityId": "Opportunity",
+        "ContactId": "Contact",
+    },
     "Task": {"Id": "Task", "OwnerId": "User", "WhoId": "Contact", "AccountId": "Account"},
     "Event": {"Id": "Event", "OwnerId": "User", "WhoId": "Contact", "AccountId": "Account"},
     "EmailMessage": {"Id": "EmailMessage", "CreatedById": "User"},
@@ -96,11 +104,20 @@ def test_formats_of_timestamps_dates_booleans(demo: Export) -> None:
             values = demo[obj][column][demo[obj][column] != ""]
             assert values.str.match(TIMESTAMP).all(), (obj, column)
             assert (pd.to_datetime(values, utc=True, format="ISO8601") < as_of).all(), (obj, column)
-    for obj, column in (("Opportunity", "CloseDate"), ("Task", "ActivityDate"), ("Quote", "ExpirationDate")):
+    for obj, column in (
+        ("Opportunity", "CloseDate"),
+        ("Task", "ActivityDate"),
+        ("Quote", "ExpirationDate"),
+    ):
         assert demo[obj][column].str.match(DATE).all()
     left = demo["Contact"].Departure_Date__c
     assert left[left != ""].str.match(DATE).all() and (left == "").mean() > 0.9
-    for obj, column in (("Opportunity", "IsClosed"), ("Opportunity", "IsWon"), ("EmailMessage", "Incoming"), ("User", "IsActive")):
+    for obj, column in (
+        ("Opportunity", "IsClosed"),
+        ("Opportunity", "IsWon"),
+        ("EmailMessage", "Incoming"),
+        ("User", "IsActive"),
+    ):
         assert set(demo[obj][column]) <= {"true", "false"}
     raw = (demo.directory / "Account.csv").read_bytes()
     assert raw.decode("utf-8") and not raw.startswith(b"\xef\xbb\xbf")
@@ -177,6 +194,8 @@ def test_scale_one_is_fast_and_full_size(tmp_path: Path) -> None:
 
 def test_progress_reports_steps(tmp_path: Path) -> None:
     seen: list[tuple[str, float]] = []
-    write_demo_export(tmp_path, seed=3, scale=0.1, progress=lambda step, done: seen.append((step, done)))
+    write_demo_export(
+        tmp_path, seed=3, scale=0.1, progress=lambda step, done: seen.append((step, done))
+    )
     assert seen[0][1] == 0.0 and seen[-1] == ("done", 1.0)
     assert all(a[1] <= b[1] for a, b in zip(seen, seen[1:], strict=False))

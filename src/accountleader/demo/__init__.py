@@ -10,4 +10,12 @@ from .company import TRUTH_FILE, write_demo_export
 from .ids import checksum, is_valid_id
 from .truth import DemoExport, PlantedTruth
 
-__all__ = ["AS_OF", "TRUTH_FILE", "DemoExport", "PlantedTruth", "checksum", "is_valid_id", "write_demo_export"]
+__all__ = [
+    "AS_OF",
+    "TRUTH_FILE",
+    "DemoExport",
+    "PlantedTruth",
+    "checksum",
+    "is_valid_id",
+    "write_demo_export",
+]

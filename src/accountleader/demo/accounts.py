@@ -16,9 +16,17 @@ from .ids import make_ids
 from .people import SPANISH_REGIONS, SalesOrg
 
 INDUSTRIES = (
-    "Software", "Financial Services", "Healthcare",  # high fit
-    "Manufacturing", "Professional Services", "Telecommunications", "Energy", "Transportation",
-    "Retail", "Hospitality", "Education",  # low fit
+    "Software",
+    "Financial Services",
+    "Healthcare",  # high fit
+    "Manufacturing",
+    "Professional Services",
+    "Telecommunications",
+    "Energy",
+    "Transportation",
+    "Retail",
+    "Hospitality",
+    "Education",  # low fit
 )
 HIGH_FIT_INDUSTRIES = frozenset(INDUSTRIES[:3])
 LOW_FIT_INDUSTRIES = frozenset(INDUSTRIES[-3:])
@@ -36,7 +44,14 @@ _COUNTRIES = (
     ("Mexico", "Colombia", "Chile", "Argentina", "Peru"),
     ("Spain",),
 )
-CURRENCY_OF_COUNTRY = {"United Kingdom": "GBP", "Germany": "EUR", "France": "EUR", "Netherlands": "EUR", "Ireland": "EUR", "Spain": "EUR"}
+CURRENCY_OF_COUNTRY = {
+    "United Kingdom": "GBP",
+    "Germany": "EUR",
+    "France": "EUR",
+    "Netherlands": "EUR",
+    "Ireland": "EUR",
+    "Spain": "EUR",
+}
 
 _EN_WORDS = "North Blue Summit Harbor Granite Pioneer Beacon Silver Evergreen Atlas Keystone Redwood Crescent Liberty Cobalt Meridian Pinnacle Sterling Vantage Horizon".split()
 _EN_CORE = "Analytics Systems Health Capital Logistics Foods Energy Learning Retail Partners Labs Networks Hotels Manufacturing Media Dynamics Holdings Works Solutions Group".split()
@@ -81,7 +96,18 @@ class Accounts:
 
 def _slug(name: str) -> str:
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    for legal in ("s.a. de c.v.", "s.a.s.", "s.a.", "s.l.", "spa", "inc.", "llc", "corp.", "ltd", "co."):
+    for legal in (
+        "s.a. de c.v.",
+        "s.a.s.",
+        "s.a.",
+        "s.l.",
+        "spa",
+        "inc.",
+        "llc",
+        "corp.",
+        "ltd",
+        "co.",
+    ):
         text = text.removesuffix(" " + legal)
     return "".join(ch for ch in text if ch.isalnum())
 
@@ -94,11 +120,15 @@ def build_accounts(rng: np.random.Generator, scale: float, org: SalesOrg) -> Acc
     fit_class = np.where(industry < 3, 0, np.where(industry >= len(INDUSTRIES) - 3, 2, 1))
     n_sellers = org.sellers.shape[0]
     owner = np.empty(n, dtype=np.int64)
-    owner[np.lexsort((rng.random(n), fit_class))] = rng.permutation(n_sellers)[np.arange(n) % n_sellers]
+    owner[np.lexsort((rng.random(n), fit_class))] = rng.permutation(n_sellers)[
+        np.arange(n) % n_sellers
+    ]
     region = org.team_region[org.seller_team[owner]]
     employees = np.clip(np.round(np.exp(rng.normal(5.6, 1.5, n))), 5, 250_000).astype(np.int64)
     segment = np.searchsorted(np.array([200, 2000]), employees, side="right")
-    revenue = np.round(employees * _REVENUE_PER_EMPLOYEE[industry] * np.exp(rng.normal(0, 0.35, n)), -4)
+    revenue = np.round(
+        employees * _REVENUE_PER_EMPLOYEE[industry] * np.exp(rng.normal(0, 0.35, n)), -4
+    )
     fit_logit = _INDUSTRY_FIT[industry] + _SEGMENT_FIT[segment] + rng.normal(0, 0.3, n)
     base_customer = rng.random(n) < 1 / (1 + np.exp(-(-0.75 + 0.6 * fit_logit)))
 
@@ -113,7 +143,9 @@ def build_accounts(rng: np.random.Generator, scale: float, org: SalesOrg) -> Acc
     country = np.empty(n, dtype=object)
     for r, options in enumerate(_COUNTRIES):
         rows = np.flatnonzero(region == r)
-        country[rows] = np.array(options, dtype=object)[rng.integers(0, len(options), rows.shape[0])]
+        country[rows] = np.array(options, dtype=object)[
+            rng.integers(0, len(options), rows.shape[0])
+        ]
     currency = np.array([CURRENCY_OF_COUNTRY.get(c, "USD") for c in country], dtype=object)
 
     spanish = np.isin(region, SPANISH_REGIONS)
@@ -122,10 +154,18 @@ def build_accounts(rng: np.random.Generator, scale: float, org: SalesOrg) -> Acc
     legal = rng.integers(0, 6, n)
     names = np.where(
         spanish,
-        np.char.add(np.char.add(np.array(_ES_CORE, dtype=object)[c], " "), np.array(_ES_WORDS, dtype=object)[w]),
-        np.char.add(np.char.add(np.array(_EN_WORDS, dtype=object)[w], " "), np.array(_EN_CORE, dtype=object)[c]),
+        np.char.add(
+            np.char.add(np.array(_ES_CORE, dtype=object)[c], " "),
+            np.array(_ES_WORDS, dtype=object)[w],
+        ),
+        np.char.add(
+            np.char.add(np.array(_EN_WORDS, dtype=object)[w], " "),
+            np.array(_EN_CORE, dtype=object)[c],
+        ),
     ).astype(object)
-    suffix = np.where(spanish, np.array(_ES_LEGAL, dtype=object)[legal], np.array(_EN_LEGAL, dtype=object)[legal])
+    suffix = np.where(
+        spanish, np.array(_ES_LEGAL, dtype=object)[legal], np.array(_EN_LEGAL, dtype=object)[legal]
+    )
     names = np.array([f"{a} {s}".strip() for a, s in zip(names, suffix, strict=True)], dtype=object)
     # A few partnership names carry commas and quotes, as real exports do.
     odd = np.flatnonzero(~spanish & (rng.random(n) < 0.01))

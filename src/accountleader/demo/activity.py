@@ -57,10 +57,23 @@ class Touches:
 
     @staticmethod
     def concat(parts: list[Touches]) -> Touches:
-        return Touches(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Touches)})
+        return Touches(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Touches)}
+        )
 
 
-def _make(rng: np.random.Generator, org: SalesOrg, seller: np.ndarray, account: np.ndarray, contact: np.ndarray, at: np.ndarray, create: np.ndarray, deal: np.ndarray | None = None, case: np.ndarray | None = None, channel: np.ndarray | None = None) -> Touches:
+def _make(
+    rng: np.random.Generator,
+    org: SalesOrg,
+    seller: np.ndarray,
+    account: np.ndarray,
+    contact: np.ndarray,
+    at: np.ndarray,
+    create: np.ndarray,
+    deal: np.ndarray | None = None,
+    case: np.ndarray | None = None,
+    channel: np.ndarray | None = None,
+) -> Touches:
     n = seller.shape[0]
     if channel is None:
         channel = rng.choice(5, n, p=_CHANNEL_MIX)
@@ -87,10 +100,21 @@ def _deal_work(rng: np.random.Generator, org: SalesOrg, deals: Deals, times: Sta
     deal = np.repeat(np.arange(deals.created.shape[0]), count)
     at = business_instants(rng, deals.created[deal], until[deal])
     slot = np.floor(rng.random(deal.shape[0]) * deals.group_size[deal]).astype(np.int64)
-    return _make(rng, org, deals.seller[deal], deals.account[deal], deals.group[deal, slot], at, deals.type[deal] != RENEWAL, deal=deal)
+    return _make(
+        rng,
+        org,
+        deals.seller[deal],
+        deals.account[deal],
+        deals.group[deal, slot],
+        at,
+        deals.type[deal] != RENEWAL,
+        deal=deal,
+    )
 
 
-def _account_work(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, contacts: Contacts) -> Touches:
+def _account_work(
+    rng: np.random.Generator, org: SalesOrg, accounts: Accounts, contacts: Contacts
+) -> Touches:
     start, end = window_start_seconds(), as_of_seconds()
     bdays = int(np.busday_count(to_days(np.array([start]))[0], to_days(np.array([end]))[0]))
     cls = fit_class(accounts)
@@ -105,7 +129,9 @@ def _account_work(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, c
             weight = np.where(accounts.base_customer[owned], weight, weight * 0.02)
         n = int(rng.poisson(_ACCOUNT_RATE[arche] * bdays * load))
         account = owned[rng.choice(owned.shape[0], n, p=weight / weight.sum())]
-        at = business_instants(rng, np.maximum(start, accounts.created[account] + 7 * DAY), np.full(n, end))
+        at = business_instants(
+            rng, np.maximum(start, accounts.created[account] + 7 * DAY), np.full(n, end)
+        )
         contact = contacts.pick(rng, account, rng.choice(3, n, p=BAND_MIX[arche]))
         prospect = ~accounts.base_customer[account]
         create = (arche != TENDER) & (prospect | (rng.random(n) < 0.4))
@@ -113,7 +139,9 @@ def _account_work(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, c
     return Touches.concat(parts)
 
 
-def _coverage(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, contacts: Contacts, plan: Plan) -> Touches:
+def _coverage(
+    rng: np.random.Generator, org: SalesOrg, accounts: Accounts, contacts: Contacts, plan: Plan
+) -> Touches:
     """A floor of attention on the truly best accounts, whoever owns them."""
     start, end = window_start_seconds(), as_of_seconds()
     best = np.flatnonzero(plan.true_high_fit)
@@ -121,22 +149,40 @@ def _coverage(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, conta
     account = np.repeat(best, rng.poisson(_COVERAGE_PER_QUARTER * quarters, best.shape[0]))
     n = account.shape[0]
     seller = accounts.owner[account]
-    at = business_instants(rng, np.maximum(start, accounts.created[account] + 7 * DAY), np.full(n, end))
-    band = (rng.random(n)[:, None] > np.cumsum(BAND_MIX[org.seller_archetype[seller]], axis=1)).sum(axis=1)
+    at = business_instants(
+        rng, np.maximum(start, accounts.created[account] + 7 * DAY), np.full(n, end)
+    )
+    band = (rng.random(n)[:, None] > np.cumsum(BAND_MIX[org.seller_archetype[seller]], axis=1)).sum(
+        axis=1
+    )
     contact = contacts.pick(rng, account, np.minimum(band, 2))
     return _make(rng, org, seller, account, contact, at, ~accounts.base_customer[account])
 
 
-def _case_work(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, cases: Cases) -> Touches:
+def _case_work(
+    rng: np.random.Generator, org: SalesOrg, accounts: Accounts, cases: Cases
+) -> Touches:
     """Tending sellers chase their customers' cases; others rarely do."""
     seller = accounts.owner[cases.account]
     tender = org.seller_archetype[seller] == TENDER
-    count = np.where(tender, rng.integers(1, 4, seller.shape[0]), rng.random(seller.shape[0]) < 0.12)
+    count = np.where(
+        tender, rng.integers(1, 4, seller.shape[0]), rng.random(seller.shape[0]) < 0.12
+    )
     case = np.repeat(np.arange(seller.shape[0]), count)
     until = np.where(cases.closed[case] >= 0, cases.closed[case], as_of_seconds())
     at = business_instants(rng, cases.created[case], until)
     channel = np.where(rng.random(case.shape[0]) < 0.5, CALL, TODO)
-    t = _make(rng, org, seller[case], cases.account[case], cases.contact[case], at, np.zeros(case.shape[0], bool), case=case, channel=channel)
+    t = _make(
+        rng,
+        org,
+        seller[case],
+        cases.account[case],
+        cases.contact[case],
+        at,
+        np.zeros(case.shape[0], bool),
+        case=case,
+        channel=channel,
+    )
     t.inbound[:] = False
     t.subject = ("Case follow-up: " + cases.subject[case]).astype(object)
     return t
@@ -148,17 +194,37 @@ def _desk_work(rng: np.random.Generator, org: SalesOrg, deals: Deals, times: Sta
     reached = (times.entry[:, 2] >= 0) & (times.entry[:, 2] < as_of)
     share = np.where(deals.archetype == LEADING, 0.45, 0.15)
     demo = np.flatnonzero(reached & (rng.random(reached.shape[0]) < share))
-    legal = np.flatnonzero((times.entry[:, 5] >= 0) & (times.entry[:, 5] < as_of) & (rng.random(reached.shape[0]) < 0.5))
+    legal = np.flatnonzero(
+        (times.entry[:, 5] >= 0)
+        & (times.entry[:, 5] < as_of)
+        & (rng.random(reached.shape[0]) < 0.5)
+    )
     deal = np.concatenate([demo, legal])
     stage_from = np.concatenate([times.entry[demo, 2], times.entry[legal, 5]])
     at = business_instants(rng, stage_from, np.minimum(stage_from + 10 * DAY, as_of))
-    t = _make(rng, org, deals.seller[deal], deals.account[deal], deals.group[deal, 0], at, np.ones(deal.shape[0], bool), deal=deal, channel=np.where(np.arange(deal.shape[0]) < demo.shape[0], MEETING, TODO))
+    t = _make(
+        rng,
+        org,
+        deals.seller[deal],
+        deals.account[deal],
+        deals.group[deal, 0],
+        at,
+        np.ones(deal.shape[0], bool),
+        deal=deal,
+        channel=np.where(np.arange(deal.shape[0]) < demo.shape[0], MEETING, TODO),
+    )
     desk_se = org.sales_engineers if org.sales_engineers.shape[0] else org.sellers
     desk_legal = org.legal if org.legal.shape[0] else desk_se
-    t.owner = np.where(t.channel == MEETING, desk_se[rng.integers(0, desk_se.shape[0], deal.shape[0])], desk_legal[rng.integers(0, desk_legal.shape[0], deal.shape[0])])
+    t.owner = np.where(
+        t.channel == MEETING,
+        desk_se[rng.integers(0, desk_se.shape[0], deal.shape[0])],
+        desk_legal[rng.integers(0, desk_legal.shape[0], deal.shape[0])],
+    )
     t.seller[:] = -1
     t.inbound[:] = False
-    t.subject = np.where(t.channel == MEETING, "Technical deep-dive and demo", "Contract redlines review").astype(object)
+    t.subject = np.where(
+        t.channel == MEETING, "Technical deep-dive and demo", "Contract redlines review"
+    ).astype(object)
     return t
 
 
@@ -167,16 +233,24 @@ def _latency_days(rng: np.random.Generator, archetype: np.ndarray, follow_up: bo
     n = archetype.shape[0]
     fast_median = 0.28 if follow_up else 0.17
     fast = np.clip(np.exp(rng.normal(np.log(fast_median), 0.6, n)), 0.02, 0.9)
-    slow = rng.uniform(3.0, 6.0, n) if follow_up else np.clip(np.exp(rng.normal(np.log(2.5), 0.35, n)), 1.2, 6.0)
+    slow = (
+        rng.uniform(3.0, 6.0, n)
+        if follow_up
+        else np.clip(np.exp(rng.normal(np.log(2.5), 0.35, n)), 1.2, 6.0)
+    )
     tender = np.clip(np.exp(rng.normal(np.log(1.0 if follow_up else 0.4), 0.5, n)), 0.05, 3.0)
-    return np.where(np.isin(archetype, (SLOW, AT_RISK)), slow, np.where(archetype == TENDER, tender, fast))
+    return np.where(
+        np.isin(archetype, (SLOW, AT_RISK)), slow, np.where(archetype == TENDER, tender, fast)
+    )
 
 
 def _answers(rng: np.random.Generator, org: SalesOrg, t: Touches) -> Touches:
     """Replies to inbound calls and emails, and follow-up emails after meetings."""
     by_seller = t.seller >= 0
     inbound = np.flatnonzero(t.inbound & by_seller)
-    meetings = np.flatnonzero((t.channel == MEETING) & by_seller & (rng.random(t.at.shape[0]) < 0.85))
+    meetings = np.flatnonzero(
+        (t.channel == MEETING) & by_seller & (rng.random(t.at.shape[0]) < 0.85)
+    )
     rows = np.concatenate([inbound, meetings])
     arche = org.seller_archetype[t.seller[rows]]
     follow = np.arange(rows.shape[0]) >= inbound.shape[0]
@@ -204,20 +278,35 @@ def _single_thread(t: Touches, accounts: Accounts, deals: Deals, plan: Plan) -> 
     t.contact = np.where(one >= 0, one, t.contact)
 
 
-def build_activity(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, contacts: Contacts, deals: Deals, times: StageTimes, cases: Cases, plan: Plan) -> Touches:
+def build_activity(
+    rng: np.random.Generator,
+    org: SalesOrg,
+    accounts: Accounts,
+    contacts: Contacts,
+    deals: Deals,
+    times: StageTimes,
+    cases: Cases,
+    plan: Plan,
+) -> Touches:
     """Every activity up to the as-of date, sorted by instant."""
     as_of = as_of_seconds()
-    t = Touches.concat([
-        _deal_work(rng, org, deals, times),
-        _account_work(rng, org, accounts, contacts),
-        _coverage(rng, org, accounts, contacts, plan),
-        _case_work(rng, org, accounts, cases),
-        _desk_work(rng, org, deals, times),
-    ])
+    t = Touches.concat(
+        [
+            _deal_work(rng, org, deals, times),
+            _account_work(rng, org, accounts, contacts),
+            _coverage(rng, org, accounts, contacts, plan),
+            _case_work(rng, org, accounts, cases),
+            _desk_work(rng, org, deals, times),
+        ]
+    )
     _single_thread(t, accounts, deals, plan)
     t = Touches.concat([t, _answers(rng, org, t)])
     _single_thread(t, accounts, deals, plan)
-    keep = (t.at < as_of) & (t.at >= contacts.created[t.contact]) & (t.at < contacts.departed[t.contact])
+    keep = (
+        (t.at < as_of)
+        & (t.at >= contacts.created[t.contact])
+        & (t.at < contacts.departed[t.contact])
+    )
     starved = np.zeros(accounts.account_id.shape[0], bool)
     starved[plan.starved] = True
     keep &= ~(starved[t.account] & (t.at >= as_of - 90 * DAY))

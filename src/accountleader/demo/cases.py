@@ -26,7 +26,21 @@ CASE_SUBJECTS = np.array(
     ],
     dtype=object,
 )
-_TYPES = np.array(["Problem", "Problem", "Question", "Question", "Feature Request", "Problem", "Question", "Question", "Problem", "Feature Request"], dtype=object)
+_TYPES = np.array(
+    [
+        "Problem",
+        "Problem",
+        "Question",
+        "Question",
+        "Feature Request",
+        "Problem",
+        "Question",
+        "Question",
+        "Problem",
+        "Feature Request",
+    ],
+    dtype=object,
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,9 @@ class Cases:
     closed: np.ndarray
 
 
-def build_cases(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, contacts: Contacts) -> Cases:
+def build_cases(
+    rng: np.random.Generator, org: SalesOrg, accounts: Accounts, contacts: Contacts
+) -> Cases:
     """About 1.5 cases per customer account per year over the history window."""
     as_of, start = as_of_seconds(), window_start_seconds()
     customers = np.flatnonzero(accounts.base_customer)
@@ -60,7 +76,9 @@ def build_cases(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, con
     subject_index = rng.integers(0, CASE_SUBJECTS.shape[0], n)
     closed = created + (np.exp(rng.normal(np.log(3 * DAY), 1.0, n))).astype(np.int64) + HOUR
     is_open = closed >= as_of
-    status = np.where(is_open, rng.choice(np.array(["New", "Working", "Escalated"], dtype=object), n), "Closed").astype(object)
+    status = np.where(
+        is_open, rng.choice(np.array(["New", "Working", "Escalated"], dtype=object), n), "Closed"
+    ).astype(object)
     order = np.argsort(created, kind="stable")
     return Cases(
         account=account[order],
@@ -69,8 +87,12 @@ def build_cases(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, con
         subject=CASE_SUBJECTS[subject_index][order],
         type=_TYPES[subject_index][order],
         status=status[order],
-        priority=rng.choice(np.array(["Low", "Medium", "High"], dtype=object), n, p=[0.35, 0.5, 0.15])[order],
-        origin=rng.choice(np.array(["Email", "Phone", "Web"], dtype=object), n, p=[0.5, 0.3, 0.2])[order],
+        priority=rng.choice(
+            np.array(["Low", "Medium", "High"], dtype=object), n, p=[0.35, 0.5, 0.15]
+        )[order],
+        origin=rng.choice(np.array(["Email", "Phone", "Web"], dtype=object), n, p=[0.5, 0.3, 0.2])[
+            order
+        ],
         created=created[order],
         closed=np.where(is_open, -1, closed)[order],
     )

@@ -36,7 +36,11 @@ def to_days(seconds: np.ndarray) -> np.ndarray:
 
 
 def business_instants(
-    rng: np.random.Generator, start: np.ndarray, end: np.ndarray, utc_hour_from: int = 13, utc_hour_to: int = 22
+    rng: np.random.Generator,
+    start: np.ndarray,
+    end: np.ndarray,
+    utc_hour_from: int = 13,
+    utc_hour_to: int = 22,
 ) -> np.ndarray:
     """One random business-hours instant (s) per row in ``[start, end)``, on a weekday.
 
@@ -52,7 +56,10 @@ def business_instants(
     day = np.busday_offset(np.datetime64("1970-01-01"), pick, roll="forward")
     seconds = day.astype(np.int64) * DAY
     span = (utc_hour_to - utc_hour_from) * HOUR
-    seconds += utc_hour_from * HOUR + (rng.random(start.shape[0]) * span).astype(np.int64) // MINUTE * MINUTE
+    seconds += (
+        utc_hour_from * HOUR
+        + (rng.random(start.shape[0]) * span).astype(np.int64) // MINUTE * MINUTE
+    )
     return np.clip(seconds, start, end - 1)
 
 

@@ -74,7 +74,9 @@ def write_demo_export(
         role=org.role_id,
         account=accounts.account_id,
         contact=contact_ids(rng[9], contacts.account.shape[0]),
-        deal=make_ids("Opportunity", deals.created.shape[0], 400_000 + int(rng[9].integers(0, 1_000_000))),
+        deal=make_ids(
+            "Opportunity", deals.created.shape[0], 400_000 + int(rng[9].integers(0, 1_000_000))
+        ),
         case=make_ids("Case", cases.created.shape[0], 700_000 + int(rng[9].integers(0, 1_000_000))),
     )
     out = np.random.default_rng(np.random.SeedSequence(seed).spawn(13)[12])
@@ -87,8 +89,15 @@ def write_demo_export(
     tasks = touches.take(np.flatnonzero(~np.isin(touches.channel, (EMAIL, MEETING))))
     task_ids = make_ids("Task", tasks.at.shape[0], serial())
     who = files.lookup(ids.contact, tasks.contact)
-    seller_calls = np.flatnonzero((tasks.channel == CALL) & (tasks.seller >= 0))
-    dangling = seller_calls[out.choice(seller_calls.shape[0], 3, replace=False)] if seller_calls.shape[0] >= 3 else seller_calls
+    planted_accounts = np.concatenate([plan.starved, plan.single_accounts, plan.heavy_accounts])
+    seller_calls = np.flatnonzero(
+        (tasks.channel == CALL) & (tasks.seller >= 0) & ~np.isin(tasks.account, planted_accounts)
+    )
+    dangling = (
+        seller_calls[out.choice(seller_calls.shape[0], 3, replace=False)]
+        if seller_calls.shape[0] >= 3
+        else seller_calls
+    )
     who[dangling] = make_ids("Contact", dangling.shape[0], 90_000_000 + serial())
     meetings = touches.take(np.flatnonzero(touches.channel == MEETING))
     emails = touches.take(np.flatnonzero(touches.channel == EMAIL))
@@ -99,13 +108,33 @@ def write_demo_export(
         "UserRole.csv": lambda: files.roles(org, ids),
         "Account.csv": lambda: files.account_file(accounts, is_customer, org, ids),
         "Contact.csv": lambda: files.contact_file(contacts, ids),
-        "Opportunity.csv": lambda: files.opportunity_file(out, deals, history, quotes, accounts, org, ids),
-        "OpportunityHistory.csv": lambda: files.history_file(history, deals, accounts, org, ids, make_ids("OpportunityHistory", history.deal.shape[0], serial())),
-        "OpportunityContactRole.csv": lambda: files.role_file(role_rows, deals, ids, make_ids("OpportunityContactRole", role_rows[0].shape[0], serial())),
+        "Opportunity.csv": lambda: files.opportunity_file(
+            out, deals, history, quotes, accounts, org, ids
+        ),
+        "OpportunityHistory.csv": lambda: files.history_file(
+            history,
+            deals,
+            accounts,
+            org,
+            ids,
+            make_ids("OpportunityHistory", history.deal.shape[0], serial()),
+        ),
+        "OpportunityContactRole.csv": lambda: files.role_file(
+            role_rows,
+            deals,
+            ids,
+            make_ids("OpportunityContactRole", role_rows[0].shape[0], serial()),
+        ),
         "Task.csv": lambda: files.task_file(out, tasks, ids, task_ids, who),
-        "Event.csv": lambda: files.event_file(out, meetings, ids, make_ids("Event", meetings.at.shape[0], serial())),
-        "EmailMessage.csv": lambda: files.email_file(out, emails, org, contacts, ids, make_ids("EmailMessage", emails.at.shape[0], serial())),
-        "Quote.csv": lambda: files.quote_file(quotes, deals, accounts, ids, make_ids("Quote", quotes.deal.shape[0], serial())),
+        "Event.csv": lambda: files.event_file(
+            out, meetings, ids, make_ids("Event", meetings.at.shape[0], serial())
+        ),
+        "EmailMessage.csv": lambda: files.email_file(
+            out, emails, org, contacts, ids, make_ids("EmailMessage", emails.at.shape[0], serial())
+        ),
+        "Quote.csv": lambda: files.quote_file(
+            quotes, deals, accounts, ids, make_ids("Quote", quotes.deal.shape[0], serial())
+        ),
         "Case.csv": lambda: files.case_file(cases, ids),
         "CurrencyType.csv": files.currency_file,
     }
@@ -116,7 +145,10 @@ def write_demo_export(
 
     truth = PlantedTruth(
         as_of=AS_OF,
-        seller_archetypes={str(org.user_id[u]): ARCHETYPES[a] for u, a in zip(org.sellers, org.seller_archetype, strict=True)},
+        seller_archetypes={
+            str(org.user_id[u]): ARCHETYPES[a]
+            for u, a in zip(org.sellers, org.seller_archetype, strict=True)
+        },
         starved_high_fit_accounts=frozenset(map(str, accounts.account_id[plan.starved])),
         single_threaded_opportunities=frozenset(map(str, ids.deal[plan.single_deals])),
         heavy_change_accounts=frozenset(map(str, accounts.account_id[plan.heavy_accounts])),

@@ -68,8 +68,17 @@ class Contacts:
 def _emails(first: np.ndarray, last: np.ndarray, domain: np.ndarray) -> np.ndarray:
     ascii_map = {}
     for name in np.unique(np.concatenate([first, last])):
-        ascii_map[name] = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower().replace("'", "")
-    local = np.array([ascii_map[f] + "." + ascii_map[la] for f, la in zip(first, last, strict=True)], dtype=object)
+        ascii_map[name] = (
+            unicodedata.normalize("NFKD", name)
+            .encode("ascii", "ignore")
+            .decode()
+            .lower()
+            .replace("'", "")
+        )
+    local = np.array(
+        [ascii_map[f] + "." + ascii_map[la] for f, la in zip(first, last, strict=True)],
+        dtype=object,
+    )
     full = (local + "@" + domain).astype(str)
     _, inverse = np.unique(full, return_inverse=True)
     order = np.argsort(inverse, kind="stable")
@@ -92,7 +101,9 @@ def build_contacts(rng: np.random.Generator, scale: float, accounts: Accounts) -
     starts = np.concatenate([[0], np.cumsum(per_account)[:-1]])
     position = np.arange(n) - starts[account]
     seniority = rng.choice(5, n, p=_LEVEL_MIX)
-    seniority = np.where(position == 0, 0, np.where(position == 1, 2, np.where(position == 2, INDIVIDUAL, seniority)))
+    seniority = np.where(
+        position == 0, 0, np.where(position == 1, 2, np.where(position == 2, INDIVIDUAL, seniority))
+    )
     order = np.lexsort((seniority, account))
     account, seniority = account[order], seniority[order]
 
@@ -117,10 +128,16 @@ def build_contacts(rng: np.random.Generator, scale: float, accounts: Accounts) -
     end = as_of_seconds()
     created = accounts.created[account] + (rng.random(n) * 120 * DAY).astype(np.int64)
     joined_later = rng.random(n) < 0.1
-    created = np.where(joined_later, np.maximum(created, start + (rng.random(n) * (end - start - 200 * DAY)).astype(np.int64)), created)
+    created = np.where(
+        joined_later,
+        np.maximum(created, start + (rng.random(n) * (end - start - 200 * DAY)).astype(np.int64)),
+        created,
+    )
     created = np.minimum(created, end - 200 * DAY) // 60 * 60
     left = rng.random(n) < 0.03
-    departed_at = np.maximum(created + 60 * DAY, start + (rng.random(n) * (end - start - DAY)).astype(np.int64))
+    departed_at = np.maximum(
+        created + 60 * DAY, start + (rng.random(n) * (end - start - DAY)).astype(np.int64)
+    )
     departed = np.where(left & (departed_at < end - DAY), departed_at // DAY * DAY, NO_DATE)
 
     return Contacts(

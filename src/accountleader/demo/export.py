@@ -58,7 +58,11 @@ def _as_text(values: Column, n: int) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not isinstance(values, pa.Array):
-        values = pa.array(np.asarray(values).astype(object) if np.asarray(values).dtype.kind != "U" else values, type=pa.string(), from_pandas=True)
+        values = pa.array(
+            np.asarray(values).astype(object) if np.asarray(values).dtype.kind != "U" else values,
+            type=pa.string(),
+            from_pandas=True,
+        )
     if values.type != pa.string():
         values = pc.cast(values, pa.string())
     return pc.fill_null(values, "")

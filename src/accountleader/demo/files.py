@@ -18,8 +18,14 @@ from .pipeline import CLOSED_WON, STAGE_FORECAST, STAGE_PROBABILITY, STAGES, TYP
 from .quotes import Quotes
 
 RATES = {"USD": 1.0, "EUR": 0.92, "GBP": 0.79}
-PRODUCTS = np.array(["Analytics Suite", "Data Platform", "Integration Hub", "Support Plus", "Edge Connect"], dtype=object)
-_LEAD_SOURCES = np.array(["Web", "Partner Referral", "Outbound Prospecting", "Trade Show", "Customer Referral"], dtype=object)
+PRODUCTS = np.array(
+    ["Analytics Suite", "Data Platform", "Integration Hub", "Support Plus", "Edge Connect"],
+    dtype=object,
+)
+_LEAD_SOURCES = np.array(
+    ["Web", "Partner Referral", "Outbound Prospecting", "Trade Show", "Customer Referral"],
+    dtype=object,
+)
 _ROLE_BY_SENIORITY = np.array(
     [
         ["Economic Buyer", "Executive Sponsor", "Decision Maker", "Economic Decision Maker"],
@@ -68,7 +74,9 @@ def roles(org: SalesOrg, ids: Ids) -> dict:
         "Id": ids.role,
         "Name": org.role_name,
         "ParentRoleId": lookup(ids.role, org.role_parent),
-        "DeveloperName": np.array([n.replace(" ", "_").replace("&", "and") for n in org.role_name], dtype=object),
+        "DeveloperName": np.array(
+            [n.replace(" ", "_").replace("&", "and") for n in org.role_name], dtype=object
+        ),
     }
 
 
@@ -113,7 +121,15 @@ def _local(amount_usd: np.ndarray, currency: np.ndarray) -> np.ndarray:
     return np.round(amount_usd * rate, 0)
 
 
-def opportunity_file(rng: np.random.Generator, deals: Deals, history: History, quotes: Quotes, accounts: Accounts, org: SalesOrg, ids: Ids) -> dict:
+def opportunity_file(
+    rng: np.random.Generator,
+    deals: Deals,
+    history: History,
+    quotes: Quotes,
+    accounts: Accounts,
+    org: SalesOrg,
+    ids: Ids,
+) -> dict:
     n = deals.created.shape[0]
     product = PRODUCTS[rng.integers(0, PRODUCTS.shape[0], n)]
     suffix = np.array(["", " Upgrade", " Renewal"], dtype=object)[deals.type]
@@ -135,13 +151,17 @@ def opportunity_file(rng: np.random.Generator, deals: Deals, history: History, q
         "CloseDate": dates(history.close_day_now),
         "IsClosed": booleans(history.is_closed),
         "IsWon": booleans(history.stage_now == CLOSED_WON),
-        "LeadSource": np.where(deals.type == 0, _LEAD_SOURCES[rng.integers(0, 5, n)], "Existing Customer"),
+        "LeadSource": np.where(
+            deals.type == 0, _LEAD_SOURCES[rng.integers(0, 5, n)], "Existing Customer"
+        ),
         "Product__c": product,
         "Quote_Requested_Date__c": timestamps(requested),
     }
 
 
-def history_file(history: History, deals: Deals, accounts: Accounts, org: SalesOrg, ids: Ids, row_ids: np.ndarray) -> dict:
+def history_file(
+    history: History, deals: Deals, accounts: Accounts, org: SalesOrg, ids: Ids, row_ids: np.ndarray
+) -> dict:
     currency = accounts.currency[deals.account[history.deal]]
     return {
         "Id": row_ids,
@@ -157,7 +177,9 @@ def history_file(history: History, deals: Deals, accounts: Accounts, org: SalesO
     }
 
 
-def contact_roles(rng: np.random.Generator, deals: Deals, contacts: Contacts, single_deals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def contact_roles(
+    rng: np.random.Generator, deals: Deals, contacts: Contacts, single_deals: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(deal, contact, role, is_primary) rows: for about 40% of deals, the buying group by title."""
     n = deals.created.shape[0]
     chosen = rng.random(n) < 0.4
@@ -170,7 +192,12 @@ def contact_roles(rng: np.random.Generator, deals: Deals, contacts: Contacts, si
     return deal, contact, role, slot == 0
 
 
-def role_file(rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], deals: Deals, ids: Ids, row_ids: np.ndarray) -> dict:
+def role_file(
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    deals: Deals,
+    ids: Ids,
+    row_ids: np.ndarray,
+) -> dict:
     deal, contact, role, primary = rows
     return {
         "Id": row_ids,
@@ -183,12 +210,20 @@ def role_file(rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], deals
 
 
 def _what(t: Touches, ids: Ids) -> np.ndarray:
-    return np.where(t.deal >= 0, lookup(ids.deal, t.deal), np.where(t.case >= 0, lookup(ids.case, t.case), ids.account[t.account]))
+    return np.where(
+        t.deal >= 0,
+        lookup(ids.deal, t.deal),
+        np.where(t.case >= 0, lookup(ids.case, t.case), ids.account[t.account]),
+    )
 
 
-def task_file(rng: np.random.Generator, t: Touches, ids: Ids, row_ids: np.ndarray, who: np.ndarray) -> dict:
+def task_file(
+    rng: np.random.Generator, t: Touches, ids: Ids, row_ids: np.ndarray, who: np.ndarray
+) -> dict:
     n = t.at.shape[0]
-    subtype = np.where(t.channel == CALL, "Call", np.where(t.channel == TASK_EMAIL, "Email", "Task"))
+    subtype = np.where(
+        t.channel == CALL, "Call", np.where(t.channel == TASK_EMAIL, "Email", "Task")
+    )
     logged = np.minimum(t.at + rng.integers(0, 30, n) * MINUTE, as_of_seconds() - 1)
     is_call = t.channel == CALL
     return {
@@ -232,7 +267,14 @@ def event_file(rng: np.random.Generator, t: Touches, ids: Ids, row_ids: np.ndarr
     }
 
 
-def email_file(rng: np.random.Generator, t: Touches, org: SalesOrg, contacts: Contacts, ids: Ids, row_ids: np.ndarray) -> dict:
+def email_file(
+    rng: np.random.Generator,
+    t: Touches,
+    org: SalesOrg,
+    contacts: Contacts,
+    ids: Ids,
+    row_ids: np.ndarray,
+) -> dict:
     seller_address = org.email[t.owner]
     buyer_address = contacts.email[t.contact]
     n = t.at.shape[0]
@@ -240,7 +282,11 @@ def email_file(rng: np.random.Generator, t: Touches, org: SalesOrg, contacts: Co
         "Id": row_ids,
         "Subject": t.subject,
         "FromAddress": np.where(t.inbound, buyer_address, seller_address),
-        "FromName": np.where(t.inbound, contacts.first_name[t.contact] + " " + contacts.last_name[t.contact], org.first_name[t.owner] + " " + org.last_name[t.owner]),
+        "FromName": np.where(
+            t.inbound,
+            contacts.first_name[t.contact] + " " + contacts.last_name[t.contact],
+            org.first_name[t.owner] + " " + org.last_name[t.owner],
+        ),
         "ToAddress": np.where(t.inbound, seller_address, buyer_address),
         "Incoming": booleans(t.inbound),
         "MessageDate": timestamps(t.at),
@@ -252,7 +298,9 @@ def email_file(rng: np.random.Generator, t: Touches, org: SalesOrg, contacts: Co
     }
 
 
-def quote_file(quotes: Quotes, deals: Deals, accounts: Accounts, ids: Ids, row_ids: np.ndarray) -> dict:
+def quote_file(
+    quotes: Quotes, deals: Deals, accounts: Accounts, ids: Ids, row_ids: np.ndarray
+) -> dict:
     n = quotes.deal.shape[0]
     currency = accounts.currency[deals.account[quotes.deal]]
     number = np.char.zfill(np.arange(1, n + 1).astype(str), 8)

@@ -28,7 +28,11 @@ class ChangePlan:
     push: tuple[np.ndarray, np.ndarray, np.ndarray]
     amount: tuple[np.ndarray, np.ndarray, np.ndarray]
     regression: tuple[np.ndarray, np.ndarray, np.ndarray] = field(
-        default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        default_factory=lambda: (
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+        )
     )
     duplicate_rows_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     closed_before_created: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -51,7 +55,9 @@ def everyday_changes(rng: np.random.Generator, deals: Deals, times: StageTimes) 
     when = deals.created[deal] + (rng.random(deal.shape[0]) * life[deal]).astype(np.int64)
     days = rng.integers(7, 35, deal.shape[0])
     changed = np.flatnonzero(rng.random(n) < 0.2)
-    a_when = deals.created[changed] + (rng.random(changed.shape[0]) * life[changed]).astype(np.int64)
+    a_when = deals.created[changed] + (rng.random(changed.shape[0]) * life[changed]).astype(
+        np.int64
+    )
     factor = np.round(np.exp(rng.normal(0.0, 0.2, changed.shape[0])), 2)
     return ChangePlan(push=(deal, when, days), amount=(changed, a_when, factor))
 
@@ -72,7 +78,9 @@ class History:
     is_closed: np.ndarray
 
 
-def build_history(rng: np.random.Generator, deals: Deals, times: StageTimes, plan: ChangePlan) -> History:
+def build_history(
+    rng: np.random.Generator, deals: Deals, times: StageTimes, plan: ChangePlan
+) -> History:
     """All history rows visible at the as-of date and the resulting state of each deal."""
     as_of = as_of_seconds()
     n = deals.created.shape[0]
@@ -82,20 +90,46 @@ def build_history(rng: np.random.Generator, deals: Deals, times: StageTimes, pla
     stage_at = times.entry[d_idx, s_idx]
     closed_deals = np.flatnonzero(is_closed)
     deal = np.concatenate([d_idx, closed_deals, plan.push[0], plan.amount[0], plan.regression[0]])
-    at = np.concatenate([stage_at, times.closed[closed_deals], plan.push[1], plan.amount[1], plan.regression[1]])
-    kind = np.concatenate([
-        np.full(d_idx.shape[0] + closed_deals.shape[0], STAGE_ROW),
-        np.full(plan.push[0].shape[0], PUSH_ROW),
-        np.full(plan.amount[0].shape[0], AMOUNT_ROW),
-        np.full(plan.regression[0].shape[0], REGRESSION_ROW),
-    ])
+    at = np.concatenate(
+        [stage_at, times.closed[closed_deals], plan.push[1], plan.amount[1], plan.regression[1]]
+    )
+    kind = np.concatenate(
+        [
+            np.full(d_idx.shape[0] + closed_deals.shape[0], STAGE_ROW),
+            np.full(plan.push[0].shape[0], PUSH_ROW),
+            np.full(plan.amount[0].shape[0], AMOUNT_ROW),
+            np.full(plan.regression[0].shape[0], REGRESSION_ROW),
+        ]
+    )
     closing_stage = np.where(deals.won[closed_deals], CLOSED_WON, CLOSED_LOST)
-    stage_value = np.concatenate([s_idx, closing_stage, np.full(plan.push[0].shape[0] + plan.amount[0].shape[0], -1), plan.regression[2]])
-    push_days = np.concatenate([np.zeros(d_idx.shape[0] + closed_deals.shape[0]), plan.push[2], np.zeros(plan.amount[0].shape[0] + plan.regression[0].shape[0])])
-    log_factor = np.concatenate([np.zeros(d_idx.shape[0] + closed_deals.shape[0] + plan.push[0].shape[0]), np.log(plan.amount[2]), np.zeros(plan.regression[0].shape[0])])
+    stage_value = np.concatenate(
+        [
+            s_idx,
+            closing_stage,
+            np.full(plan.push[0].shape[0] + plan.amount[0].shape[0], -1),
+            plan.regression[2],
+        ]
+    )
+    push_days = np.concatenate(
+        [
+            np.zeros(d_idx.shape[0] + closed_deals.shape[0]),
+            plan.push[2],
+            np.zeros(plan.amount[0].shape[0] + plan.regression[0].shape[0]),
+        ]
+    )
+    log_factor = np.concatenate(
+        [
+            np.zeros(d_idx.shape[0] + closed_deals.shape[0] + plan.push[0].shape[0]),
+            np.log(plan.amount[2]),
+            np.zeros(plan.regression[0].shape[0]),
+        ]
+    )
 
-    # Changes never come before creation nor after the as-of date.
-    at = np.clip(at, deals.created[deal] + np.where(kind == STAGE_ROW, 0, 60), as_of - 60)
+    # A change after the as-of date has not happened yet; one at the creation instant is the creation.
+    real = (kind == STAGE_ROW) | ((at > deals.created[deal]) & (at < as_of))
+    deal, at, kind, stage_value, push_days, log_factor = (
+        x[real] for x in (deal, at, kind, stage_value, push_days, log_factor)
+    )
     order = np.lexsort((kind, at, deal))
     deal, at, kind, stage_value, push_days, log_factor = (
         x[order] for x in (deal, at, kind, stage_value, push_days, log_factor)
@@ -105,11 +139,13 @@ def build_history(rng: np.random.Generator, deals: Deals, times: StageTimes, pla
     last_stage_row = np.maximum.accumulate(np.where(has_stage, np.arange(deal.shape[0]), 0))
     stage = stage_value[last_stage_row]
 
-    total_push = np.bincount(plan.push[0], weights=plan.push[2], minlength=n)
+    total_push = np.bincount(deal, weights=push_days, minlength=n)
     created_day = deals.created // DAY
     closed_day = times.closed // DAY
     target_open = as_of // DAY + rng.integers(10, 100, n)
-    start_close = np.where(is_closed, closed_day - total_push + rng.integers(0, 10, n), target_open - total_push)
+    start_close = np.where(
+        is_closed, closed_day - total_push + rng.integers(0, 10, n), target_open - total_push
+    )
     start_close = np.maximum(start_close, created_day + 7).astype(np.int64)
     cum_push = np.cumsum(push_days)
     cum_push -= (cum_push - push_days)[first]
@@ -128,7 +164,9 @@ def build_history(rng: np.random.Generator, deals: Deals, times: StageTimes, pla
         amount = np.where(np.isin(deal, plan.blank_amount), np.nan, amount)
     if plan.duplicate_rows_of.shape[0]:
         # A load artefact: a second copy of the deal's first stage change, same instant.
-        second = np.flatnonzero(np.isin(deal, plan.duplicate_rows_of) & (np.arange(deal.shape[0]) == first + 1))
+        second = np.flatnonzero(
+            np.isin(deal, plan.duplicate_rows_of) & (np.arange(deal.shape[0]) == first + 1)
+        )
         keep = np.concatenate([np.arange(deal.shape[0]), second])
         keep.sort(kind="stable")
         deal, at, stage, amount, close_day = (x[keep] for x in (deal, at, stage, amount, close_day))

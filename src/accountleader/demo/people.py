@@ -62,7 +62,9 @@ class SalesOrg:
 
 def archetype_counts(n_sellers: int) -> np.ndarray:
     """Sellers per archetype for a sales force of ``n_sellers`` (at least one of each)."""
-    counts = np.maximum(1, np.round(ARCHETYPE_MIX * n_sellers / ARCHETYPE_MIX.sum())).astype(np.int64)
+    counts = np.maximum(1, np.round(ARCHETYPE_MIX * n_sellers / ARCHETYPE_MIX.sum())).astype(
+        np.int64
+    )
     while counts.sum() > n_sellers:
         counts[int(np.argmax(counts[:4]))] -= 1
     while counts.sum() < n_sellers:
@@ -71,7 +73,13 @@ def archetype_counts(n_sellers: int) -> np.ndarray:
 
 
 def _ascii(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().replace("'", "").lower()
+    return (
+        unicodedata.normalize("NFKD", text)
+        .encode("ascii", "ignore")
+        .decode()
+        .replace("'", "")
+        .lower()
+    )
 
 
 def build_sales_org(rng: np.random.Generator, scale: float) -> SalesOrg:
@@ -85,7 +93,8 @@ def build_sales_org(rng: np.random.Generator, scale: float) -> SalesOrg:
     seller_team = np.arange(n_sellers) % n_teams
     team_region = np.arange(n_teams) % len(REGIONS)
     team_names = [
-        REGIONS[r] + ("" if t < len(REGIONS) else f" {t // len(REGIONS) + 1}") for t, r in enumerate(team_region)
+        REGIONS[r] + ("" if t < len(REGIONS) else f" {t // len(REGIONS) + 1}")
+        for t, r in enumerate(team_region)
     ]
 
     # Roles: Executive > VP Sales > team managers > team reps; desk roles under VP Sales.
@@ -119,8 +128,16 @@ def build_sales_org(rng: np.random.Generator, scale: float) -> SalesOrg:
     for s in range(n_sellers):
         seller_rows.append(len(kind))
         t = int(seller_team[s])
-        kind.append("seller"), title.append("Account Executive" if s % 3 else "Senior Account Executive")
-        dept.append("Sales"), role.append(rep_role[t]), manager.append(manager_rows[t]), team.append(t)
+        (
+            kind.append("seller"),
+            title.append("Account Executive" if s % 3 else "Senior Account Executive"),
+        )
+        (
+            dept.append("Sales"),
+            role.append(rep_role[t]),
+            manager.append(manager_rows[t]),
+            team.append(t),
+        )
     for d in range(n_desk):
         k, ti, de = _DESK[d % len(_DESK)]
         kind.append(k), title.append(ti), dept.append(de)
@@ -130,7 +147,9 @@ def build_sales_org(rng: np.random.Generator, scale: float) -> SalesOrg:
 
     n_users = len(kind)
     user_team = np.array(team)
-    spanish = np.isin(np.where(user_team >= 0, team_region[np.maximum(user_team, 0)], 0), SPANISH_REGIONS)
+    spanish = np.isin(
+        np.where(user_team >= 0, team_region[np.maximum(user_team, 0)], 0), SPANISH_REGIONS
+    )
     spanish &= user_team >= 0
     first, last, _ = pick_names(rng, spanish)
     seen: dict[str, int] = {}

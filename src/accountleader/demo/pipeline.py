@@ -36,7 +36,9 @@ STAGES = (
 )
 PROPOSAL, NEGOTIATION, CLOSED_WON, CLOSED_LOST = 4, 5, 6, 7
 STAGE_PROBABILITY = np.array([10, 20, 25, 50, 75, 90, 100, 0])
-STAGE_FORECAST = np.array(["Pipeline"] * 4 + ["Best Case", "Commit", "Closed", "Omitted"], dtype=object)
+STAGE_FORECAST = np.array(
+    ["Pipeline"] * 4 + ["Best Case", "Commit", "Closed", "Omitted"], dtype=object
+)
 TYPES = ("New Business", "Existing Customer - Upgrade", "Renewal")
 NEW_BUSINESS, UPGRADE, RENEWAL = range(3)
 
@@ -50,7 +52,13 @@ FIT_CLASS_WEIGHT = np.array(
 )
 #: Probability that a buying-group slot is a senior / middle / junior contact, by archetype.
 BAND_MIX = np.array(
-    [[0.65, 0.25, 0.10], [0.08, 0.20, 0.72], [0.65, 0.25, 0.10], [0.08, 0.20, 0.72], [0.35, 0.40, 0.25]]
+    [
+        [0.65, 0.25, 0.10],
+        [0.08, 0.20, 0.72],
+        [0.65, 0.25, 0.10],
+        [0.08, 0.20, 0.72],
+        [0.35, 0.40, 0.25],
+    ]
 )
 _GROUP_SIZE = ((3, 6), (1, 3), (3, 5), (1, 3), (1, 3))  # [low, high) contacts per deal
 _VELOCITY = np.array([0.9, 1.0, 1.7, 1.7, 1.0])  # stage-time multiplier
@@ -75,7 +83,9 @@ def quote_turnaround_days(rng: np.random.Generator, archetype: np.ndarray) -> np
     fast = np.clip(np.exp(rng.normal(np.log(0.6), 0.45, n)), 0.1, 2.0)
     slow = np.clip(rng.uniform(5.0, 10.0, n) + rng.normal(0, 0.5, n), 4.0, 12.0)
     tender = np.clip(np.exp(rng.normal(np.log(2.0), 0.4, n)), 0.5, 5.0)
-    return np.where(np.isin(archetype, (SLOW, AT_RISK)), slow, np.where(archetype == TENDER, tender, fast))
+    return np.where(
+        np.isin(archetype, (SLOW, AT_RISK)), slow, np.where(archetype == TENDER, tender, fast)
+    )
 
 
 @dataclass
@@ -97,7 +107,9 @@ class Deals:
     group_size: np.ndarray
 
 
-def open_deals(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, contacts: Contacts) -> Deals:
+def open_deals(
+    rng: np.random.Generator, org: SalesOrg, accounts: Accounts, contacts: Contacts
+) -> Deals:
     """Every seller opens deals on their own accounts, aimed by their archetype."""
     start, end = window_start_seconds(), as_of_seconds()
     cls = fit_class(accounts)
@@ -132,7 +144,9 @@ def open_deals(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, cont
     arche = org.seller_archetype[seller]
     n = account.shape[0]
 
-    created = business_instants(rng, np.maximum(start, accounts.created[account] + 14 * DAY), np.full(n, end))
+    created = business_instants(
+        rng, np.maximum(start, accounts.created[account] + 14 * DAY), np.full(n, end)
+    )
     first_stage = np.array([0, 1, 3])[kind]
     fit = accounts.fit_logit[account]
     logit = np.select(
@@ -163,7 +177,11 @@ def open_deals(rng: np.random.Generator, org: SalesOrg, accounts: Accounts, cont
         group_size[rows] = rng.integers(lo, hi, rows.shape[0])
         bands[rows] = rng.choice(3, (rows.shape[0], 5), p=BAND_MIX[a])
     # The first slot is the main contact: senior for sellers who aim high, junior for the rest.
-    bands[:, 0] = np.where(np.isin(arche, (LEADING, SLOW)), SENIOR, np.where(np.isin(arche, (BUSY, AT_RISK)), JUNIOR, MIDDLE))
+    bands[:, 0] = np.where(
+        np.isin(arche, (LEADING, SLOW)),
+        SENIOR,
+        np.where(np.isin(arche, (BUSY, AT_RISK)), JUNIOR, MIDDLE),
+    )
     group = contacts.pick(rng, np.repeat(account, 5), bands.ravel()).reshape(n, 5)
     # Different slots should be different people where the account has enough of them.
     lo = contacts.band_start[account, 0]
@@ -222,4 +240,6 @@ def stage_entries(deals: Deals) -> StageTimes:
             stay = np.where(active, stay + (sent - at), stay)
         at = np.where(active, at + stay, at)
         closed = np.where(stage == deals.last_open_stage, at, closed)
-    return StageTimes(entry=entry, quote_requested=entry[:, PROPOSAL], quote_sent=sent, closed=closed)
+    return StageTimes(
+        entry=entry, quote_requested=entry[:, PROPOSAL], quote_sent=sent, closed=closed
+    )

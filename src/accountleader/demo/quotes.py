@@ -28,7 +28,9 @@ class Quotes:
     amount: np.ndarray  # USD, NaN where the deal has no amount
 
 
-def build_quotes(rng: np.random.Generator, deals: Deals, times: StageTimes, history: History) -> Quotes:
+def build_quotes(
+    rng: np.random.Generator, deals: Deals, times: StageTimes, history: History
+) -> Quotes:
     """Quotes for every deal whose Proposal stage began before the as-of date."""
     as_of = as_of_seconds()
     deal = np.flatnonzero((times.quote_requested >= 0) & (times.quote_requested < as_of))
@@ -43,7 +45,11 @@ def build_quotes(rng: np.random.Generator, deals: Deals, times: StageTimes, hist
     status = np.where(
         ~is_sent,
         "Draft",
-        np.where(history.is_closed[deal], np.where(stage_now == CLOSED_WON, "Accepted", "Denied"), "Presented"),
+        np.where(
+            history.is_closed[deal],
+            np.where(stage_now == CLOSED_WON, "Accepted", "Denied"),
+            "Presented",
+        ),
     ).astype(object)
     return Quotes(
         deal=deal,

@@ -7,10 +7,28 @@ import numpy as np
 
 # Per channel (call, task email, email, meeting, task): creating subjects, tending subjects.
 _CREATE = (
-    ("Discovery call", "Intro call", "Qualification call", "Call about proposal", "Pricing discussion"),
+    (
+        "Discovery call",
+        "Intro call",
+        "Qualification call",
+        "Call about proposal",
+        "Pricing discussion",
+    ),
     ("Email: Intro and case study", "Email: Proposal next steps", "Email: Business case draft"),
-    ("Proposal next steps", "Business case for your team", "Pricing options", "Introduction", "Agenda for our demo"),
-    ("Discovery meeting", "Product demo", "Proposal walkthrough", "Executive briefing", "Expansion workshop"),
+    (
+        "Proposal next steps",
+        "Business case for your team",
+        "Pricing options",
+        "Introduction",
+        "Agenda for our demo",
+    ),
+    (
+        "Discovery meeting",
+        "Product demo",
+        "Proposal walkthrough",
+        "Executive briefing",
+        "Expansion workshop",
+    ),
     ("Prepare proposal", "Send case study", "Update mutual action plan", "Map buying committee"),
 )
 _TEND = (
@@ -20,11 +38,23 @@ _TEND = (
     ("Quarterly business review", "Renewal review", "Account review"),
     ("Update renewal forecast", "Log customer feedback", "Send invoice copy"),
 )
-_INBOUND_CALL = ("Inbound call: pricing question", "Inbound call: wants a quote", "Inbound call: renewal question")
-_INBOUND_EMAIL = ("Question about pricing", "Request for quote", "Can we talk this week?", "Renewal question", "Question on contract terms")
+_INBOUND_CALL = (
+    "Inbound call: pricing question",
+    "Inbound call: wants a quote",
+    "Inbound call: renewal question",
+)
+_INBOUND_EMAIL = (
+    "Question about pricing",
+    "Request for quote",
+    "Can we talk this week?",
+    "Renewal question",
+    "Question on contract terms",
+)
 
 
-def subjects_for(rng: np.random.Generator, channel: np.ndarray, inbound: np.ndarray, create: np.ndarray) -> np.ndarray:
+def subjects_for(
+    rng: np.random.Generator, channel: np.ndarray, inbound: np.ndarray, create: np.ndarray
+) -> np.ndarray:
     """A subject line per activity from its channel (see ``activity``), direction and purpose."""
     n = channel.shape[0]
     out = np.empty(n, dtype=object)
