@@ -132,7 +132,8 @@ def _iso_fast_path(s: Array) -> Array | None:
             out = pc.cast(s, typ)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
-        out = out.cast(_NAIVE)  # UTC wall-clock time
+        # UTC wall-clock time, in whole seconds like the format-by-format path (and Salesforce)
+        out = pc.floor_temporal(out.cast(_NAIVE), unit="second")
         lo, hi = pc.min_max(out).values()
         if lo.is_valid and (lo.as_py() < _PLAUSIBLE[0].as_py() or hi.as_py() > _PLAUSIBLE[1].as_py()):
             return None  # let the slow path mark the implausible values

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,6 +24,38 @@ Naming = Callable[[str], str]
 FindFile = Callable[[Source, ObjectSpec], SourceFile | None]
 
 
+@dataclass
+class _FileRead:
+    """One object file read and converted, before it joins the batch (built in a worker thread)."""
+
+    raw: RawTable
+    rows_kept: int
+    warnings: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    table: pa.Table | None = None
+    role_names: dict[str, str] = field(default_factory=dict)
+
+
+def _read_file(
+    src: SourceFile, spec: ObjectSpec, naming: Naming, drops: list[tuple[str, tuple[str, ...]]]
+) -> _FileRead:
+    raw = read_raw(src)
+    warnings: list[str] = []
+    view = _drop_deleted(raw, warnings, drops)
+    out = _FileRead(raw, view.table.num_rows, warnings, list(raw.problems))
+    if spec.table == "_user_roles":
+        out.role_names = _role_names(view, naming)
+        return out
+    mapping, missing = _mapping(view, spec, naming)
+    for canon, fields in missing:
+        out.problems.append(
+            Problem(raw.file, 1, " / ".join(fields), None, f"required column missing from the header (for {spec.table}.{canon})")
+        )
+    if not missing:
+        out.table = build_table(view, TABLES[spec.table], mapping, salesforce_ids=True, problems=out.problems, cap=PROBLEM_CAP)
+    return out
+
+
 def read_objects(
     source: Source,
     batch: ImportBatch,
@@ -33,37 +68,39 @@ def read_objects(
     keep_all_versions: frozenset[str] = frozenset(),
     progress: Progress | None = None,
 ) -> None:
+    """Read every object file into ``batch``.
+
+    Files are read and converted in parallel (Arrow's kernels release the GIL), then
+    merged in the fixed order of ``objects`` so that rows, warnings and problems come
+    out the same on every run.
+    """
     used: set[str] = set()
     role_names: dict[str, str] = {}
-    for i, spec in enumerate(objects):
+    jobs: list[tuple[ObjectSpec, SourceFile]] = []
+    for spec in objects:
         src = find(source, spec)
-        if progress:
-            progress(f"reading {src.name if src else spec.object}", i / len(objects))
-        if src is None:
-            continue
-        used.add(src.name)
-        raw = read_raw(src)
-        batch.raws[raw.file] = raw
-        batch.problems.extend(raw.problems)
-        drops = [(naming(f), ("true", "1")) for f in deleted_flags] + [("_fivetran_deleted", ("true", "1"))]
-        if spec.object not in keep_all_versions:
-            drops += [(f, ("false", "0")) for f in inactive_flags]
-        raw = _drop_deleted(raw, batch, drops)
-        batch.files_read[raw.file] = raw.table.num_rows
-        if spec.table == "_user_roles":
-            role_names = _role_names(raw, naming)
-            continue
-        mapping, missing = _mapping(raw, spec, naming)
-        for canon, fields in missing:
-            batch.problems.append(
-                Problem(raw.file, 1, " / ".join(fields), None, f"required column missing from the header (for {spec.table}.{canon})")
-            )
-        if missing:
-            continue
-        table = build_table(raw, TABLES[spec.table], mapping, salesforce_ids=True, problems=batch.problems, cap=PROBLEM_CAP)
-        batch.add(spec.table, table)
-        if batch.full:
-            break
+        if src is not None:
+            used.add(src.name)
+            jobs.append((spec, src))
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        futures = []
+        for spec, src in jobs:
+            drops = [(naming(f), ("true", "1")) for f in deleted_flags] + [("_fivetran_deleted", ("true", "1"))]
+            if spec.object not in keep_all_versions:
+                drops += [(f, ("false", "0")) for f in inactive_flags]
+            futures.append(pool.submit(_read_file, src, spec, naming, drops))
+        for i, ((spec, src), future) in enumerate(zip(jobs, futures, strict=True)):
+            if progress:
+                progress(f"reading {src.name}", i / max(1, len(jobs)))
+            done = future.result()
+            batch.raws[done.raw.file] = done.raw
+            batch.problems.extend(done.problems)
+            batch.warnings.extend(done.warnings)
+            batch.files_read[done.raw.file] = done.rows_kept
+            if spec.table == "_user_roles":
+                role_names = done.role_names
+            elif done.table is not None:
+                batch.add(spec.table, done.table)
     batch.files_ignored = sorted(f.name for f in source.files.values() if f.name not in used)
     if "users" in batch.tables and role_names:
         users = batch.tables["users"]
@@ -74,7 +111,7 @@ def read_objects(
     _resolve_email_contacts(batch)
 
 
-def _drop_deleted(raw: RawTable, batch: ImportBatch, flags: list[tuple[str, tuple[str, ...]]]) -> RawTable:
+def _drop_deleted(raw: RawTable, warnings: list[str], flags: list[tuple[str, tuple[str, ...]]]) -> RawTable:
     """Drop rows marked deleted (or, for history-mode tables, no longer current)."""
     t = raw.table
     for flag, values in flags:
@@ -82,7 +119,7 @@ def _drop_deleted(raw: RawTable, batch: ImportBatch, flags: list[tuple[str, tupl
             deleted = pc.fill_null(pc.is_in(pc.utf8_lower(t.column(flag)), value_set=pa.array(list(values))), False)
             n = pc.sum(deleted).as_py() or 0
             if n:
-                batch.warnings.append(f"{raw.file}: skipped {n} rows with {flag}={values[0]}")
+                warnings.append(f"{raw.file}: skipped {n} rows with {flag}={values[0]}")
                 raw = raw.view(pc.invert(deleted))  # keeps line numbers of the rows left
                 t = raw.table
     return raw
