@@ -5,22 +5,28 @@ It is the only place that wires importers, engine and store together.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import ibis
+import pandas as pd
 import pyarrow as pa
 
 from . import __version__
+from . import queries
 from .config import WorkspaceSettings, environment
+from .domain.access import EVERYONE, Scope
 from .domain.schema import TABLES
 from .engine import connect as engine_connect
 from .engine import storage
 from .errors import InputError
+from .engine.analyze import latest_timestamp, run_analysis
 from .importers import ImportBatch, read_fivetran, read_mapped_csv, read_salesforce_export
 
 Progress = Callable[[str, float], None]
@@ -56,6 +62,51 @@ class ImportSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class AnalysisSummary:
+    as_of: str
+    tables: dict[str, int]
+    fit: dict[str, Any]
+    notes: list[str]
+    reused: bool
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any], *, reused: bool, seconds: float) -> AnalysisSummary:
+        s = dict(meta["summary"])
+        s.update(reused=reused, seconds=round(seconds, 3))
+        return cls(**s)
+
+
+def _fit_summary(report: Any) -> dict[str, Any]:
+    return {
+        "signal": report.signal,
+        "reason": report.reason,
+        "won_n": report.n_won,
+        "lost_n": report.n_lost,
+        "accounts_n": report.n_accounts,
+        "base_rate": report.base_rate,
+        "permutation_p": report.permutation_p,
+    }
+
+
+def _parse_as_of(value: datetime | date | str) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, 23, 59, 59)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--as-of {value!r} is not a date like 2026-09-30", value=value) from None
+    if len(value) <= 10:
+        parsed = parsed.replace(hour=23, minute=59, second=59)
+    return parsed.replace(tzinfo=None)
 
 
 class Workspace:
@@ -158,6 +209,83 @@ class Workspace:
         summary = self.import_salesforce(export_dir, progress=part(0.4, 1.0))
         return export_dir, summary
 
+    # -- analysing ----------------------------------------------------------------------------
+
+    def data_range(self) -> tuple[datetime | None, datetime | None]:
+        """Earliest and latest activity or deal timestamp in the data."""
+        t = self.tables()
+        lo = [t["activities"].occurred_at.min(), t["opportunities"].created_at.min()]
+        hi_ = latest_timestamp(t)
+        los = [v for v in (x.execute() for x in lo) if v is not None and not pd.isna(v)]
+        return (min(los).to_pydatetime() if los else None, hi_)
+
+    def resolve_as_of(self, as_of: datetime | date | str | None) -> datetime:
+        """The as-of date to compute for: given, or the latest moment in the data."""
+        lo, hi = self.data_range()
+        if hi is None:
+            raise InputError("the workspace has no dated activity or deals to analyse")
+        if as_of is None:
+            return hi
+        value = _parse_as_of(as_of)
+        if lo is not None and value < lo:
+            raise InputError(f"--as-of {value:%Y-%m-%d} is before the data starts ({lo:%Y-%m-%d})", value=str(as_of))
+        if value > hi + timedelta(days=366):
+            raise InputError(
+                f"--as-of {value:%Y-%m-%d} is more than a year after the data ends ({hi:%Y-%m-%d})", value=str(as_of)
+            )
+        return value
+
+    def analyze(self, *, as_of: datetime | date | str | None = None, progress: Progress | None = None) -> AnalysisSummary:
+        """Compute every metric into result tables in the workspace (reused when nothing changed)."""
+        started = time.perf_counter()
+        when = self.resolve_as_of(as_of)
+        fingerprint = self._fingerprint(when)
+        meta = storage.read_meta(self.results_path)
+        if meta.get("fingerprint") == fingerprint:
+            if progress:
+                progress("results are up to date", 1.0)
+            return AnalysisSummary.from_meta(meta, reused=True, seconds=time.perf_counter() - started)
+        with storage.exclusive(self.path, "import or analysis"):
+            result = run_analysis(self.tables(), as_of=when, settings=self.settings, progress=progress)
+            summary = AnalysisSummary(
+                as_of=when.isoformat(),
+                tables={name: t.num_rows for name, t in result.tables.items()},
+                fit=_fit_summary(result.fit_report),
+                notes=result.notes,
+                reused=False,
+                seconds=round(time.perf_counter() - started, 3),
+            )
+            storage.write_database(
+                self.results_path, result.tables, {"fingerprint": fingerprint, "summary": summary.as_dict()}
+            )
+        self._results_con = None
+        return summary
+
+    def _fingerprint(self, as_of: datetime) -> str:
+        st = self.crm_path.stat()
+        raw = json.dumps(
+            [st.st_size, st.st_mtime_ns, as_of.isoformat(), self.settings.model_dump(mode="json"), __version__],
+            sort_keys=True,
+        )
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def analysis(self) -> AnalysisSummary:
+        """The summary of the stored results (raises when analyze has not run on this data)."""
+        meta = storage.read_meta(self.results_path)
+        if not meta:
+            raise InputError("no results yet: run `accountleader analyze` first")
+        return AnalysisSummary.from_meta(meta, reused=True, seconds=0.0)
+
+    def results(self, name: str) -> ibis.Table:
+        """A stored result table (reps, account_results, opportunity_results, ...)."""
+        if not self.results_path.exists():
+            raise InputError("no results yet: run `accountleader analyze` first")
+        mtime = self.results_path.stat().st_mtime
+        if getattr(self, "_results_con", None) is None or mtime != getattr(self, "_results_mtime", None):
+            self._results_con = engine_connect.connect_duckdb(self.results_path)
+            self._results_mtime = mtime
+        return self._results_con.table(name)
+
     # -- reading ------------------------------------------------------------------------------
 
     def _connection(self) -> Any:
@@ -176,6 +304,9 @@ class Workspace:
         if self._con is not None:
             self._con.disconnect()
             self._con = None
+        if getattr(self, "_results_con", None) is not None:
+            self._results_con.disconnect()
+            self._results_con = None
 
     def tables(self) -> dict[str, ibis.Table]:
         """The canonical CRM tables as Ibis tables."""
@@ -207,6 +338,57 @@ class Workspace:
             "warnings": imp.get("warnings", []),
             "files_ignored": imp.get("files_ignored", []),
         }
+
+    # -- pages and lists, filtered by who is asking ------------------------------------------
+
+    def scope_for(self, role: str, crm_user_id: str | None) -> Scope:
+        return queries.scope_for(self, role, crm_user_id)
+
+    def reps(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None) -> list[dict[str, Any]]:
+        return queries.reps(self, scope, team=team, rep=rep)
+
+    def accounts(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        return queries.accounts(self, scope, team=team, rep=rep, limit=limit)
+
+    def opportunities(
+        self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None, open_only: bool = False, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        return queries.opportunities(self, scope, team=team, rep=rep, open_only=open_only, limit=limit)
+
+    def team_view(self, scope: Scope = EVERYONE, team: str | None = None) -> dict[str, Any]:
+        return queries.team_view(self, scope, team=team)
+
+    def seller_view(self, user_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
+        return queries.seller_view(self, user_id, scope)
+
+    def account_view(self, account_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
+        return queries.account_view(self, account_id, scope)
+
+    def opportunity_view(self, opportunity_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
+        return queries.opportunity_view(self, opportunity_id, scope)
+
+    def export_results(
+        self, what: str, out: Path | str, fmt: str, *, team: str | None = None, rep: str | None = None, scope: Scope = EVERYONE
+    ) -> int:
+        """Write reps, accounts or opportunities to CSV or Parquet; returns rows written."""
+        if what not in ("reps", "accounts", "opportunities"):
+            raise InputError(f"cannot export {what!r}; choose reps, accounts or opportunities")
+        rows = getattr(self, what)(scope, team=team, rep=rep)
+        df = pd.DataFrame(rows)
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        if fmt == "csv":
+            for col in df.columns:
+                if df[col].map(lambda v: isinstance(v, list)).any():
+                    df[col] = df[col].map(lambda v: "; ".join(v) if isinstance(v, list) else v)
+            df.to_csv(tmp, index=False)
+        elif fmt == "parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            raise InputError(f"unknown format {fmt!r}; choose csv or parquet")
+        tmp.replace(out)
+        return len(df)
 
     def close(self) -> None:
         self._close()

@@ -16,7 +16,8 @@ except ImportError:  # pragma: no cover
 import typer
 
 from ..errors import AccountLeaderError, ImportRejected
-from . import data as _data  # noqa: F401  (registers commands)
+from . import analysis as _analysis  # noqa: F401  (registers commands)
+from . import data as _data  # noqa: F401
 from . import docs as _docs  # noqa: F401
 from . import serve as _serve  # noqa: F401
 from . import users as _users  # noqa: F401

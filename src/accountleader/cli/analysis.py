@@ -1,0 +1,102 @@
+"""Analysis commands: analyze, show."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .app import app, state
+
+
+class What(str, Enum):
+    reps = "reps"
+    accounts = "accounts"
+    opportunities = "opportunities"
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    parquet = "parquet"
+
+
+@app.command()
+def analyze(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Compute as of this date (default: the latest in the data).")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Compute every metric into result tables in the workspace."""
+    st = state()
+    with st.console.progress("Analysing") as update:
+        summary = st.workspace.analyze(as_of=as_of, progress=update)
+    if json:
+        st.console.json(summary.as_dict())
+        return
+    con = st.console
+    verb = "reused (no change in data or settings)" if summary.reused else "computed"
+    con.success(f"results {verb} as of {summary.as_of[:10]} in {summary.seconds:.1f} s")
+    fit = summary.fit
+    if fit["signal"]:
+        con.info(f"account fit: signal found in {fit['won_n']:,} won / {fit['lost_n']:,} lost deals ({fit['reason']})")
+    else:
+        con.info(f"account fit: no meaningful signal: {fit['reason']}")
+    reps = st.workspace.reps()
+    counts: dict[str, int] = {}
+    for r in reps:
+        counts[r["quadrant"] or "unknown"] = counts.get(r["quadrant"] or "unknown", 0) + 1
+    con.info("sellers by quadrant: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for note in summary.notes:
+        con.warning(note)
+
+
+_COLUMNS = {
+    What.reps: ["name", "team", "quadrant", "efficiency_index", "effectiveness_index", "quote_turnaround_median_hours",
+                "high_fit_effort_share", "decision_maker_reach", "create_share", "win_rate", "won_amount"],
+    What.accounts: ["account_id", "name", "fit_tier", "fit_score", "create_share", "change_index", "only_tended"],
+    What.opportunities: ["opportunity_id", "name", "stage", "amount", "close_date_pushes", "stage_regressions",
+                         "buyer_roles_engaged", "has_decision_maker"],
+}
+
+
+def _fmt(v: Any) -> Any:
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}"
+    if isinstance(v, list):
+        return "; ".join(map(str, v))
+    return v
+
+
+@app.command()
+def show(
+    what: Annotated[What, typer.Argument(help="reps, accounts or opportunities.")],
+    team: Annotated[str | None, typer.Option("--team", help="Only this team.")] = None,
+    rep: Annotated[str | None, typer.Option("--rep", help="Only this seller (id or name).")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print a JSON array for scripts.")] = False,
+    format: Annotated[Format, typer.Option("--format", help="table, json, csv or parquet (csv/parquet need --out).")] = Format.table,
+    out: Annotated[Path | None, typer.Option("--out", help="File to write for csv or parquet.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to print in the table view.")] = 50,
+) -> None:
+    """Print results as a table, JSON, or export them as CSV or Parquet."""
+    st = state()
+    ws = st.workspace
+    fmt = Format.json if json else format
+    if fmt in (Format.csv, Format.parquet):
+        if out is None:
+            raise typer.BadParameter("--out FILE is needed with --format csv or parquet")
+        n = ws.export_results(what.value, out, fmt.value, team=team, rep=rep)
+        st.console.success(f"wrote {n:,} rows to {out}")
+        return
+    rows = {What.reps: ws.reps, What.accounts: ws.accounts, What.opportunities: ws.opportunities}[what](team=team, rep=rep)
+    if fmt is Format.json:
+        st.console.json(rows)
+        return
+    cols = _COLUMNS[what]
+    st.console.table(
+        f"{what.value} ({len(rows):,}; as of {ws.analysis().as_of[:10]})",
+        cols,
+        [[_fmt(r.get(c)) for c in cols] for r in rows[:limit]],
+    )

@@ -1,0 +1,301 @@
+"""The analysis run: canonical tables in, result tables out.
+
+Builds every metric as an Ibis expression over whatever backend holds the canonical
+tables, executes each once, and hands Arrow tables back for storage.  The fit and
+title steps are pure Python fits over small pulled tables (accounts, contacts).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from ..config import WorkspaceSettings
+from ..domain.metrics import change, effectiveness, efficiency, leadership, matrix, performance
+from ..domain.arrow_types import ARROW_TYPES
+from ..domain.results import RESULT_TABLES
+from ..domain.scoring.fit import FitReport, fit_account_scores
+from ..domain.scoring.icp import blend_fit, load_icp_rules
+from ..domain.scoring.titles import build_contact_roles
+
+Progress = Callable[[str, float], None]
+
+EFFICIENCY_COMPONENTS = {
+    "quote_turnaround_median_hours": "lower_is_better",
+    "response_latency_median_hours": "lower_is_better",
+    "followup_latency_median_hours": "lower_is_better",
+    "stage_velocity_ratio": "lower_is_better",
+    "first_activity_median_hours": "lower_is_better",
+}
+EFFECTIVENESS_COMPONENTS = {
+    "high_fit_effort_share": "higher_is_better",
+    "decision_maker_reach": "higher_is_better",
+    "senior_contact_share": "higher_is_better",
+    "multithreading_ratio": "higher_is_better",
+}
+
+
+@dataclass
+class Analysis:
+    as_of: datetime
+    tables: dict[str, pa.Table]
+    fit_report: FitReport
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def latest_timestamp(tables: dict[str, ir.Table]) -> datetime | None:
+    """The default as-of date: the latest moment anything happened in the data."""
+    parts = [
+        tables["activities"].occurred_at.max(),
+        tables["opportunity_history"].changed_at.max(),
+        tables["opportunities"].created_at.max(),
+        tables["quotes"].created_at.max(),
+        tables["cases"].created_at.max(),
+    ]
+    values = [v for v in (p.execute() for p in parts) if v is not None and not pd.isna(v)]
+    return max(values).to_pydatetime() if values else None
+
+
+def _json_list(values: Any) -> str | None:
+    if values is None or (isinstance(values, float) and pd.isna(values)):
+        return None
+    return json.dumps([str(v) for v in values], ensure_ascii=False)
+
+
+def _fit(t: dict[str, ir.Table], as_of: datetime, settings: WorkspaceSettings) -> tuple[pd.DataFrame, FitReport]:
+    """Learn fit from each account's closed deals (by as_of), then score every account."""
+    o = t["opportunities"]
+    asof = ibis.literal(as_of)
+    closed = o.filter(o.is_closed & o.close_date.notnull() & (o.close_date.cast("timestamp") <= asof) & o.account_id.notnull())
+    counts = closed.group_by("account_id").aggregate(
+        won_n=closed.is_won.cast("int64").sum(), lost_n=(~closed.is_won).cast("int64").sum()
+    )
+    a = t["accounts"]
+    features = a.select("account_id", "industry", "employees", "annual_revenue", "region", "country", "account_type")
+    features = features.left_join(counts, "account_id").drop("account_id_right")
+    df = features.to_pandas()
+    df["won_n"] = df["won_n"].fillna(0).astype(int)
+    df["lost_n"] = df["lost_n"].fillna(0).astype(int)
+    result = fit_account_scores(df)
+    scored = result.accounts
+    if settings.icp_rules_file:
+        rules = load_icp_rules(settings.icp_rules_file)
+        scored = blend_fit(df, scored, rules, weight=settings.icp_blend_weight, base_rate=result.report.base_rate)
+    return scored, result.report
+
+
+def run_analysis(
+    t: dict[str, ir.Table],
+    *,
+    as_of: datetime,
+    settings: WorkspaceSettings,
+    progress: Progress | None = None,
+) -> Analysis:
+    step = progress or (lambda s, f: None)
+    timings: dict[str, float] = {}
+    window = settings.engagement_window_days
+    sla = settings.quote_sla_business_days
+
+    step("buyer roles from titles", 0.02)
+    contacts_pa = t["contacts"].select("contact_id", "title").to_pyarrow()
+    ocr_pa = t["opportunity_contact_roles"].select("opportunity_id", "contact_id", "role").to_pyarrow()
+    contact_roles = ibis.memtable(build_contact_roles(contacts_pa, ocr_pa))
+
+    step("account fit", 0.1)
+    fit_df, fit_report = _fit(t, as_of, settings)
+    fit_arrow = pa.table(
+        {
+            "account_id": pa.array(fit_df["account_id"].astype(str).tolist(), pa.string()),
+            "fit_score": pa.array(fit_df["fit_score"].astype("float64").tolist(), pa.float64()),
+            "fit_tier": pa.array([None if pd.isna(x) else str(x) for x in fit_df["fit_tier"]], pa.string()),
+            "fit_reasons": pa.array([_json_list(r) for r in fit_df["fit_reasons"]], pa.string()),
+        }
+    )
+    account_fit = ibis.memtable(fit_arrow)
+
+    users, opps, hist, acts, quotes, contacts = (
+        t["users"], t["opportunities"], t["opportunity_history"], t["activities"], t["quotes"], t["contacts"],
+    )
+
+    step("efficiency", 0.25)
+    eff_parts = [
+        efficiency.quote_turnaround(quotes, opps, hist, as_of=as_of, sla_business_days=sla, quote_stages=settings.quote_stages),
+        efficiency.inbound_response_latency(acts, as_of=as_of),
+        efficiency.meeting_follow_up_latency(acts, contacts, as_of=as_of),
+        efficiency.stage_velocity(hist, opps, as_of=as_of),
+        efficiency.time_to_first_activity(opps, acts, as_of=as_of),
+    ]
+    names = ["quote_turnaround", "inbound_response", "meeting_follow_up", "stage_velocity", "first_activity"]
+    eff_parts = [_materialize(p, n, timings) for p, n in zip(eff_parts, names, strict=True)]
+    eff = _outer_join_all(eff_parts, "owner_id")
+    eff = eff.select(
+        "owner_id",
+        quote_turnaround_median_hours=eff.quote_turnaround_median_hours,
+        quote_turnaround_n=eff.quote_turnaround_n,
+        quote_over_sla_share=eff.quote_turnaround_share_over_sla,
+        response_latency_median_hours=eff.inbound_response_latency_median_hours,
+        response_latency_n=eff.inbound_response_latency_n,
+        followup_latency_median_hours=eff.meeting_follow_up_latency_median_hours,
+        followup_latency_n=eff.meeting_follow_up_latency_n,
+        stage_velocity_ratio=eff.stage_velocity_median_ratio,
+        first_activity_median_hours=eff.time_to_first_activity_median_hours,
+    )
+
+    step("right people per deal", 0.4)
+    deals = _materialize(
+        effectiveness.deal_engagement(opps, acts, contact_roles, as_of=as_of, window_days=window, contacts=contacts),
+        "deal_engagement",
+        timings,
+    )
+    seller_eff = _materialize(
+        effectiveness.seller_effectiveness(
+            acts, contact_roles, account_fit, as_of=as_of, deals=deals, window_days=window, contacts=contacts
+        ),
+        "seller_effectiveness",
+        timings,
+    )
+    seller_eff = seller_eff.rename(multithreading_ratio="multithreading")
+
+    step("tending and creating", 0.5)
+    tend = _materialize(
+        leadership.create_share(acts, opps, as_of=as_of, by="owner_id", window_days=window, cases=t["cases"], quotes=quotes),
+        "create_share_sellers",
+        timings,
+    )
+    acct_tend = _materialize(
+        leadership.create_share(acts, opps, as_of=as_of, by="account_id", window_days=window, cases=t["cases"], quotes=quotes),
+        "create_share_accounts",
+        timings,
+    )
+    tended = _materialize(
+        leadership.managed_not_led(acts, opps, as_of=as_of, window_days=window, cases=t["cases"], quotes=quotes),
+        "managed_not_led",
+        timings,
+    )
+
+    step("performance", 0.6)
+    perf = _materialize(performance.owner_performance(opps, as_of=as_of), "owner_performance", timings)
+
+    step("the right-things-right matrix", 0.65)
+    mat = matrix.right_things_right_matrix(
+        eff, seller_eff, efficiency_components=EFFICIENCY_COMPONENTS, effectiveness_components=EFFECTIVENESS_COMPONENTS
+    )
+    reps_expr = _reps(users, opps, acts, eff, seller_eff, tend, perf, mat)
+    step("computing seller results", 0.7)
+    reps_pa = _conform(reps_expr.to_pyarrow(), "reps")
+
+    step("change", 0.8)
+    idx = _materialize(change.change_index(t["accounts"], opps, hist, contacts, acts, as_of=as_of), "change_index", timings)
+    reasons = change.change_reasons(idx)
+    accounts_expr = _accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons)
+    accounts_pa = _conform(accounts_expr.to_pyarrow(), "account_results")
+
+    step("opportunities", 0.9)
+    opp_changes = _materialize(change.opportunity_changes(hist, opps, as_of=as_of), "opportunity_changes", timings)
+    opps_pa = _conform(_opportunities(opps, opp_changes, deals, contact_roles, acts, as_of, window).to_pyarrow(), "opportunity_results")
+
+    gaps_pa = effectiveness.effort_gaps(t["accounts"], acts, account_fit, as_of=as_of, window_days=window, contacts=contacts).to_pyarrow()
+    quotes_pa = efficiency.quote_turnaround_events(
+        quotes, opps, hist, as_of=as_of, sla_business_days=sla, quote_stages=settings.quote_stages
+    ).to_pyarrow()
+    step("done", 1.0)
+    return Analysis(
+        as_of=as_of,
+        tables={
+            "reps": reps_pa,
+            "account_results": accounts_pa,
+            "opportunity_results": opps_pa,
+            "contact_roles": contact_roles.to_pyarrow(),
+            "effort_gaps": gaps_pa,
+            "quote_events": quotes_pa,
+        },
+        fit_report=fit_report,
+        timings=timings,
+    )
+
+
+def _materialize(expr: ir.Table, name: str, timings: dict[str, float]) -> ir.Table:
+    """Run one intermediate result once and hand it on as a small in-memory table.
+
+    Without this, every later expression would inline (and re-run) the whole
+    sub-query tree it builds on; the seller table alone would compute deal
+    engagement several times over.
+    """
+    started = time.perf_counter()
+    table = expr.to_pyarrow()
+    timings[name] = round(time.perf_counter() - started, 3)
+    return ibis.memtable(table)
+
+
+def _outer_join_all(parts: list[ir.Table], key: str) -> ir.Table:
+    keys = parts[0].select(key)
+    for p in parts[1:]:
+        keys = keys.union(p.select(key))
+    out = keys.distinct()
+    for p in parts:
+        out = out.left_join(p, key).drop(f"{key}_right")
+    return out
+
+
+def _reps(users, opps, acts, eff, seller_eff, tend, perf, mat):  # type: ignore[no-untyped-def]
+    sellers = users.filter(users.function == "seller").select("user_id", "name", "team", "manager_id")
+    r = sellers
+    for part in (eff, seller_eff, tend, perf, mat):
+        part = part.rename(user_id="owner_id")
+        dupes = [c for c in part.columns if c in r.columns and c != "user_id"]
+        r = r.left_join(part.drop(*dupes), "user_id").drop("user_id_right")
+    return r
+
+
+def _conform(table: pa.Table, name: str) -> pa.Table:
+    """Order and type the columns of a result table as its contract says; keep extras after."""
+    spec = RESULT_TABLES[name]
+    cols: dict[str, pa.Array] = {}
+    for c in spec.columns:
+        if c.name in table.column_names:
+            cols[c.name] = table.column(c.name).cast(ARROW_TYPES[c.type])
+        else:
+            cols[c.name] = pa.nulls(table.num_rows, ARROW_TYPES[c.type])
+    for extra in table.column_names:
+        if extra not in cols and not extra.startswith("_"):
+            cols[extra] = table.column(extra)
+    return pa.table(cols)
+
+
+def _accounts(accounts, account_fit, acct_tend, tended, idx, reasons):  # type: ignore[no-untyped-def]
+    a = accounts.select("account_id", "name", "owner_id")
+    a = a.left_join(account_fit, "account_id").drop("account_id_right")
+    a = a.left_join(acct_tend.select("account_id", "create_share", "activities_n"), "account_id").drop("account_id_right")
+    only = tended.select("account_id", only_tended=ibis.literal(True))
+    a = a.left_join(only, "account_id").drop("account_id_right")
+    a = a.left_join(idx.select("account_id", "change_index"), "account_id").drop("account_id_right")
+    a = a.left_join(reasons.select("account_id", "reasons"), "account_id").drop("account_id_right")
+    return a.mutate(only_tended=a.only_tended.fill_null(False), change_drivers=a.reasons).drop("reasons")
+
+
+def _opportunities(opps, changes, deals, contact_roles, acts, as_of, window):  # type: ignore[no-untyped-def]
+    o = opps.filter(opps.created_at.isnull() | (opps.created_at <= ibis.literal(as_of)))
+    o = o.select("opportunity_id", "account_id", "owner_id", "name", "stage", "amount", "is_closed", "close_date", "type")
+    ch = changes.select("opportunity_id", "close_date_pushes", "close_date_push_days", "stage_regressions", "amount_cuts")
+    o = o.left_join(ch, "opportunity_id").drop("opportunity_id_right")
+    d = deals.select(
+        "opportunity_id", "buyer_roles_engaged", "has_decision_maker", "contacts_engaged", "multithreading_ratio",
+        "multithreading_note",
+    )
+    o = o.left_join(d, "opportunity_id").drop("opportunity_id_right")
+    return o.mutate(
+        close_date_pushes=o.close_date_pushes.fill_null(0),
+        close_date_push_days=o.close_date_push_days.fill_null(0),
+        stage_regressions=o.stage_regressions.fill_null(0),
+        amount_cuts=o.amount_cuts.fill_null(0),
+    )

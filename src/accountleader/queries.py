@@ -1,0 +1,261 @@
+"""Read-side of the workspace: the rows and pages every front end shows.
+
+Each function takes the workspace and a Scope; the scope is applied as a filter
+in the query itself, so a front end cannot show what a role forbids.  Ids that
+exist but are not visible raise NotFoundError exactly like ids that do not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from .domain.access import EVERYONE, Scope, reports_under
+from .errors import NotFoundError
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+JSON_LIST_COLUMNS = {"fit_reasons", "change_drivers", "roles_engaged"}
+
+
+def records(table: ir.Table | pd.DataFrame) -> list[dict[str, Any]]:
+    """Plain JSON-ready dicts: NaN/NaT become None, timestamps ISO strings, JSON lists decoded."""
+    df = table if isinstance(table, pd.DataFrame) else table.to_pandas()
+    out = []
+    for row in df.to_dict(orient="records"):
+        out.append({k: _plain(k, v) for k, v in row.items()})
+    return out
+
+
+def _plain(key: str, v: Any) -> Any:
+    if v is None:
+        return [] if key in JSON_LIST_COLUMNS else None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp | datetime):
+        return v.isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if key in JSON_LIST_COLUMNS and isinstance(v, str):
+        return json.loads(v)
+    if hasattr(v, "item"):  # numpy scalars
+        return v.item()
+    return v
+
+
+# -- scopes ---------------------------------------------------------------------------------------
+
+
+def scope_for(ws: Workspace, role: str, crm_user_id: str | None) -> Scope:
+    if role == "admin":
+        return EVERYONE
+    users = ws.table("users").select("user_id", "manager_id", "team").to_pandas()
+    if role == "manager":
+        if not crm_user_id:
+            return Scope("manager", None, frozenset(), None, frozenset())
+        ids = reports_under(crm_user_id, zip(users.user_id, users.manager_id, strict=True))
+        teams = frozenset(t for t in users[users.user_id.isin(ids)].team.dropna())
+        return Scope("manager", crm_user_id, ids, None, teams)
+    if role == "rep":
+        own = users[users.user_id == crm_user_id].team.dropna()
+        return Scope("rep", crm_user_id, frozenset({crm_user_id}) if crm_user_id else frozenset(), None, frozenset(own))
+    if role == "support":
+        cases = ws.table("cases")
+        mine = cases.filter(cases.owner_id == (crm_user_id or "")).select("account_id").distinct().to_pandas()
+        return Scope("support", crm_user_id, frozenset(), frozenset(mine.account_id.dropna()), frozenset())
+    raise NotFoundError(f"unknown role {role!r}")
+
+
+# -- lists ----------------------------------------------------------------------------------------
+
+
+def _by_team_or_rep(ws: Workspace, t: ir.Table, team: str | None, rep: str | None, owner: str) -> ir.Table:
+    if team is not None:
+        users = ws.table("users")
+        members = users.filter(users.team == team).user_id
+        if not _exists(users.filter(users.team == team)):
+            raise NotFoundError(f"no team named {team!r}; teams: {', '.join(team_names(ws))}")
+        t = t.filter(t[owner].isin(members.to_pyarrow().to_pylist()))
+    if rep is not None:
+        rep_id = resolve_rep(ws, rep)
+        t = t.filter(t[owner] == rep_id)
+    return t
+
+
+def reps(ws: Workspace, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None) -> list[dict[str, Any]]:
+    r = ws.results("reps")
+    r = scope.filter_owned(r, "user_id", None)
+    r = _by_team_or_rep(ws, r, team, rep, "user_id")
+    return records(r.order_by([ibis.desc(r.efficiency_index + r.effectiveness_index), "name"]))
+
+
+def accounts(ws: Workspace, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    a = scope.filter_owned(ws.results("account_results"), "owner_id", "account_id")
+    a = _by_team_or_rep(ws, a, team, rep, "owner_id")
+    a = a.order_by([ibis.desc(a.change_index), "account_id"])
+    return records(a.limit(limit) if limit else a)
+
+
+def opportunities(ws: Workspace, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None, open_only: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
+    o = scope.filter_owned(ws.results("opportunity_results"), "owner_id", "account_id")
+    o = _by_team_or_rep(ws, o, team, rep, "owner_id")
+    if open_only:
+        o = o.filter(~o.is_closed)
+    o = o.order_by([ibis.desc(o.amount), "opportunity_id"])
+    return records(o.limit(limit) if limit else o)
+
+
+def team_names(ws: Workspace) -> list[str]:
+    users = ws.table("users")
+    sellers = users.filter(users.function == "seller")
+    return sorted(x for x in sellers.team.to_pyarrow().to_pylist() if x)
+
+
+def resolve_rep(ws: Workspace, rep: str) -> str:
+    """A seller's CRM id from an id or a (case-insensitive) name."""
+    users = ws.table("users")
+    hit = users.filter((users.user_id == rep) | (users.name.lower() == rep.lower())).select("user_id").limit(2).to_pandas()
+    if len(hit) == 0:
+        raise NotFoundError(f"no seller with id or name {rep!r}")
+    if len(hit) > 1:
+        raise NotFoundError(f"more than one user is called {rep!r}; use the user id")
+    return str(hit.user_id.iloc[0])
+
+
+def _exists(t: ir.Table) -> bool:
+    return int(t.limit(1).count().execute()) > 0
+
+
+# -- pages ----------------------------------------------------------------------------------------
+
+
+def team_view(ws: Workspace, scope: Scope = EVERYONE, *, team: str | None = None) -> dict[str, Any]:
+    if team is not None and not scope.can_see_team(team):
+        raise NotFoundError(f"no team named {team!r}")
+    summary = ws.analysis()
+    visible_reps = reps(ws, scope, team=team)
+    all_reps = ws.results("reps")
+    if scope.teams is not None:
+        all_reps = all_reps.filter(all_reps.team.isin(sorted(scope.teams)))
+    if team is not None:
+        all_reps = all_reps.filter(all_reps.team == team)
+    teams = all_reps.group_by("team").aggregate(
+        sellers_n=all_reps.count(),
+        efficiency_index=all_reps.efficiency_index.mean(),
+        effectiveness_index=all_reps.effectiveness_index.mean(),
+        win_rate=all_reps.win_rate.mean(),
+        won_amount=all_reps.won_amount.sum(),
+        create_share=all_reps.create_share.mean(),
+        leading_n=all_reps.count(where=all_reps.quadrant == "leading"),
+        busy_n=all_reps.count(where=all_reps.quadrant == "busy"),
+        slow_n=all_reps.count(where=all_reps.quadrant == "slow"),
+        at_risk_n=all_reps.count(where=all_reps.quadrant == "at_risk"),
+    ).order_by("team")
+    return {
+        "as_of": summary.as_of,
+        "team": team,
+        "teams": records(teams),
+        "reps": visible_reps,
+        "top_change_accounts": accounts(ws, scope, team=team, limit=10),
+        "fit_model": summary.fit,
+    }
+
+
+def seller_view(ws: Workspace, user_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
+    if not scope.can_see_user(user_id):
+        raise NotFoundError(f"no seller {user_id!r}")
+    rows = reps(ws, scope, rep=user_id) if _exists(ws.table("users").filter(ws.table("users").user_id == user_id)) else []
+    if not rows:
+        raise NotFoundError(f"no seller {user_id!r}")
+    return {
+        "as_of": ws.analysis().as_of,
+        "rep": rows[0],
+        "accounts": accounts(ws, scope, rep=user_id, limit=50),
+        "open_opportunities": opportunities(ws, scope, rep=user_id, open_only=True, limit=50),
+    }
+
+
+def account_view(ws: Workspace, account_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
+    a = scope.filter_owned(ws.results("account_results"), "owner_id", "account_id")
+    a = a.filter(a.account_id == account_id)
+    rows = records(a)
+    if not rows:
+        raise NotFoundError(f"no account {account_id!r}")
+    t = ws.tables()
+    as_of = datetime.fromisoformat(ws.analysis().as_of)
+    contacts = t["contacts"].filter(t["contacts"].account_id == account_id)
+    roles = ws.results("contact_roles")
+    acts = t["activities"].filter(t["activities"].occurred_at <= ibis.literal(as_of))
+    last = acts.filter(acts.contact_id.notnull()).group_by("contact_id").aggregate(last_touch=acts.occurred_at.max(), touches_n=acts.count())
+    people = contacts.left_join(roles, "contact_id").drop("contact_id_right")
+    people = people.left_join(last, "contact_id").drop("contact_id_right")
+    people = people.select("contact_id", "name", "title", "buyer_role", "seniority", "departed_at", "last_touch", "touches_n")
+    stakeholders = records(people.order_by(["buyer_role", "name"]))
+    engaged_roles = {p["buyer_role"] for p in stakeholders if p["touches_n"] and not p["departed_at"]}
+    key_roles = ["executive", "economic_buyer", "decision_maker", "champion", "technical_evaluator", "procurement"]
+    opps = ws.results("opportunity_results")
+    o = opps.filter(opps.account_id == account_id).order_by([opps.is_closed, ibis.desc(opps.amount)])
+    return {
+        "as_of": as_of.isoformat(),
+        "account": rows[0],
+        "stakeholders": stakeholders,
+        "role_gaps": [r for r in key_roles if r not in engaged_roles],
+        "opportunities": records(o),
+        "timeline": change_timeline(ws, account_id, as_of),
+    }
+
+
+def change_timeline(ws: Workspace, account_id: str, as_of: datetime) -> list[dict[str, Any]]:
+    """Close-date pushes, stage moves and people leaving or arriving, newest first."""
+    t = ws.tables()
+    opps = t["opportunities"].filter(t["opportunities"].account_id == account_id).select("opportunity_id", opp_name="name")
+    h = t["opportunity_history"].inner_join(opps, "opportunity_id")
+    h = h.filter(h.changed_at <= ibis.literal(as_of)).order_by(["opportunity_id", "changed_at", "history_id"])
+    events: list[dict[str, Any]] = []
+    prev: dict[str, dict[str, Any]] = {}
+    for row in records(h):
+        before = prev.get(row["opportunity_id"])
+        if before:
+            if row["close_date"] and before["close_date"] and row["close_date"] > before["close_date"]:
+                events.append({"at": row["changed_at"], "kind": "close_date_pushed", "opportunity": row["opp_name"],
+                               "detail": f"close date {before['close_date']} → {row['close_date']}"})
+            if row["stage"] != before["stage"] and row["stage"]:
+                events.append({"at": row["changed_at"], "kind": "stage_changed", "opportunity": row["opp_name"],
+                               "detail": f"{before['stage']} → {row['stage']}"})
+            if row["amount"] is not None and before["amount"] is not None and row["amount"] < before["amount"]:
+                events.append({"at": row["changed_at"], "kind": "amount_cut", "opportunity": row["opp_name"],
+                               "detail": f"{before['amount']:,.0f} → {row['amount']:,.0f}"})
+        prev[row["opportunity_id"]] = row
+    c = t["contacts"].filter(t["contacts"].account_id == account_id)
+    for row in records(c.select("name", "title", "departed_at", "created_at")):
+        if row["departed_at"] and row["departed_at"] <= as_of.isoformat():
+            events.append({"at": row["departed_at"], "kind": "person_left", "opportunity": None,
+                           "detail": f"{row['name']} ({row['title'] or 'no title'}) left"})
+    return sorted(events, key=lambda e: e["at"] or "", reverse=True)[:100]
+
+
+def opportunity_view(ws: Workspace, opportunity_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
+    o = scope.filter_owned(ws.results("opportunity_results"), "owner_id", "account_id")
+    rows = records(o.filter(o.opportunity_id == opportunity_id))
+    if not rows:
+        raise NotFoundError(f"no opportunity {opportunity_id!r}")
+    t = ws.tables()
+    h = t["opportunity_history"]
+    history = records(h.filter(h.opportunity_id == opportunity_id).order_by(["changed_at", "history_id"]).drop("opportunity_id"))
+    ocr = t["opportunity_contact_roles"]
+    people = ocr.filter(ocr.opportunity_id == opportunity_id).left_join(t["contacts"].select("contact_id", "name", "title"), "contact_id")
+    return {
+        "as_of": ws.analysis().as_of,
+        "opportunity": rows[0],
+        "history": history,
+        "contact_roles": records(people.select("contact_id", "name", "title", "role", "is_primary")),
+    }
