@@ -31,7 +31,7 @@ INDUSTRIES = (
 HIGH_FIT_INDUSTRIES = frozenset(INDUSTRIES[:3])
 LOW_FIT_INDUSTRIES = frozenset(INDUSTRIES[-3:])
 _INDUSTRY_SHARE = np.array([0.11, 0.10, 0.09, 0.10, 0.09, 0.07, 0.07, 0.07, 0.11, 0.09, 0.10])
-_INDUSTRY_FIT = np.array([1.3, 1.2, 1.1, 0.1, 0.2, 0.0, -0.1, -0.2, -1.4, -1.5, -1.3])
+_INDUSTRY_FIT = np.array([1.3, 1.2, 1.1, 0.1, 0.2, 0.0, -0.1, -0.2, -1.7, -1.8, -1.6])
 _REVENUE_PER_EMPLOYEE = np.array([260, 400, 180, 220, 150, 300, 500, 200, 120, 80, 60]) * 1_000.0
 #: Size segments by employees: small < 200 <= mid < 2000 <= enterprise.
 SEGMENTS = ("small", "mid", "enterprise")
@@ -130,7 +130,7 @@ def build_accounts(rng: np.random.Generator, scale: float, org: SalesOrg) -> Acc
         employees * _REVENUE_PER_EMPLOYEE[industry] * np.exp(rng.normal(0, 0.35, n)), -4
     )
     fit_logit = _INDUSTRY_FIT[industry] + _SEGMENT_FIT[segment] + rng.normal(0, 0.3, n)
-    base_customer = rng.random(n) < 1 / (1 + np.exp(-(-0.75 + 0.6 * fit_logit)))
+    base_customer = rng.random(n) < 1 / (1 + np.exp(-(-0.7 + 0.3 * fit_logit)))
 
     start = window_start_seconds()
     created = np.where(

@@ -48,7 +48,7 @@ _TYPE_MIX = {TENDER: np.array([0.02, 0.03, 0.95])}
 _TYPE_MIX_DEFAULT = np.array([0.6, 0.22, 0.18])
 #: Effort weight of an account by (archetype, fit class: high, mid, low industry).
 FIT_CLASS_WEIGHT = np.array(
-    [[3.0, 1.5, 0.4], [0.4, 0.6, 4.5], [3.0, 1.5, 0.4], [0.4, 0.6, 4.5], [1.0, 1.0, 1.0]]
+    [[3.0, 1.5, 0.4], [0.3, 0.45, 5.0], [3.0, 1.5, 0.4], [0.3, 0.45, 5.0], [1.0, 1.0, 1.0]]
 )
 #: Probability that a buying-group slot is a senior / middle / junior contact, by archetype.
 BAND_MIX = np.array(

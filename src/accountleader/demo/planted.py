@@ -36,7 +36,7 @@ class Plan:
     heavy_deals: np.ndarray  # one open deal per heavy account, same order
     dark_from: np.ndarray  # per heavy account: no activity from this instant (s)
     out_of_sequence: np.ndarray  # closed deal rows
-    duplicate_history: np.ndarray
+    duplicate_history: np.ndarray  # closed deal rows
     blank_amount: np.ndarray
 
     @property
@@ -162,8 +162,8 @@ def plant_deals(
         heavy_deals=heavy_deals,
         dark_from=dark_from,
         out_of_sequence=np.zeros(0, np.int64),  # chosen among closed deals in plant_changes
-        duplicate_history=plain[3:5],
-        blank_amount=np.sort(plain[5 : 5 + max(5, deals.created.shape[0] // 200)]),
+        duplicate_history=np.zeros(0, np.int64),  # chosen among closed deals in plant_changes
+        blank_amount=np.sort(plain[: max(5, deals.created.shape[0] // 200)]),
     )
     return plan
 
@@ -200,10 +200,13 @@ def plant_changes(
         closed
         & ~np.isin(
             np.arange(closed.shape[0]),
-            np.concatenate([plan.single_deals, hd, plan.duplicate_history, plan.blank_amount]),
+            np.concatenate([plan.single_deals, hd, plan.blank_amount]),
         )
     )
-    plan.out_of_sequence = np.sort(rng.choice(plain, min(3, plain.shape[0]), replace=False))
+    # Closed deals have at least two history rows (opened, closed): room for a duplicate.
+    quirky = rng.choice(plain, min(5, plain.shape[0]), replace=False)
+    plan.out_of_sequence = np.sort(quirky[:3])
+    plan.duplicate_history = np.sort(quirky[3:])
     return ChangePlan(
         push=tuple(
             np.concatenate([a, b])
