@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import O_OPEN, O_WON, Export
+from sf_export import O_OPEN, O_WON, Export
 
 from accountleader.cli.console import CaptureConsole
 from accountleader.cli.main import main

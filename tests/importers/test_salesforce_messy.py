@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pyarrow as pa
 import pytest
-from conftest import A_ACME, A_GLOBEX, C_ANA, C_BOB, O_OPEN, O_WON, U_SELLER, Export
+from sf_export import A_ACME, A_GLOBEX, C_ANA, C_BOB, O_OPEN, O_WON, U_SELLER, Export
 
 from accountleader.importers import read_salesforce_export
 from accountleader.importers.salesforce_ids import to_18
