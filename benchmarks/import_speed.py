@@ -213,8 +213,8 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows}))
 """
 
 
-def _measure(code: str, *args: str) -> tuple[float, int, int]:
-    """Run ``code`` in a child Python; returns (seconds it reported, rows, peak RSS in bytes)."""
+def _measure(code: str, *args: str) -> tuple[float, int, int, float]:
+    """Run ``code`` in a child Python; returns (seconds it reported, rows, peak RSS in bytes, CPU seconds)."""
     proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stderr is not None
     out = proc.stdout.read()
@@ -224,7 +224,8 @@ def _measure(code: str, *args: str) -> tuple[float, int, int]:
     if proc.returncode != 0:
         raise SystemExit(f"benchmark child failed ({proc.returncode}):\n{err}")
     result = json.loads(out.strip().splitlines()[-1])
-    return result["seconds"], result["rows"], usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime  # whole child, start-up included
+    return result["seconds"], result["rows"], usage.ru_maxrss * 1024, cpu  # ru_maxrss is in KiB on Linux
 
 
 def machine() -> str:
@@ -259,8 +260,9 @@ def run(rows: int, runs: int, workdir: Path) -> dict[str, object]:
         db = workdir / f"floor{i}.duckdb"
         floors.append(_measure(_FLOOR, str(db), str(export)))
         db.unlink()
-        print(f"run {i + 1}: import {imports[-1][0]:.2f} s ({imports[-1][2] / 2**20:.0f} MiB), "
-              f"floor {floors[-1][0]:.2f} s ({floors[-1][2] / 2**20:.0f} MiB)", flush=True)
+        print(f"run {i + 1}: import {imports[-1][0]:.2f} s ({imports[-1][2] / 2**20:.0f} MiB, {imports[-1][3]:.1f} CPU s), "
+              f"floor {floors[-1][0]:.2f} s ({floors[-1][2] / 2**20:.0f} MiB, {floors[-1][3]:.1f} CPU s), "
+              f"load average {os.getloadavg()[0]:.1f}", flush=True)
     total_rows = sum(written.values())
     imp_s = statistics.median(r[0] for r in imports)
     floor_s = statistics.median(r[0] for r in floors)
@@ -277,6 +279,8 @@ def run(rows: int, runs: int, workdir: Path) -> dict[str, object]:
         "ratio": imp_s / floor_s,
         "import_peak_rss_mib": max(r[2] for r in imports) / 2**20,
         "floor_peak_rss_mib": max(r[2] for r in floors) / 2**20,
+        "import_cpu_s": statistics.median(r[3] for r in imports),
+        "floor_cpu_s": statistics.median(r[3] for r in floors),
         "import_runs_s": [round(r[0], 2) for r in imports],
         "floor_runs_s": [round(r[0], 2) for r in floors],
     }
@@ -298,6 +302,7 @@ def report(r: dict[str, object]) -> str:
         f"| seconds | {float(r['import_s']):.2f} | {float(r['floor_s']):.2f} |",  # type: ignore[arg-type]
         f"| rows/s (all rows) | {float(r['import_rows_per_s']):,.0f} | {float(r['floor_rows_per_s']):,.0f} |",  # type: ignore[arg-type]
         f"| peak RSS | {float(r['import_peak_rss_mib']):,.0f} MiB | {float(r['floor_peak_rss_mib']):,.0f} MiB |",  # type: ignore[arg-type]
+        f"| CPU seconds (user+sys, whole process) | {float(r['import_cpu_s']):.1f} | {float(r['floor_cpu_s']):.1f} |",  # type: ignore[arg-type]
         "",
         f"- Ratio to floor: **{float(r['ratio']):.2f}x** (target <= {TARGET_FLOOR_RATIO:.0f}x: {'met' if ok_ratio else 'MISSED'})",  # type: ignore[arg-type]
         f"- Speed: **{float(r['import_rows_per_s']):,.0f} rows/s** (target >= {TARGET_ROWS_PER_S:,}: {'met' if ok_speed else 'MISSED'})",  # type: ignore[arg-type]
