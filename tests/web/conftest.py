@@ -193,3 +193,18 @@ def demo_copy(demo_workspace: Path, tmp_path: Path) -> Path:
     target = tmp_path / "workspace"
     shutil.copytree(demo_workspace, target, ignore=shutil.ignore_patterns("app.sqlite*", ".secret_key"))
     return target
+
+
+def zip_dir(directory: Path, target: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(directory.iterdir()):
+            z.write(f, f.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_export_zip(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo company's Salesforce export as the .zip a user would upload."""
+    return zip_dir(demo_workspace / "demo-export", tmp_path_factory.mktemp("upload") / "salesforce-export.zip")

@@ -33,7 +33,47 @@ def team(state: AppState, scope: Scope, *, team: str | None = None) -> dict[str,
 
 
 def seller(state: AppState, scope: Scope, *, user_id: str) -> dict[str, Any]:
-    return jsonable(state.read(lambda ws: ws.seller_view(user_id, scope)))
+    view = jsonable(state.read(lambda ws: ws.seller_view(user_id, scope)))
+    view.setdefault("next_best_actions", next_best_actions(view))
+    return view
+
+
+def next_best_actions(view: Mapping[str, Any], limit: int = 6) -> list[dict[str, Any]]:
+    """The few things that most need this seller now, from their own page's rows, each with why.
+
+    Deals without a decision maker come first (largest first), then deals that keep slipping,
+    high-fit accounts that are only tended, fast-changing accounts, and slow quotes.
+    """
+    actions: list[dict[str, Any]] = []
+    opps = view.get("open_opportunities") or []
+    accounts_ = view.get("accounts") or []
+    rep = view.get("rep") or {}
+    for o in opps:
+        if not o.get("has_decision_maker"):
+            actions.append({"kind": "reach_decision_maker", "href": f"/opportunities/{o['opportunity_id']}",
+                            "text": f"Reach a decision maker on {o.get('name')}",
+                            "why": f"{o.get('buyer_roles_engaged') or 0} buyer roles engaged; no decision maker, "
+                                   "economic buyer or executive yet"})
+    for o in opps:
+        if (o.get("close_date_pushes") or 0) >= 2:
+            actions.append({"kind": "requalify", "href": f"/opportunities/{o['opportunity_id']}",
+                            "text": f"Re-qualify {o.get('name')}",
+                            "why": f"close date pushed {o['close_date_pushes']} times"})
+    for a in accounts_:
+        if a.get("only_tended") and a.get("fit_tier") in ("A", "B"):
+            actions.append({"kind": "create", "href": f"/accounts/{a['account_id']}",
+                            "text": f"Create business at {a.get('name')}",
+                            "why": f"tier {a['fit_tier']} account that is only tended"})
+    for a in accounts_:
+        if (a.get("change_index") or 0) >= 60:
+            actions.append({"kind": "lead_change", "href": f"/accounts/{a['account_id']}",
+                            "text": f"Lead {a.get('name')} through its change",
+                            "why": f"change index {a['change_index']:.0f}: review it weekly"})
+    share = rep.get("quote_over_sla_share")
+    if share is not None and share > 0.3:
+        actions.append({"kind": "quote_faster", "href": None, "text": "Get quotes out faster",
+                        "why": f"{share:.0%} of quotes were slower than the SLA"})
+    return actions[:limit]
 
 
 def account(state: AppState, scope: Scope, *, account_id: str) -> dict[str, Any]:
@@ -76,8 +116,8 @@ def import_status(state: AppState) -> dict[str, Any]:
 def run_import(state: AppState, *, filename: str, upload: BinaryIO) -> dict[str, Any]:
     """Import an uploaded Salesforce export .zip, then analyse it.
 
-    On ImportRejected nothing was written; the problems name files inside the upload as
-    ``<upload name>:<file>``, never the server's temporary path.
+    On ImportRejected nothing was written. Messages name the upload, never the server's
+    temporary path.
     """
     name = _SAFE_NAME.sub("_", Path(filename or "").name).strip("._") or "upload"
     if not name.lower().endswith(".zip"):
@@ -96,8 +136,8 @@ def run_import(state: AppState, *, filename: str, upload: BinaryIO) -> dict[str,
             try:
                 try:
                     summary = writer.import_salesforce(target)
-                except ImportRejected as exc:
-                    raise _relabel(exc, tmp) from None
+                except ImportRejected:
+                    raise  # its problems name files as "<upload name>:<file>" already
                 except InputError as exc:
                     raise InputError(str(exc).replace(str(target), name)) from None
                 result: dict[str, Any] = {"import": summary.as_dict() | {"source": name}, "analysis": None,
@@ -121,14 +161,6 @@ def _copy_bounded(src: BinaryIO, dst: BinaryIO) -> int:
             raise InputError(f"upload is larger than {MAX_UPLOAD_BYTES // 1024**3} GiB")
         dst.write(chunk)
     return total
-
-
-def _relabel(exc: ImportRejected, tmp: str) -> ImportRejected:
-    from dataclasses import replace
-
-    prefix = tmp.rstrip("/") + "/"
-    problems = [replace(p, file=p.file.replace(prefix, "")) for p in exc.problems]
-    return ImportRejected(str(exc), problems=problems, truncated=exc.truncated)
 
 
 def analyze(state: AppState) -> dict[str, Any]:

@@ -11,8 +11,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from ..errors import (
+    AccountLeaderError,
+    ConfigError,
+    ImportRejected,
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+)
 from .forms import FormInvalid
-from ..errors import AccountLeaderError, ConfigError, ImportRejected, InputError, NotFoundError, PermissionDenied
 
 log = logging.getLogger("accountleader.web")
 
