@@ -283,6 +283,53 @@ def _first_touch_after(starts: ir.Table, touches: ir.Table, match: ir.BooleanVal
     return j.group_by(starts.columns).aggregate(answered_at=j.touch_at.min())
 
 
+def _earliest(a: ir.TimestampValue, b: ir.TimestampValue) -> ir.TimestampValue:
+    """The earlier of two optional timestamps (null only when both are)."""
+    return ibis.cases((a.isnull(), b), (b.isnull(), a), (a <= b, a), else_=b)
+
+
+def _earliest_after(
+    starts: ir.Table,
+    start_id: str,
+    start_keys: Sequence[str],
+    touches: ir.Table,
+    touch_keys: Sequence[str],
+    touch_at: str,
+    *,
+    inclusive: bool = False,
+) -> ir.Table:
+    """For each start (unique ``start_id``, time ``started_at``): the earliest touch with equal
+    keys strictly after it (at or after it when ``inclusive``), as column ``_next``.
+
+    Starts and touches are put in one time-ordered stream per key; a start's answer is the
+    minimum touch time over the rows that follow it.  At equal times touches sort before
+    starts (strict) or after them (inclusive).  Starts with a null key get no answer.
+    """
+    keys = [f"_k{i}" for i in range(len(start_keys))]
+    start_rank, touch_rank = (0, 1) if inclusive else (1, 0)
+    s = starts.select(
+        **{k: starts[c].cast("string") for k, c in zip(keys, start_keys, strict=True)},
+        _at=starts.started_at,
+        _rank=ibis.literal(start_rank),
+        _sid=starts[start_id].cast("string"),
+        _touch=ibis.null("timestamp"),
+    )
+    t = touches.select(
+        **{k: touches[c].cast("string") for k, c in zip(keys, touch_keys, strict=True)},
+        _at=touches[touch_at],
+        _rank=ibis.literal(touch_rank),
+        _sid=ibis.null("string"),
+        _touch=touches[touch_at].cast("timestamp"),
+    )
+    u = s.union(t, distinct=False)
+    for k in keys:
+        u = u.filter(u[k].notnull())
+    w = ibis.window(group_by=keys, order_by=["_at", "_rank"], rows=(1, None))
+    u = u.mutate(_next=u._touch.min().over(w))
+    out = u.filter(u._sid.notnull())
+    return out.select(**{start_id: out._sid}, _next=out._next)
+
+
 def inbound_response_events(
     activities: ir.Table,
     *,
@@ -350,10 +397,17 @@ def meeting_follow_up_events(
         "activity_id", "owner_id", "account_id", "contact_id", started_at="occurred_at"
     )
     t = _outbound_touches(activities, contacts, asof)
-    match = (t.touch_owner_id == meetings.owner_id) & (
-        (t.touch_contact_id == meetings.contact_id) | (t.touch_account_id == meetings.account_id)
+    # Same owner, and the same contact or anyone at the same account: two "next event"
+    # windows instead of a join on an OR, which no engine can hash (quadratic otherwise).
+    by_account = _earliest_after(
+        meetings, "activity_id", ["owner_id", "account_id"], t, ["touch_owner_id", "touch_account_id"], "touch_at"
     )
-    ev = _first_touch_after(meetings, t, match)
+    by_contact = _earliest_after(
+        meetings, "activity_id", ["owner_id", "contact_id"], t, ["touch_owner_id", "touch_contact_id"], "touch_at"
+    )
+    ev = left_join_on(meetings, by_account.rename(_acct="_next"), "activity_id")
+    ev = left_join_on(ev, by_contact.rename(_cont="_next"), "activity_id")
+    ev = ev.mutate(answered_at=_earliest(ev._acct, ev._cont)).drop("_acct", "_cont")
     return _timed(
         ev,
         start="started_at",
@@ -406,17 +460,15 @@ def first_activity_events(
     o = opportunities.filter(opportunities.created_at <= asof).select(
         "opportunity_id", "owner_id", "account_id", started_at="created_at"
     )
-    a = activities.filter(activities.occurred_at <= asof).select(
-        act_opportunity_id=activities.opportunity_id,
-        act_account_id=activities.account_id,
-        act_owner_id=activities.owner_id,
-        act_at=activities.occurred_at,
+    a = activities.filter(activities.occurred_at <= asof)
+    # Linked to the deal, or at its account by its owner: two windows, not a join on an OR.
+    by_deal = _earliest_after(o, "opportunity_id", ["opportunity_id"], a, ["opportunity_id"], "occurred_at", inclusive=True)
+    by_account = _earliest_after(
+        o, "opportunity_id", ["account_id", "owner_id"], a, ["account_id", "owner_id"], "occurred_at", inclusive=True
     )
-    match = (a.act_opportunity_id == o.opportunity_id) | (
-        (a.act_account_id == o.account_id) & (a.act_owner_id == o.owner_id)
-    )
-    j = o.left_join(a, [match, a.act_at >= o.started_at])
-    ev = j.group_by(o.columns).aggregate(answered_at=j.act_at.min())
+    ev = left_join_on(o, by_deal.rename(_deal="_next"), "opportunity_id")
+    ev = left_join_on(ev, by_account.rename(_acct="_next"), "opportunity_id")
+    ev = ev.mutate(answered_at=_earliest(ev._deal, ev._acct)).drop("_deal", "_acct")
     return _timed(
         ev,
         start="started_at",
