@@ -246,7 +246,7 @@ class Workspace:
                 progress("results are up to date", 1.0)
             return AnalysisSummary.from_meta(meta, reused=True, seconds=time.perf_counter() - started)
         with storage.exclusive(self.path, "import or analysis"):
-            result = run_analysis(self.tables(), as_of=when, settings=self.settings, progress=progress)
+            result = run_analysis(self.engine_tables(), as_of=when, settings=self.settings, progress=progress)
             summary = AnalysisSummary(
                 as_of=when.isoformat(),
                 tables={name: t.num_rows for name, t in result.tables.items()},
@@ -311,6 +311,13 @@ class Workspace:
     def tables(self) -> dict[str, ibis.Table]:
         """The canonical CRM tables as Ibis tables."""
         return engine_connect.canonical_tables(self._connection())
+
+    def engine_tables(self) -> dict[str, ibis.Table]:
+        """The canonical tables on the analytics engine chosen in settings (DuckDB by default)."""
+        engine = self.settings.engine
+        if engine.kind == "duckdb" and engine.source == "workspace":
+            return self.tables()
+        return engine_connect.engine_tables(engine, self.crm_path)
 
     def table(self, name: str) -> ibis.Table:
         return self.tables()[name]

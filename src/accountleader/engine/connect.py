@@ -31,3 +31,18 @@ def describe(settings: EngineSettings) -> str:
     if settings.kind == "pyspark":
         return f"pyspark ({settings.master})"
     return settings.url or settings.kind
+
+
+def engine_tables(settings: EngineSettings, crm_path: Path) -> dict[str, ibis.Table]:
+    """Canonical tables on a configured engine other than the embedded DuckDB."""
+    if settings.kind == "pyspark":
+        from .spark import spark_tables
+
+        return spark_tables(settings, crm_path)
+    if settings.kind == "duckdb":
+        raise ConfigError("engine.source 'fivetran' needs engine.kind pyspark or an Ibis URL (engine.url)")
+    if not settings.url:
+        raise ConfigError(f"engine {settings.kind!r} needs engine.url, e.g. postgres://user@host/db")
+    from .warehouse import warehouse_tables
+
+    return warehouse_tables(settings)
