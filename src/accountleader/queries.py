@@ -35,10 +35,8 @@ def records(table: ir.Table | pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _plain(key: str, v: Any) -> Any:
-    if v is None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
         return [] if key in JSON_LIST_COLUMNS else None
-    if isinstance(v, float) and math.isnan(v):
-        return None
     if v is pd.NaT:
         return None
     if isinstance(v, pd.Timestamp | datetime):
@@ -110,7 +108,7 @@ def opportunities(ws: Workspace, scope: Scope = EVERYONE, *, team: str | None = 
     o = _by_team_or_rep(ws, o, team, rep, "owner_id")
     if open_only:
         o = o.filter(~o.is_closed)
-    o = o.order_by([ibis.desc(o.amount), "opportunity_id"])
+    o = o.order_by([o.is_closed, ibis.desc(o.amount), "opportunity_id"])
     return records(o.limit(limit) if limit else o)
 
 

@@ -26,7 +26,7 @@ from .domain.schema import TABLES
 from .engine import connect as engine_connect
 from .engine import storage
 from .errors import InputError
-from .engine.analyze import latest_timestamp, run_analysis
+from .engine.analyze import RESULTS_FORMAT, latest_timestamp, run_analysis
 from .importers import ImportBatch, read_fivetran, read_mapped_csv, read_salesforce_export
 
 Progress = Callable[[str, float], None]
@@ -264,7 +264,7 @@ class Workspace:
     def _fingerprint(self, as_of: datetime) -> str:
         st = self.crm_path.stat()
         raw = json.dumps(
-            [st.st_size, st.st_mtime_ns, as_of.isoformat(), self.settings.model_dump(mode="json"), __version__],
+            [st.st_size, st.st_mtime_ns, as_of.isoformat(), self.settings.model_dump(mode="json"), __version__, RESULTS_FORMAT],
             sort_keys=True,
         )
         return hashlib.sha256(raw.encode()).hexdigest()

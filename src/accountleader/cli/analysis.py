@@ -53,17 +53,30 @@ def analyze(
         con.warning(note)
 
 
+# Short headers so the tables fit a normal terminal; --json has the full names.
+_HEADERS = {
+    "efficiency_index": "efficiency", "effectiveness_index": "effectiveness",
+    "quote_turnaround_median_hours": "quote h", "high_fit_effort_share": "A/B effort",
+    "decision_maker_reach": "DM reach", "create_share": "create", "win_rate": "win rate",
+    "won_amount": "won", "close_date_pushes": "pushes", "stage_regressions": "regressions",
+    "buyer_roles_engaged": "roles", "has_decision_maker": "DM", "change_index": "change",
+}
+
 _COLUMNS = {
-    What.reps: ["name", "team", "quadrant", "efficiency_index", "effectiveness_index", "quote_turnaround_median_hours",
-                "high_fit_effort_share", "decision_maker_reach", "create_share", "win_rate", "won_amount"],
-    What.accounts: ["account_id", "name", "fit_tier", "fit_score", "create_share", "change_index", "only_tended"],
-    What.opportunities: ["opportunity_id", "name", "stage", "amount", "close_date_pushes", "stage_regressions",
+    What.reps: ["name", "quadrant", "efficiency_index", "effectiveness_index", "quote_turnaround_median_hours",
+                "high_fit_effort_share", "decision_maker_reach", "create_share", "win_rate"],
+    What.accounts: ["name", "fit_tier", "fit_score", "create_share", "change_index", "only_tended"],
+    What.opportunities: ["name", "stage", "amount", "close_date_pushes", "stage_regressions",
                          "buyer_roles_engaged", "has_decision_maker"],
 }
 
 
 def _fmt(v: Any) -> Any:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, float):
+        if v.is_integer() and abs(v) >= 1:
+            return f"{v:,.0f}"
         return f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}"
     if isinstance(v, list):
         return "; ".join(map(str, v))
@@ -97,6 +110,6 @@ def show(
     cols = _COLUMNS[what]
     st.console.table(
         f"{what.value} ({len(rows):,}; as of {ws.analysis().as_of[:10]})",
-        cols,
+        [_HEADERS.get(c, c) for c in cols],
         [[_fmt(r.get(c)) for c in cols] for r in rows[:limit]],
     )

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console as RichConsole
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -17,6 +18,8 @@ class Console:
     def __init__(self, rich: RichConsole | None = None, *, err: RichConsole | None = None) -> None:
         self.rich = rich or RichConsole()
         self.err = err or RichConsole(stderr=True)
+        if rich is None and not self.rich.is_terminal:
+            self.rich.width = 140  # piped to a file or a pager: don't squeeze tables into 80 columns
 
     # plain lines ------------------------------------------------------------------------------
     def info(self, message: str) -> None:
@@ -36,7 +39,7 @@ class Console:
         self.rich.file.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
     def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, justify: dict[str, str] | None = None) -> None:
-        t = Table(title=title, title_justify="left", header_style="bold")
+        t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
         for c in columns:
             t.add_column(c, justify=(justify or {}).get(c, "left"))  # type: ignore[arg-type]
         for r in rows:

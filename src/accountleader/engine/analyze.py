@@ -29,6 +29,10 @@ from ..domain.scoring.titles import build_contact_roles
 
 Progress = Callable[[str, float], None]
 
+#: Bump when result tables change shape or meaning: stored results from an older
+#: format are recomputed rather than reused.
+RESULTS_FORMAT = 2
+
 EFFICIENCY_COMPONENTS = {
     "quote_turnaround_median_hours": "lower_is_better",
     "response_latency_median_hours": "lower_is_better",
@@ -199,6 +203,10 @@ def run_analysis(
     reasons = change.change_reasons(idx)
     accounts_expr = _accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons)
     accounts_pa = _conform(accounts_expr.to_pyarrow(), "account_results")
+    drivers = [_json_list(r.split("; ")) if r else None for r in accounts_pa.column("change_drivers").to_pylist()]
+    accounts_pa = accounts_pa.set_column(
+        accounts_pa.schema.get_field_index("change_drivers"), "change_drivers", pa.array(drivers, pa.string())
+    )
 
     step("opportunities", 0.9)
     opp_changes = _materialize(change.opportunity_changes(hist, opps, as_of=as_of), "opportunity_changes", timings)

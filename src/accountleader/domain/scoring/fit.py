@@ -283,6 +283,8 @@ class AccountFitModel:
         for a in attrs:
             codes = a.codes[rows]
             c = tables[a.name].contrib
+            if len(c) == 0:  # an attribute with no known level anywhere (e.g. no regions)
+                continue
             total += np.where(codes >= 0, c[np.clip(codes, 0, None)], 0.0)
         return total
 
