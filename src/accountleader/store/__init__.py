@@ -18,7 +18,15 @@ from .auth import (
 )
 from .db import Store, default_url, open_store
 from .settings import get_setting, get_settings, set_setting
-from .users import UserPublic, authenticate, create_user, get_user, list_users, set_password, set_role
+from .users import (
+    UserPublic,
+    authenticate,
+    create_user,
+    get_user,
+    list_users,
+    set_password,
+    set_role,
+)
 
 __all__ = [
     "SessionInfo",
