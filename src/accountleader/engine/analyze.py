@@ -31,7 +31,7 @@ Progress = Callable[[str, float], None]
 
 #: Bump when result tables change shape or meaning: stored results from an older
 #: format are recomputed rather than reused.
-RESULTS_FORMAT = 2
+RESULTS_FORMAT = 3
 
 EFFICIENCY_COMPONENTS = {
     "quote_turnaround_median_hours": "lower_is_better",
@@ -85,7 +85,10 @@ def _fit(t: dict[str, ir.Table], as_of: datetime, settings: WorkspaceSettings) -
         won_n=closed.is_won.cast("int64").sum(), lost_n=(~closed.is_won).cast("int64").sum()
     )
     a = t["accounts"]
-    features = a.select("account_id", "industry", "employees", "annual_revenue", "region", "country", "account_type")
+    # Customer status (Type) is left out on purpose: Salesforce orgs flip an account from
+    # Prospect to Customer on its first win, so it leaks the outcome the model predicts
+    # (on the demo company every Prospect has 0% wins by construction).
+    features = a.select("account_id", "industry", "employees", "annual_revenue", "region", "country")
     features = features.left_join(counts, "account_id").drop("account_id_right")
     df = features.to_pandas()
     df["won_n"] = df["won_n"].fillna(0).astype(int)

@@ -105,11 +105,18 @@ def _classify(t: ir.Table, low_threshold: float) -> ir.Table:
         (fx.isnull(), "Not enough effectiveness data (fewer than half the components)"),
         else_=ibis.null("string"),
     )
+    both_below_median = (
+        "At risk: efficiency " + eff.round(0).cast("int64").cast("string") + " and effectiveness "
+        + fx.round(0).cast("int64").cast("string")
+        + " are both below the company median: slower than peers and aimed at weaker targets"
+    )
     warning = ibis.cases(
         (missing.notnull(), missing),
         (eff_low.notnull() & fx_low.notnull(), eff_low + "; " + fx_low),
         (eff_low.notnull(), eff_low),
-        else_=fx_low,
+        (fx_low.notnull(), fx_low),
+        ((eff < 50) & (fx < 50), both_below_median),
+        else_=ibis.null("string"),
     )
     return t.mutate(quadrant=quadrant, warning=warning)
 
