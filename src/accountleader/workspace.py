@@ -117,6 +117,8 @@ class Workspace:
         self.settings = WorkspaceSettings.load(self.path)
         self._con: Any = None
         self._con_mtime: float | None = None
+        self._results_con: Any = None
+        self._results_mtime: float | None = None
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -258,7 +260,6 @@ class Workspace:
             storage.write_database(
                 self.results_path, result.tables, {"fingerprint": fingerprint, "summary": summary.as_dict()}
             )
-        self._results_con = None
         return summary
 
     def _fingerprint(self, as_of: datetime) -> str:
@@ -281,7 +282,9 @@ class Workspace:
         if not self.results_path.exists():
             raise InputError("no results yet: run `accountleader analyze` first")
         mtime = self.results_path.stat().st_mtime
-        if getattr(self, "_results_con", None) is None or mtime != getattr(self, "_results_mtime", None):
+        if self._results_con is None or mtime != self._results_mtime:
+            if self._results_con is not None:
+                self._results_con.disconnect()
             self._results_con = engine_connect.connect_duckdb(self.results_path)
             self._results_mtime = mtime
         return self._results_con.table(name)
@@ -295,16 +298,19 @@ class Workspace:
             )
         mtime = self.crm_path.stat().st_mtime
         if self._con is None or mtime != self._con_mtime:
-            self._close()
+            self._close_crm()
             self._con = engine_connect.connect_duckdb(self.crm_path)
             self._con_mtime = mtime
         return self._con
 
-    def _close(self) -> None:
+    def _close_crm(self) -> None:
         if self._con is not None:
             self._con.disconnect()
             self._con = None
-        if getattr(self, "_results_con", None) is not None:
+
+    def _close(self) -> None:
+        self._close_crm()
+        if self._results_con is not None:
             self._results_con.disconnect()
             self._results_con = None
 
