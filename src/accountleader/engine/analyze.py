@@ -90,7 +90,8 @@ def _fit(t: dict[str, ir.Table], as_of: datetime, settings: WorkspaceSettings) -
     # (on the demo company every Prospect has 0% wins by construction).
     features = a.select("account_id", "industry", "employees", "annual_revenue", "region", "country")
     features = features.left_join(counts, "account_id").drop("account_id_right")
-    df = features.to_pandas()
+    # sorted so that cross-validation folds and permutations never depend on row order
+    df = features.order_by("account_id").to_pandas()
     df["won_n"] = df["won_n"].fillna(0).astype(int)
     df["lost_n"] = df["lost_n"].fillna(0).astype(int)
     result = fit_account_scores(df)
