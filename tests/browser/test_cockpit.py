@@ -8,7 +8,7 @@ import re
 import zipfile
 
 import pytest
-from conftest import ARTIFACTS, PASSWORD, LiveServer
+from browser_support import ARTIFACTS, PASSWORD, LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, WebApp, csrf_of
+from web_support import PASSWORD, WebApp, csrf_of
 
 from accountleader import store as app_store
 from accountleader.web.app import route_table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import WebApp
+from web_support import WebApp
 
 from accountleader.web.app import HERE
 

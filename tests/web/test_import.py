@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import WebApp, zip_dir
+from web_support import WebApp, zip_dir
 
 
 def _fingerprint(workspace: Path) -> dict[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import yaml
-from conftest import WebApp
+from web_support import WebApp
 
 from accountleader import store as app_store
 from accountleader.config import SETTINGS_FILE

@@ -1,0 +1,109 @@
+"""A live `accountleader serve` on 127.0.0.1 and a free port, and headless Debian Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from accountleader import store as app_store
+from accountleader.workspace import Workspace
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "browser-test-password"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    workspace: Path
+    export_zip: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("live")
+    workspace = root / "workspace"
+    ws = Workspace.open(workspace)
+    export_dir, _ = ws.load_demo(seed=7, scale=0.1)
+    ws.analyze()
+    ws.close()
+    export_zip = root / "salesforce-export.zip"
+    with zipfile.ZipFile(export_zip, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(export_dir.iterdir()):
+            z.write(f, f.name)
+    store = app_store.open_store(app_store.default_url(workspace))
+    app_store.create_user(store, username="ann", password=PASSWORD, role="admin")
+    store.close()
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "ACCOUNTLEADER_DATABASE_URL"}
+    log = (root / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "accountleader.cli.main", "--workspace", str(workspace), "serve",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode}: {(root / 'server.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(url + "/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("server did not answer /api/v1/health within 60 s")
+            time.sleep(0.2)
+        yield LiveServer(url, workspace, export_zip)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    p = context.new_page()
+    p.set_default_timeout(20_000)
+    yield p
+    context.close()
