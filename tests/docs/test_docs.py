@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from accountleader.domain.metrics.registry import metric_names
-from accountleader.domain.schema import data_model_markdown
+from accountleader.domain.datamodel_doc import data_model_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ..domain.schema import data_model_markdown
+from ..domain.datamodel_doc import data_model_markdown
 from .app import app, state
 
 docs_app = typer.Typer(help="Print generated documentation.", no_args_is_help=True)
