@@ -11,12 +11,16 @@ APT_PACKAGES := postgresql chromium poppler-utils
 
 .PHONY: demo test venv system-deps lint bench clean
 
+# This machine's pip configuration prints a harmless "Location ... is ignored" line per
+# package; filter those so real errors stay visible (pipefail keeps pip's exit status).
+PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	set -o pipefail; $(PY) -m pip install --quiet --upgrade pip $(PIP_QUIET)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev,postgres,spark]'
+	set -o pipefail; $(PY) -m pip install --quiet -e '.[dev,postgres,spark]' $(PIP_QUIET)
 	touch $(STAMP)
 
 venv: $(STAMP)
