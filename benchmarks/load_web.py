@@ -19,7 +19,6 @@ import argparse
 import os
 import platform
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -206,14 +205,15 @@ def main(argv: list[str] | None = None) -> int:
         if tmp is not None:
             tmp.cleanup()
 
+    what = f"workspace {args.workspace}" if args.workspace else f"demo scale {args.scale}"
     lines = [f"| {r.name} | `{r.path.split('/0')[0]}` | {r.n} | {r.errors} | {r.pct(0.5):.1f} | {r.pct(0.95):.1f} | {r.rps:.0f} |"
              for r in results]
     pages = [r for r in results if r.name in ("team page", "account page")]
     api = [r for r in results if r.name.startswith("API")]
     page_ok = all(r.pct(0.95) <= 150 for r in pages)
-    api_rps = statistics.mean(r.rps for r in api)
+    api_rps = min(r.rps for r in api)
     report = "\n".join([
-        f"### Web load, demo scale {args.scale}, role {args.role} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        f"### Web load, {what}, role {args.role} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
         f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         f"- {args.concurrency} client threads, up to {args.requests} requests or {args.seconds:.0f} s per target, uvicorn 1 worker, loopback",
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         *lines,
         "",
         f"- Team and account pages p95 <= 150 ms: **{'met' if page_ok else 'not met'}**",
-        f"- JSON API mean throughput {api_rps:.0f} req/s (target >= 200): **{'met' if api_rps >= 200 else 'not met'}**",
+        f"- JSON API slowest target {api_rps:.0f} req/s (target >= 200): **{'met' if api_rps >= 200 else 'not met'}**",
         "",
     ])
     print(report)

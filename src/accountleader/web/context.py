@@ -28,14 +28,17 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def team(state: AppState, scope: Scope, *, team: str | None = None) -> dict[str, Any]:
-    view = state.read(lambda ws: ws.team_view(scope, team=team))
-    return jsonable({"filter": {"team": team}, **view})
+    return state.cached(("team", scope, team),
+                        lambda ws: jsonable({"filter": {"team": team}, **ws.team_view(scope, team=team)}))
 
 
 def seller(state: AppState, scope: Scope, *, user_id: str) -> dict[str, Any]:
-    view = jsonable(state.read(lambda ws: ws.seller_view(user_id, scope)))
-    view.setdefault("next_best_actions", next_best_actions(view))
-    return view
+    def build(ws: Any) -> dict[str, Any]:
+        view = jsonable(ws.seller_view(user_id, scope))
+        view.setdefault("next_best_actions", next_best_actions(view))
+        return view
+
+    return state.cached(("seller", scope, user_id), build)
 
 
 def next_best_actions(view: Mapping[str, Any], limit: int = 6) -> list[dict[str, Any]]:
@@ -77,23 +80,25 @@ def next_best_actions(view: Mapping[str, Any], limit: int = 6) -> list[dict[str,
 
 
 def account(state: AppState, scope: Scope, *, account_id: str) -> dict[str, Any]:
-    return jsonable(state.read(lambda ws: ws.account_view(account_id, scope)))
+    return state.cached(("account", scope, account_id), lambda ws: jsonable(ws.account_view(account_id, scope)))
 
 
 def opportunity(state: AppState, scope: Scope, *, opportunity_id: str) -> dict[str, Any]:
-    return jsonable(state.read(lambda ws: ws.opportunity_view(opportunity_id, scope)))
+    return state.cached(("opportunity", scope, opportunity_id),
+                        lambda ws: jsonable(ws.opportunity_view(opportunity_id, scope)))
 
 
 def sellers(state: AppState, scope: Scope) -> dict[str, Any]:
-    return {"sellers": jsonable(state.read(lambda ws: ws.reps(scope=scope)))}
+    return state.cached(("sellers", scope), lambda ws: {"sellers": jsonable(ws.reps(scope=scope))})
 
 
 def accounts(state: AppState, scope: Scope) -> dict[str, Any]:
-    return {"accounts": jsonable(state.read(lambda ws: ws.accounts(scope=scope)))}
+    return state.cached(("accounts", scope), lambda ws: {"accounts": jsonable(ws.accounts(scope=scope))})
 
 
 def opportunities(state: AppState, scope: Scope) -> dict[str, Any]:
-    return {"opportunities": jsonable(state.read(lambda ws: ws.opportunities(scope=scope)))}
+    return state.cached(("opportunities", scope),
+                        lambda ws: {"opportunities": jsonable(ws.opportunities(scope=scope))})
 
 
 # -- import ------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 def current_scope(principal: PrincipalDep, state: StateDep) -> Scope:
     """The authorization filter every workspace read is given."""
     user = principal.user
-    return state.read(lambda ws: ws.scope_for(user.role, user.crm_user_id))
+    return state.cached(("scope", user.role, user.crm_user_id), lambda ws: ws.scope_for(user.role, user.crm_user_id))
 
 
 ScopeDep = Annotated[Scope, Depends(current_scope)]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,10 @@ class AppState:
     _read_lock: threading.RLock = field(default_factory=threading.RLock)
     # Only one import or analysis at a time from this process (the workspace also locks on disk).
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Page contexts by (page, scope, arguments): results only change when an import, an
+    # analysis or a settings save rewrites a file, and the key includes those files' stamps.
+    _cache: OrderedDict[Hashable, object] = field(default_factory=OrderedDict)
+    cache_size: int = 512
 
     @contextmanager
     def reading(self) -> Iterator[Workspace]:
@@ -37,6 +43,32 @@ class AppState:
     def read(self, fn: Callable[[Workspace], T]) -> T:
         with self._read_lock:
             return fn(self.workspace)
+
+    def data_stamp(self) -> tuple[int, ...]:
+        stamps = []
+        for path in (self.workspace.crm_path, self.workspace.results_path, self.workspace_path / "settings.yaml"):
+            try:
+                st = os.stat(path)
+                stamps += [st.st_mtime_ns, st.st_size]
+            except FileNotFoundError:
+                stamps += [0, 0]
+        return tuple(stamps)
+
+    def cached(self, key: Hashable, fn: Callable[[Workspace], T]) -> T:
+        """``fn(workspace)``, remembered until the workspace's data files change.
+
+        ``key`` must include the caller's Scope, so people never share each other's pages.
+        """
+        with self._read_lock:
+            full_key = (key, self.data_stamp())
+            if full_key in self._cache:
+                self._cache.move_to_end(full_key)
+                return self._cache[full_key]  # type: ignore[return-value]
+            value = fn(self.workspace)
+            self._cache[full_key] = value
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+            return value
 
     def writer(self) -> Workspace:
         """A separate Workspace for imports and analysis, so pages keep reading meanwhile.
