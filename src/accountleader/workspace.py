@@ -18,15 +18,14 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from . import __version__
-from . import queries
+from . import __version__, queries
 from .config import WorkspaceSettings, environment
 from .domain.access import EVERYONE, Scope
 from .domain.schema import TABLES
 from .engine import connect as engine_connect
 from .engine import storage
-from .errors import InputError
 from .engine.analyze import RESULTS_FORMAT, latest_timestamp, run_analysis
+from .errors import InputError
 from .importers import ImportBatch, read_fivetran, read_mapped_csv, read_salesforce_export
 
 Progress = Callable[[str, float], None]

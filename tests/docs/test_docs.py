@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from accountleader.domain.metrics.registry import metric_names
 from accountleader.domain.datamodel_doc import data_model_markdown
+from accountleader.domain.metrics.registry import metric_names
 
 ROOT = Path(__file__).resolve().parents[2]
 

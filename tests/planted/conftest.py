@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from planted_demo import Demo
 
 from accountleader.demo import TRUTH_FILE, PlantedTruth

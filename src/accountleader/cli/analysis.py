@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,13 +11,13 @@ import typer
 from .app import app, state
 
 
-class What(str, Enum):
+class What(StrEnum):
     reps = "reps"
     accounts = "accounts"
     opportunities = "opportunities"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"

@@ -20,8 +20,8 @@ import pandas as pd
 import pyarrow as pa
 
 from ..config import WorkspaceSettings
-from ..domain.metrics import change, effectiveness, efficiency, leadership, matrix, performance
 from ..domain.arrow_types import ARROW_TYPES
+from ..domain.metrics import change, effectiveness, efficiency, leadership, matrix, performance
 from ..domain.results import RESULT_TABLES
 from ..domain.scoring.fit import FitReport, fit_account_scores
 from ..domain.scoring.icp import blend_fit, load_icp_rules
