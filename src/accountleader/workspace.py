@@ -123,12 +123,16 @@ class Workspace:
 
     @classmethod
     def open(cls, path: Path | str | None = None) -> Workspace:
-        """Open (creating if needed) the workspace at ``path`` or ``ACCOUNTLEADER_WORKSPACE``."""
-        ws_path = Path(path) if path is not None else environment().workspace
+        """Open the workspace at ``path`` or ``ACCOUNTLEADER_WORKSPACE``.
+
+        The directory is created by the first write (an import, the demo, saved settings),
+        so reading a mistyped path does not leave an empty workspace behind.
+        """
+        ws_path = Path(path).expanduser() if path is not None else environment().workspace
         if ws_path.exists() and not ws_path.is_dir():
             raise InputError(f"{ws_path}: workspace must be a directory", file=str(ws_path))
-        ws_path.mkdir(parents=True, exist_ok=True)
-        storage.remove_stale_files(ws_path)
+        if ws_path.is_dir():
+            storage.remove_stale_files(ws_path)
         return cls(ws_path)
 
     @property
@@ -204,6 +208,7 @@ class Workspace:
             return lambda step, f: progress(step, lo + (hi - lo) * f)
 
         export_dir = self.path / "demo-export"
+        self.path.mkdir(parents=True, exist_ok=True)
         if export_dir.exists():
             shutil.rmtree(export_dir)
         write_demo_export(export_dir, seed=seed, scale=scale, progress=part(0.0, 0.4))

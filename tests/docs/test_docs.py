@@ -30,3 +30,13 @@ def test_every_metric_has_a_heading_in_metrics_doc() -> None:
 def test_readme_shows_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make demo" in readme and "make test" in readme
+
+
+def test_every_setting_is_documented() -> None:
+    from accountleader.config import EngineSettings, WorkspaceSettings
+
+    text = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    names = [n for n in WorkspaceSettings.model_fields if n != "engine"]
+    names += [f"engine.{n}" for n in EngineSettings.model_fields]
+    missing = [n for n in names if f"`{n}`" not in text]
+    assert not missing, f"settings missing from docs/settings.md: {missing}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -138,8 +138,11 @@ def run_analysis(
     step("efficiency", 0.25)
     eff_parts = [
         efficiency.quote_turnaround(quotes, opps, hist, as_of=as_of, sla_business_days=sla, quote_stages=settings.quote_stages),
-        efficiency.inbound_response_latency(acts, as_of=as_of),
-        efficiency.meeting_follow_up_latency(acts, contacts, as_of=as_of),
+        # SLAs in hours are business hours: 24 of them make one business day
+        efficiency.inbound_response_latency(acts, as_of=as_of, sla_business_days=settings.response_sla_hours / 24),
+        efficiency.meeting_follow_up_latency(
+            acts, contacts, as_of=as_of, sla_business_days=settings.followup_sla_hours / 24
+        ),
         efficiency.stage_velocity(hist, opps, as_of=as_of),
         efficiency.time_to_first_activity(opps, acts, as_of=as_of),
     ]
@@ -203,8 +206,16 @@ def run_analysis(
     reps_pa = _conform(reps_expr.to_pyarrow(), "reps")
 
     step("change", 0.8)
-    idx = _materialize(change.change_index(t["accounts"], opps, hist, contacts, acts, as_of=as_of), "change_index", timings)
-    reasons = change.change_reasons(idx)
+    drivers = tuple(
+        replace(d, half=float(settings.dark_after_days)) if d.column == "days_since_last_activity" else d
+        for d in change.DRIVERS
+    )
+    idx = _materialize(
+        change.change_index(t["accounts"], opps, hist, contacts, acts, as_of=as_of, drivers=drivers),
+        "change_index",
+        timings,
+    )
+    reasons = change.change_reasons(idx, drivers=drivers)
     accounts_expr = _accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons)
     accounts_pa = _conform(accounts_expr.to_pyarrow(), "account_results")
     drivers = [_json_list(r.split("; ")) if r else None for r in accounts_pa.column("change_drivers").to_pylist()]
