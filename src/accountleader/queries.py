@@ -26,12 +26,10 @@ JSON_LIST_COLUMNS = {"fit_reasons", "change_drivers", "roles_engaged"}
 
 
 def records(table: ir.Table | pd.DataFrame) -> list[dict[str, Any]]:
-    """Plain JSON-ready dicts: NaN/NaT become None, timestamps ISO strings, JSON lists decoded."""
-    df = table if isinstance(table, pd.DataFrame) else table.to_pandas()
-    out = []
-    for row in df.to_dict(orient="records"):
-        out.append({k: _plain(k, v) for k, v in row.items()})
-    return out
+    """Plain JSON-ready dicts: NaN becomes None, whole numbers stay ints, timestamps ISO
+    strings, JSON list columns decoded (read through Arrow, so nulls don't turn ints to floats)."""
+    rows = table.to_dict(orient="records") if isinstance(table, pd.DataFrame) else table.to_pyarrow().to_pylist()
+    return [{k: _plain(k, v) for k, v in row.items()} for row in rows]
 
 
 def _plain(key: str, v: Any) -> Any:
@@ -96,6 +94,22 @@ def reps(ws: Workspace, scope: Scope = EVERYONE, *, team: str | None = None, rep
     return records(r.order_by([ibis.desc(r.efficiency_index + r.effectiveness_index), "name"]))
 
 
+def teams(ws: Workspace, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None) -> list[dict[str, Any]]:
+    """Team rows; ``rep`` narrows to that seller's team."""
+    t = ws.results("teams")
+    if scope.teams is not None:
+        t = t.filter(t.team.isin(sorted(scope.teams)))
+    if team is not None:
+        if team not in team_names(ws):
+            raise NotFoundError(f"no team named {team!r}; teams: {', '.join(team_names(ws))}")
+        t = t.filter(t.team == team)
+    if rep is not None:
+        users = ws.table("users")
+        rep_team = users.filter(users.user_id == resolve_rep(ws, rep)).team
+        t = t.filter(t.team.isin(rep_team.to_pyarrow().to_pylist()))
+    return records(t.order_by("team"))
+
+
 def accounts(ws: Workspace, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     a = scope.filter_owned(ws.results("account_results"), "owner_id", "account_id")
     a = _by_team_or_rep(ws, a, team, rep, "owner_id")
@@ -141,23 +155,19 @@ def team_view(ws: Workspace, scope: Scope = EVERYONE, *, team: str | None = None
         raise NotFoundError(f"no team named {team!r}")
     summary = ws.analysis()
     visible_reps = reps(ws, scope, team=team)
-    all_reps = ws.results("reps")
+    t = ws.results("teams")
     if scope.teams is not None:
-        all_reps = all_reps.filter(all_reps.team.isin(sorted(scope.teams)))
+        t = t.filter(t.team.isin(sorted(scope.teams)))
     if team is not None:
-        all_reps = all_reps.filter(all_reps.team == team)
-    teams = all_reps.group_by("team").aggregate(
-        sellers_n=all_reps.count(),
-        efficiency_index=all_reps.efficiency_index.mean(),
-        effectiveness_index=all_reps.effectiveness_index.mean(),
-        win_rate=all_reps.win_rate.mean(),
-        won_amount=all_reps.won_amount.sum(),
-        create_share=all_reps.create_share.mean(),
-        leading_n=all_reps.count(where=all_reps.quadrant == "leading"),
-        busy_n=all_reps.count(where=all_reps.quadrant == "busy"),
-        slow_n=all_reps.count(where=all_reps.quadrant == "slow"),
-        at_risk_n=all_reps.count(where=all_reps.quadrant == "at_risk"),
-    ).order_by("team")
+        t = t.filter(t.team == team)
+    r = ws.results("reps")
+    counts = r.group_by("team").aggregate(
+        leading_n=r.count(where=r.quadrant == "leading"),
+        busy_n=r.count(where=r.quadrant == "busy"),
+        slow_n=r.count(where=r.quadrant == "slow"),
+        at_risk_n=r.count(where=r.quadrant == "at_risk"),
+    )
+    teams = t.left_join(counts, "team").drop("team_right").order_by("team")
     return {
         "as_of": summary.as_of,
         "team": team,

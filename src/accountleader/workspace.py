@@ -364,6 +364,9 @@ class Workspace:
     def reps(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None) -> list[dict[str, Any]]:
         return queries.reps(self, scope, team=team, rep=rep)
 
+    def teams(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None) -> list[dict[str, Any]]:
+        return queries.teams(self, scope, team=team, rep=rep)
+
     def accounts(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         return queries.accounts(self, scope, team=team, rep=rep, limit=limit)
 
@@ -388,8 +391,8 @@ class Workspace:
         self, what: str, out: Path | str, fmt: str, *, team: str | None = None, rep: str | None = None, scope: Scope = EVERYONE
     ) -> int:
         """Write reps, accounts or opportunities to CSV or Parquet; returns rows written."""
-        if what not in ("reps", "accounts", "opportunities"):
-            raise InputError(f"cannot export {what!r}; choose reps, accounts or opportunities")
+        if what not in ("reps", "teams", "accounts", "opportunities"):
+            raise InputError(f"cannot export {what!r}; choose reps, teams, accounts or opportunities")
         rows = getattr(self, what)(scope, team=team, rep=rep)
         df = pd.DataFrame(rows)
         out = Path(out)

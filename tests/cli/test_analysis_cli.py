@@ -128,3 +128,15 @@ def test_commands_on_an_empty_workspace_say_what_to_do(tmp_path: Path) -> None:
     assert code == 2 and "no data yet" in con.errors
     code, con = run("-w", str(tmp_path / "empty"), "show", "reps")
     assert code == 2
+
+
+def test_show_teams_gives_one_row_per_team_with_its_quadrant(ws_path: Path) -> None:
+    run("-w", str(ws_path), "analyze")
+    teams = json.loads(run("-w", str(ws_path), "show", "teams", "--json")[1].out)
+    reps = json.loads(run("-w", str(ws_path), "show", "reps", "--json")[1].out)
+    assert {t["team"] for t in teams} == {r["team"] for r in reps}
+    for t in teams:
+        members = [r for r in reps if r["team"] == t["team"]]
+        assert t["sellers_n"] == len(members)
+        assert t["won_n"] == sum(r["won_n"] or 0 for r in members)
+        assert t["quadrant"] in {"leading", "busy", "slow", "at_risk"}

@@ -13,6 +13,7 @@ from .app import app, state
 
 class What(StrEnum):
     reps = "reps"
+    teams = "teams"
     accounts = "accounts"
     opportunities = "opportunities"
 
@@ -58,13 +59,15 @@ _HEADERS = {
     "efficiency_index": "efficiency", "effectiveness_index": "effectiveness",
     "quote_turnaround_median_hours": "quote h", "high_fit_effort_share": "A/B effort",
     "decision_maker_reach": "DM reach", "create_share": "create", "win_rate": "win rate",
-    "won_amount": "won", "close_date_pushes": "pushes", "stage_regressions": "regressions",
+    "won_amount": "won", "sellers_n": "sellers", "close_date_pushes": "pushes", "stage_regressions": "regressions",
     "buyer_roles_engaged": "roles", "has_decision_maker": "DM", "change_index": "change",
 }
 
 _COLUMNS = {
     What.reps: ["name", "quadrant", "efficiency_index", "effectiveness_index", "quote_turnaround_median_hours",
                 "high_fit_effort_share", "decision_maker_reach", "create_share", "win_rate"],
+    What.teams: ["team", "sellers_n", "quadrant", "efficiency_index", "effectiveness_index",
+                 "quote_turnaround_median_hours", "create_share", "win_rate", "won_amount"],
     What.accounts: ["name", "fit_tier", "fit_score", "create_share", "change_index", "only_tended"],
     What.opportunities: ["name", "stage", "amount", "close_date_pushes", "stage_regressions",
                          "buyer_roles_engaged", "has_decision_maker"],
@@ -85,7 +88,7 @@ def _fmt(v: Any) -> Any:
 
 @app.command()
 def show(
-    what: Annotated[What, typer.Argument(help="reps, accounts or opportunities.")],
+    what: Annotated[What, typer.Argument(help="reps, teams, accounts or opportunities.")],
     team: Annotated[str | None, typer.Option("--team", help="Only this team.")] = None,
     rep: Annotated[str | None, typer.Option("--rep", help="Only this seller (id or name).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON array for scripts.")] = False,
@@ -103,7 +106,9 @@ def show(
         n = ws.export_results(what.value, out, fmt.value, team=team, rep=rep)
         st.console.success(f"wrote {n:,} rows to {out}")
         return
-    rows = {What.reps: ws.reps, What.accounts: ws.accounts, What.opportunities: ws.opportunities}[what](team=team, rep=rep)
+    rows = {What.reps: ws.reps, What.teams: ws.teams, What.accounts: ws.accounts, What.opportunities: ws.opportunities}[
+        what
+    ](team=team, rep=rep)
     if fmt is Format.json:
         st.console.json(rows)
         return

@@ -60,6 +60,10 @@ ACCOUNT_RESULTS = Table(
         C("create_share", "float", "Share of activities that create business, 0-1."),
         C("activities_n", "int", "Activities in the window."),
         C("only_tended", "bool", "Managed, not led: activity but (almost) nothing created."),
+        C("quote_turnaround_median_hours", "float", "Median request-to-quote time on this account, business hours."),
+        C("quote_turnaround_n", "int", "Quotes measured."),
+        C("response_latency_median_hours", "float", "Median inbound-to-reply time at this account, hours."),
+        C("response_latency_n", "int", "Inbound touches answered."),
         C("change_index", "float", "0-100: how much the account is changing."),
         C("change_drivers", "string", "JSON list of the drivers of the change index."),
     ),
@@ -90,4 +94,29 @@ OPPORTUNITY_RESULTS = Table(
     primary_key="opportunity_id",
 )
 
-RESULT_TABLES = {t.name: t for t in (REPS, ACCOUNT_RESULTS, OPPORTUNITY_RESULTS)}
+TEAMS = Table(
+    "teams",
+    "One row per team: the matrix as the mean of its sellers' indices, and team totals.",
+    (
+        C("team", "string", "Team name.", required=True),
+        C("sellers_n", "int", "Sellers in the team."),
+        C("quadrant", "string", "leading, busy, slow or at_risk, from the mean indices."),
+        C("efficiency_index", "float", "Mean of the sellers' efficiency indices, 0-100."),
+        C("effectiveness_index", "float", "Mean of the sellers' effectiveness indices, 0-100."),
+        C("warning", "string", "Plain-language warning where an index is low."),
+        C("quote_turnaround_median_hours", "float", "Median request-to-quote time over the team's quotes."),
+        C("quote_turnaround_n", "int", "Quotes measured."),
+        C("response_latency_median_hours", "float", "Median inbound-to-reply time over the team."),
+        C("response_latency_n", "int", "Inbound touches answered."),
+        C("create_share", "float", "Creating activities / classified activities over the team, 0-1."),
+        C("activities_n", "int", "Classified activities in the window."),
+        C("win_rate", "float", "Count-based win rate over the team's closed deals, 0-1."),
+        C("won_n", "int", "Deals won."),
+        C("lost_n", "int", "Deals lost."),
+        C("won_amount", "float", "Bookings."),
+        C("open_pipeline_amount", "float", "Open pipeline."),
+    ),
+    primary_key="team",
+)
+
+RESULT_TABLES = {t.name: t for t in (REPS, TEAMS, ACCOUNT_RESULTS, OPPORTUNITY_RESULTS)}

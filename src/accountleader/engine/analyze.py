@@ -23,6 +23,7 @@ from ..config import WorkspaceSettings
 from ..domain.arrow_types import ARROW_TYPES
 from ..domain.metrics import change, effectiveness, efficiency, leadership, matrix, performance
 from ..domain.results import RESULT_TABLES
+from ..domain.schema import BUYER_ROLES
 from ..domain.scoring.fit import FitReport, fit_account_scores
 from ..domain.scoring.icp import blend_fit, load_icp_rules
 from ..domain.scoring.titles import build_contact_roles
@@ -31,7 +32,7 @@ Progress = Callable[[str, float], None]
 
 #: Bump when result tables change shape or meaning: stored results from an older
 #: format are recomputed rather than reused.
-RESULTS_FORMAT = 3
+RESULTS_FORMAT = 5
 
 EFFICIENCY_COMPONENTS = {
     "quote_turnaround_median_hours": "lower_is_better",
@@ -198,12 +199,24 @@ def run_analysis(
     perf = _materialize(performance.owner_performance(opps, as_of=as_of), "owner_performance", timings)
 
     step("the right-things-right matrix", 0.65)
-    mat = matrix.right_things_right_matrix(
-        eff, seller_eff, efficiency_components=EFFICIENCY_COMPONENTS, effectiveness_components=EFFECTIVENESS_COMPONENTS
+    # percentiles rank sellers among sellers: support staff and managers own activities too
+    seller_ids = users.filter(users.function == "seller").select(owner_id=users.user_id)
+    mat = _materialize(
+        matrix.right_things_right_matrix(
+            eff.semi_join(seller_ids, "owner_id"),
+            seller_eff.semi_join(seller_ids, "owner_id"),
+            efficiency_components=EFFICIENCY_COMPONENTS,
+            effectiveness_components=EFFECTIVENESS_COMPONENTS,
+        ),
+        "matrix",
+        timings,
     )
     reps_expr = _reps(users, opps, acts, eff, seller_eff, tend, perf, mat)
     step("computing seller results", 0.7)
     reps_pa = _conform(reps_expr.to_pyarrow(), "reps")
+
+    step("teams", 0.75)
+    teams_pa = _conform(_teams(users, mat, tend, perf, quotes, opps, hist, acts, as_of, settings).to_pyarrow(), "teams")
 
     step("change", 0.8)
     drivers = tuple(
@@ -216,7 +229,29 @@ def run_analysis(
         timings,
     )
     reasons = change.change_reasons(idx, drivers=drivers)
-    accounts_expr = _accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons)
+    acct_eff = _outer_join_all(
+        [
+            efficiency.quote_turnaround(
+                quotes, opps, hist, as_of=as_of, by="account_id", sla_business_days=sla, quote_stages=settings.quote_stages
+            ),
+            efficiency.inbound_response_latency(
+                acts, as_of=as_of, by="account_id", sla_business_days=settings.response_sla_hours / 24
+            ),
+        ],
+        "account_id",
+    )
+    acct_eff = _materialize(
+        acct_eff.select(
+            "account_id",
+            quote_turnaround_median_hours=acct_eff.quote_turnaround_median_hours,
+            quote_turnaround_n=acct_eff.quote_turnaround_n,
+            response_latency_median_hours=acct_eff.inbound_response_latency_median_hours,
+            response_latency_n=acct_eff.inbound_response_latency_n,
+        ),
+        "account_efficiency",
+        timings,
+    )
+    accounts_expr = _accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons, acct_eff)
     accounts_pa = _conform(accounts_expr.to_pyarrow(), "account_results")
     drivers = [_json_list(r.split("; ")) if r else None for r in accounts_pa.column("change_drivers").to_pylist()]
     accounts_pa = accounts_pa.set_column(
@@ -226,6 +261,8 @@ def run_analysis(
     step("opportunities", 0.9)
     opp_changes = _materialize(change.opportunity_changes(hist, opps, as_of=as_of), "opportunity_changes", timings)
     opps_pa = _conform(_opportunities(opps, opp_changes, deals, contact_roles, acts, as_of, window).to_pyarrow(), "opportunity_results")
+    roles = effectiveness.deal_roles(opps, acts, contact_roles, as_of=as_of, window_days=window, contacts=contacts)
+    opps_pa = _with_role_lists(opps_pa, roles.to_pyarrow())
 
     gaps_pa = effectiveness.effort_gaps(t["accounts"], acts, account_fit, as_of=as_of, window_days=window, contacts=contacts).to_pyarrow()
     quotes_pa = efficiency.quote_turnaround_events(
@@ -236,6 +273,7 @@ def run_analysis(
         as_of=as_of,
         tables={
             "reps": reps_pa,
+            "teams": teams_pa,
             "account_results": accounts_pa,
             "opportunity_results": opps_pa,
             "contact_roles": contact_roles.to_pyarrow(),
@@ -260,6 +298,54 @@ def _materialize(expr: ir.Table, name: str, timings: dict[str, float]) -> ir.Tab
     return ibis.memtable(table)
 
 
+_ROLE_ORDER = {r: i for i, r in enumerate(BUYER_ROLES)}
+
+
+def _with_role_lists(opps: pa.Table, roles: pa.Table) -> pa.Table:
+    """Fill ``roles_engaged`` with each deal's distinct buyer roles, as a JSON list."""
+    by_opp: dict[str, list[str]] = {}
+    for oid, role in zip(roles.column("opportunity_id").to_pylist(), roles.column("buyer_role").to_pylist(), strict=True):
+        by_opp.setdefault(oid, []).append(role)
+    lists = []
+    for oid, closed in zip(opps.column("opportunity_id").to_pylist(), opps.column("is_closed").to_pylist(), strict=True):
+        found = sorted(by_opp.get(oid, []), key=lambda r: _ROLE_ORDER.get(r, 99))
+        lists.append(None if closed else json.dumps(found))
+    return opps.set_column(opps.schema.get_field_index("roles_engaged"), "roles_engaged", pa.array(lists, pa.string()))
+
+
+def _teams(users, mat, tend, perf, quotes, opps, hist, acts, as_of, settings):  # type: ignore[no-untyped-def]
+    """Team matrix (mean of member indices) with team-wide efficiency, create share and wins."""
+    tm = matrix.team_matrix(mat, users)
+    qt = efficiency.quote_turnaround(
+        quotes, opps, hist, as_of=as_of, by="team", users=users,
+        sla_business_days=settings.quote_sla_business_days, quote_stages=settings.quote_stages,
+    )
+    rl = efficiency.inbound_response_latency(
+        acts, as_of=as_of, by="team", users=users, sla_business_days=settings.response_sla_hours / 24
+    )
+    members = users.select(_uid=users.user_id, _team=users.team)
+    tt = tend.join(members, tend.owner_id == members._uid)
+    tt = tt.group_by(team=tt._team).aggregate(_creating=tt.creating_n.sum(), activities_n=tt.activities_n.sum())
+    pp = perf.join(members, perf.owner_id == members._uid)
+    pp = pp.group_by(team=pp._team).aggregate(
+        won_n=pp.won_n.sum(), lost_n=pp.lost_n.sum(), won_amount=pp.bookings.sum(),
+        open_pipeline_amount=pp.open_pipeline_amount.sum(),
+    )
+    out = tm
+    for part in (
+        qt.select("team", "quote_turnaround_median_hours", "quote_turnaround_n"),
+        rl.select("team", response_latency_median_hours=rl.inbound_response_latency_median_hours,
+                  response_latency_n=rl.inbound_response_latency_n),
+        tt, pp,
+    ):
+        out = out.left_join(part, "team").drop("team_right")
+    closed = out.won_n + out.lost_n
+    return out.mutate(
+        create_share=ibis.ifelse(out.activities_n > 0, out._creating / out.activities_n, ibis.null("float64")),
+        win_rate=ibis.ifelse(closed > 0, out.won_n / closed, ibis.null("float64")),
+    ).drop("_creating")
+
+
 def _outer_join_all(parts: list[ir.Table], key: str) -> ir.Table:
     keys = parts[0].select(key)
     for p in parts[1:]:
@@ -277,7 +363,7 @@ def _reps(users, opps, acts, eff, seller_eff, tend, perf, mat):  # type: ignore[
         part = part.rename(user_id="owner_id")
         dupes = [c for c in part.columns if c in r.columns and c != "user_id"]
         r = r.left_join(part.drop(*dupes), "user_id").drop("user_id_right")
-    return r
+    return r.mutate(won_amount=r.bookings)
 
 
 def _conform(table: pa.Table, name: str) -> pa.Table:
@@ -295,8 +381,9 @@ def _conform(table: pa.Table, name: str) -> pa.Table:
     return pa.table(cols)
 
 
-def _accounts(accounts, account_fit, acct_tend, tended, idx, reasons):  # type: ignore[no-untyped-def]
+def _accounts(accounts, account_fit, acct_tend, tended, idx, reasons, acct_eff):  # type: ignore[no-untyped-def]
     a = accounts.select("account_id", "name", "owner_id")
+    a = a.left_join(acct_eff, "account_id").drop("account_id_right")
     a = a.left_join(account_fit, "account_id").drop("account_id_right")
     a = a.left_join(acct_tend.select("account_id", "create_share", "activities_n"), "account_id").drop("account_id_right")
     only = tended.select("account_id", only_tended=ibis.literal(True))

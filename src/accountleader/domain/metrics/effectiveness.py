@@ -24,6 +24,7 @@ from ._time import as_of_literal, days_before
 __all__ = [
     "METRICS",
     "deal_engagement",
+    "deal_roles",
     "seller_effectiveness",
     "effort_gaps",
     "windowed_activities",
@@ -212,6 +213,33 @@ def deal_engagement(
         "multithreading_baseline", "multithreading_baseline_n", "multithreading_ratio",
         "multithreading_note",
     )
+
+
+def deal_roles(
+    opportunities: ir.Table,
+    activities: ir.Table,
+    contact_roles: ir.Table,
+    *,
+    as_of: datetime,
+    window_days: float = 90,
+    contacts: ir.Table | None = None,
+) -> ir.Table:
+    """The distinct buyer roles engaged per open deal in the window, one row each.
+
+    The same deals and activities as :func:`deal_engagement` (whose
+    ``buyer_roles_engaged`` counts these rows). Columns: opportunity_id, buyer_role;
+    ``unknown`` is left out.
+    """
+    asof = as_of_literal(as_of)
+    o = opportunities.filter(opportunities.created_at <= asof)
+    o = o.filter(~(o.is_closed & (o.close_date.cast("timestamp") <= asof)))
+    acts = _with_roles(
+        windowed_activities(activities, as_of=as_of, window_days=window_days, contacts=contacts),
+        contact_roles,
+    )
+    pairs = _deal_activity(o, acts)
+    pairs = pairs.filter(pairs.buyer_role != "unknown")
+    return pairs.select("opportunity_id", "buyer_role").distinct()
 
 
 def seller_effectiveness(
