@@ -56,6 +56,8 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
     ``database_url`` defaults to ACCOUNTLEADER_DATABASE_URL, then ``<workspace>/app.sqlite``.
     """
     path = Path(workspace_path)
+    # The app keeps its database and secret key in the workspace, so serving creates it.
+    path.mkdir(parents=True, exist_ok=True)
     workspace = Workspace.open(path)
     store = open_store(default_url(path, database_url or environment().database_url))
     templates = Jinja2Templates(directory=str(HERE / "templates"))
