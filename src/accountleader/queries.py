@@ -17,12 +17,14 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from .domain.access import EVERYONE, Scope, reports_under
+from .domain.schema import BUYER_ROLES
 from .errors import NotFoundError
 
 if TYPE_CHECKING:
     from .workspace import Workspace
 
 JSON_LIST_COLUMNS = {"fit_reasons", "change_drivers", "roles_engaged"}
+_ROLE_RANK = {r: i for i, r in enumerate(BUYER_ROLES)}
 
 
 def records(table: ir.Table | pd.DataFrame) -> list[dict[str, Any]]:
@@ -201,16 +203,24 @@ def account_view(ws: Workspace, account_id: str, scope: Scope = EVERYONE) -> dic
     t = ws.tables()
     as_of = datetime.fromisoformat(ws.analysis().as_of)
     contacts = t["contacts"].filter(t["contacts"].account_id == account_id)
+    acts = t["activities"]
+    acts = acts.filter((acts.occurred_at <= ibis.literal(as_of)) & acts.contact_id.notnull())
+    last = acts.group_by("contact_id").aggregate(last_touch=acts.occurred_at.max(), touches_n=acts.count())
+    people = contacts.left_join(last, "contact_id").drop("contact_id_right")
+    people_rows = records(people.select("contact_id", "name", "title", "departed_at", "last_touch", "touches_n"))
+    # buyer roles live in the results database: fetch them for these contacts only
+    ids = [p["contact_id"] for p in people_rows]
     roles = ws.results("contact_roles")
-    acts = t["activities"].filter(t["activities"].occurred_at <= ibis.literal(as_of))
-    last = acts.filter(acts.contact_id.notnull()).group_by("contact_id").aggregate(last_touch=acts.occurred_at.max(), touches_n=acts.count())
-    people = contacts.left_join(roles, "contact_id").drop("contact_id_right")
-    people = people.left_join(last, "contact_id").drop("contact_id_right")
-    people = people.select("contact_id", "name", "title", "buyer_role", "seniority", "departed_at", "last_touch", "touches_n")
-    stakeholders = records(people.order_by(["buyer_role", "name"]))
+    role_of = {r["contact_id"]: r for r in records(roles.filter(roles.contact_id.isin(ids)))} if ids else {}
+    stakeholders = []
+    for p in people_rows:
+        r = role_of.get(p["contact_id"], {})
+        stakeholders.append({**p, "buyer_role": r.get("buyer_role", "unknown"), "seniority": r.get("seniority", "unknown"),
+                             "touches_n": p["touches_n"] or 0})
+    stakeholders.sort(key=lambda p: (_ROLE_RANK.get(p["buyer_role"], 99), p["name"] or ""))
     engaged_roles = {p["buyer_role"] for p in stakeholders if p["touches_n"] and not p["departed_at"]}
     key_roles = ["executive", "economic_buyer", "decision_maker", "champion", "technical_evaluator", "procurement"]
-    opps = ws.results("opportunity_results")
+    opps = scope.filter_owned(ws.results("opportunity_results"), "owner_id", "account_id")
     o = opps.filter(opps.account_id == account_id).order_by([opps.is_closed, ibis.desc(opps.amount)])
     return {
         "as_of": as_of.isoformat(),
