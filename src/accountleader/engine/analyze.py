@@ -32,7 +32,7 @@ Progress = Callable[[str, float], None]
 
 #: Bump when result tables change shape or meaning: stored results from an older
 #: format are recomputed rather than reused.
-RESULTS_FORMAT = 5
+RESULTS_FORMAT = 6
 
 EFFICIENCY_COMPONENTS = {
     "quote_turnaround_median_hours": "lower_is_better",
@@ -251,7 +251,7 @@ def run_analysis(
         "account_efficiency",
         timings,
     )
-    accounts_expr = _accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons, acct_eff)
+    accounts_expr = _with_owner_name(_accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons, acct_eff), users)
     accounts_pa = _conform(accounts_expr.to_pyarrow(), "account_results")
     drivers = [_json_list(r.split("; ")) if r else None for r in accounts_pa.column("change_drivers").to_pylist()]
     accounts_pa = accounts_pa.set_column(
@@ -260,7 +260,8 @@ def run_analysis(
 
     step("opportunities", 0.9)
     opp_changes = _materialize(change.opportunity_changes(hist, opps, as_of=as_of), "opportunity_changes", timings)
-    opps_pa = _conform(_opportunities(opps, opp_changes, deals, contact_roles, acts, as_of, window).to_pyarrow(), "opportunity_results")
+    opps_expr = _with_owner_name(_opportunities(opps, opp_changes, deals, contact_roles, acts, as_of, window), users)
+    opps_pa = _conform(opps_expr.to_pyarrow(), "opportunity_results")
     roles = effectiveness.deal_roles(opps, acts, contact_roles, as_of=as_of, window_days=window, contacts=contacts)
     opps_pa = _with_role_lists(opps_pa, roles.to_pyarrow())
 
@@ -379,6 +380,11 @@ def _conform(table: pa.Table, name: str) -> pa.Table:
         if extra not in cols and not extra.startswith("_"):
             cols[extra] = table.column(extra)
     return pa.table(cols)
+
+
+def _with_owner_name(t: ir.Table, users: ir.Table) -> ir.Table:
+    names = users.select(_uid=users.user_id, owner_name=users.name)
+    return t.left_join(names, t.owner_id == names._uid).drop("_uid")
 
 
 def _accounts(accounts, account_fit, acct_tend, tended, idx, reasons, acct_eff):  # type: ignore[no-untyped-def]
