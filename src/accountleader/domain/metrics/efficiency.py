@@ -94,10 +94,14 @@ def summarize(
         events = _with_team(events, users)
     measured = (events.status == MEASURED) & events[value].notnull()
     p = f"{name}_"
+    # Percentiles over the measured values with the rest nulled (ignored by every engine),
+    # not ``median(where=...)``: Ibis compiles that on PySpark to a percentile whose 0.5
+    # also carries the filter, which Spark rejects as a non-constant percentage.
+    measured_value = ibis.ifelse(measured, events[value], ibis.null(events[value].type()))
     aggs: dict[str, ir.Value] = {
         f"{p}n": events[value].count(where=measured),
-        "_median": events[value].median(where=measured),
-        "_p90": events[value].quantile(0.9, where=measured),
+        "_median": measured_value.median(),
+        "_p90": measured_value.quantile(0.9),
     }
     has_sla = "over_sla" in events.columns
     if has_sla:

@@ -1,0 +1,50 @@
+"""Fixtures of the engine parity suite: one demo workspace, one Spark session per test run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from accountleader.engine.analyze import Analysis, latest_timestamp, run_analysis
+from accountleader.workspace import Workspace
+
+DEMO_SEED = 7
+DEMO_SCALE = 0.2
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    ws = Workspace.open(tmp_path_factory.mktemp("engine") / "demo")
+    ws.load_demo(seed=DEMO_SEED, scale=DEMO_SCALE)
+    return ws
+
+
+@pytest.fixture(scope="session")
+def as_of(demo_workspace: Workspace) -> datetime:
+    when = latest_timestamp(demo_workspace.tables())
+    assert when is not None
+    return when
+
+
+@pytest.fixture(scope="session")
+def duckdb_analysis(demo_workspace: Workspace, as_of: datetime) -> Analysis:
+    """The reference: the full analysis on the embedded DuckDB."""
+    return run_analysis(demo_workspace.tables(), as_of=as_of, settings=demo_workspace.settings)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """The one SparkSession of the test run (a JVM start costs seconds), stopped at the end."""
+    from accountleader.engine import spark as spark_engine
+
+    session = spark_engine.spark_session("local[2]")
+    yield session
+    spark_engine.stop_session()
+
+
+@pytest.fixture(scope="session")
+def spark_crm_path(demo_workspace: Workspace) -> Path:
+    return demo_workspace.crm_path
