@@ -27,9 +27,22 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # -- the team's numbers -------------------------------------------------------------------------
 
 
+# The team page shows each seller's place in the matrix; the full rows (some sixty
+# measures each) are one click away at /sellers and /api/v1/sellers.
+TEAM_REP_COLUMNS = (
+    "user_id", "name", "team", "quadrant", "efficiency_index", "effectiveness_index", "warning",
+    "quote_turnaround_median_hours", "quote_turnaround_n", "response_latency_median_hours",
+    "high_fit_effort_share", "decision_maker_reach", "create_share", "win_rate", "won_n", "lost_n", "won_amount",
+)
+
+
 def team(state: AppState, scope: Scope, *, team: str | None = None) -> dict[str, Any]:
-    return state.cached(("team", scope, team),
-                        lambda ws: jsonable({"filter": {"team": team}, **ws.team_view(scope, team=team)}))
+    def build(ws: Any) -> dict[str, Any]:
+        view = ws.team_view(scope, team=team)
+        view["reps"] = [{k: r.get(k) for k in TEAM_REP_COLUMNS} for r in view["reps"]]
+        return jsonable({"filter": {"team": team}, **view})
+
+    return state.cached(("team", scope, team), build)
 
 
 def seller(state: AppState, scope: Scope, *, user_id: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -17,6 +18,20 @@ from ..store import Store
 from ..workspace import Workspace
 
 T = TypeVar("T")
+
+
+class Page(dict):  # type: ignore[type-arg]
+    """A cached page context that also remembers its JSON encoding, so the API's twin of a
+    page is serialised once per data change, not once per request."""
+
+    __slots__ = ("_json",)
+
+    def json_bytes(self) -> bytes:
+        cached = getattr(self, "_json", None)
+        if cached is None:
+            cached = json.dumps(self, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+            self._json = cached
+        return cached
 
 
 @dataclass
@@ -65,6 +80,8 @@ class AppState:
                 self._cache.move_to_end(full_key)
                 return self._cache[full_key]  # type: ignore[return-value]
             value = fn(self.workspace)
+            if type(value) is dict:
+                value = Page(value)  # type: ignore[assignment]
             self._cache[full_key] = value
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)

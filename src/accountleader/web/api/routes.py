@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from .. import context
 from ..deps import AdminDep, CsrfChecked, PrincipalDep, ScopeDep, StateDep
+from ..state import Page
 
 
 class ErrorDetail(BaseModel):
@@ -38,7 +39,9 @@ router = APIRouter(prefix="/api/v1", tags=["api"], responses=_ERRORS)
 View = dict[str, Any]
 
 
-def _json(data: dict[str, Any], status: int = 200) -> JSONResponse:
+def _json(data: dict[str, Any], status: int = 200) -> Response:
+    if isinstance(data, Page):
+        return Response(data.json_bytes(), status_code=status, media_type="application/json")
     return JSONResponse(data, status_code=status)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from ... import store as app_store
 from ...errors import ImportRejected, InputError
@@ -13,7 +14,7 @@ from ...store.auth import SESSION_LIFETIME
 from .. import context, security
 from ..deps import AdminDep, CsrfChecked, PrincipalDep, ScopeDep, StateDep, _principal
 from ..forms import FormInvalid
-from .render import render
+from .render import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
 TeamQuery = Annotated[str | None, Query(max_length=200)]
@@ -104,7 +105,19 @@ def create_token(request: Request, state: StateDep, principal: PrincipalDep,
 @router.get("/team")
 def team_page(request: Request, state: StateDep, scope: ScopeDep, team: TeamQuery = None) -> Response:
     data = context.team(state, scope, team=team or None)
-    return render(request, "team.html", data, partial="_partials/team_body.html", page="team")
+    user = getattr(request.state, "user", None)
+    viewer = getattr(user, "crm_user_id", None)
+    # The body (matrix, hundreds of rows at enterprise scale) depends only on the data and on
+    # whose dot to highlight: render it once per data change, not once per request.
+    body = state.cached(
+        ("team-body-html", scope, team or None, viewer),
+        lambda ws: Markup(
+            request.app.state.al.templates.get_template("_partials/team_body.html").render(data=data, user=user)
+        ),
+    )
+    if is_htmx(request):
+        return HTMLResponse(body)
+    return render(request, "team.html", {**data, "body": body}, page="team")
 
 
 @router.get("/sellers/{user_id}")
