@@ -241,9 +241,12 @@ def build_contact_roles(
     out["role_source"] = ["title" if r != "unknown" else "none" for r in roles]
     ocr = _to_pandas(opportunity_contact_roles, ("contact_id", "role"))
     if len(ocr):
+        seen: dict[Any, str] = {}
         mapped = pd.DataFrame(
             {"contact_id": ocr["contact_id"].tolist(),
-             "ocr_role": [role_from_contact_role(r) for r in ocr["role"].tolist()]}
+             # each distinct picklist value mapped once (a few values over millions of rows)
+             "ocr_role": [seen[r] if r in seen else seen.setdefault(r, role_from_contact_role(r))
+                          for r in ocr["role"].tolist()]}
         )
         mapped = mapped[mapped["ocr_role"] != "unknown"]
         if len(mapped):
