@@ -11,7 +11,7 @@ Two sources:
   (see :mod:`.fivetran_source`).
 
 One SparkSession is shared per process: starting a JVM takes seconds.  Requires the
-``spark`` extra (``pyspark>=4.0,<4.1``, which is what Ibis 12 supports) and Java 17.
+``spark`` extra (``pyspark<4.1``, which is what Ibis 12 supports) and Java 17.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def spark_session(master: str = "local[2]") -> Any:
             from pyspark.sql import SparkSession
         except ImportError:
             raise ConfigError(
-                "engine.kind 'pyspark' needs PySpark: pip install 'accountleader[spark]' (pyspark>=4.0,<4.1) and Java 17"
+                "engine.kind 'pyspark' needs PySpark: pip install 'accountleader[spark]' (pyspark<4.1) and Java 17"
             ) from None
         local = master.startswith("local")
         if local:
