@@ -277,3 +277,124 @@ def opportunity_view(ws: Workspace, opportunity_id: str, scope: Scope = EVERYONE
         "history": history,
         "contact_roles": records(people.select("contact_id", "name", "title", "role", "is_primary")),
     }
+
+
+# -- report data (the leadership report, issue 4) ------------------------------------------------
+
+
+def activity_effort(ws: Workspace, *, as_of: datetime, window_days: int, owner_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Activities per (activity owner, account) in ``(as_of - window_days, as_of]``; the account
+    comes from the contact when the activity carries none."""
+    from .domain.metrics.effectiveness import windowed_activities
+
+    t = ws.tables()
+    a = windowed_activities(t["activities"], as_of=as_of, window_days=window_days, contacts=t["contacts"])
+    a = a.filter(a.account_id.notnull() & a.owner_id.notnull())
+    if owner_ids is not None:
+        a = a.filter(a.owner_id.isin(owner_ids))
+    return records(a.group_by(["owner_id", "account_id"]).aggregate(activities_n=a.count()))
+
+
+def pending_quote_requests(ws: Workspace, *, as_of: datetime, quote_stages: list[str], owner_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Deals open at ``as_of`` whose quote was requested (request field, else first entry into a
+    quote stage) by ``as_of`` and that have no quote yet.  ``business_days_waiting``: weekdays
+    from the request to ``as_of``."""
+    import numpy as np
+
+    t = ws.tables()
+    o, h, q = t["opportunities"], t["opportunity_history"], t["quotes"]
+    asof = ibis.literal(as_of)
+    hq = h.filter((h.changed_at <= asof) & h.stage.lower().isin([s.lower() for s in quote_stages]))
+    entry = hq.group_by("opportunity_id").aggregate(stage_entered_at=hq.changed_at.min())
+    open_ = o.filter((o.created_at <= asof) & (~o.is_closed | (o.close_date.cast("timestamp") > asof)))
+    if owner_ids is not None:
+        open_ = open_.filter(open_.owner_id.isin(owner_ids))
+    open_ = open_.left_join(entry, "opportunity_id").drop("opportunity_id_right")
+    open_ = open_.mutate(requested_at=ibis.coalesce(open_.quote_requested_at, open_.stage_entered_at))
+    open_ = open_.filter(open_.requested_at.notnull() & (open_.requested_at <= asof))
+    quoted = q.filter(q.created_at <= asof).select("opportunity_id")
+    rows = records(open_.anti_join(quoted, "opportunity_id").select(
+        "opportunity_id", "account_id", "owner_id", "name", "stage", "amount", "requested_at"))
+    for r in rows:
+        start = np.datetime64(r["requested_at"][:10])
+        r["business_days_waiting"] = float(np.busday_count(start, np.datetime64(as_of.date())))
+    return rows
+
+
+def account_contacts(ws: Workspace, account_ids: list[str], *, as_of: datetime) -> list[dict[str, Any]]:
+    """Contacts at these accounts with buyer role, seniority, last touch and touches (by as_of)."""
+    if not account_ids:
+        return []
+    t = ws.tables()
+    c = t["contacts"].filter(t["contacts"].account_id.isin(account_ids))
+    acts = t["activities"]
+    acts = acts.filter((acts.occurred_at <= ibis.literal(as_of)) & acts.contact_id.notnull())
+    acts = acts.semi_join(c.select("contact_id"), "contact_id")
+    last = acts.group_by("contact_id").aggregate(last_touch=acts.occurred_at.max(), touches_n=acts.count())
+    people = records(c.left_join(last, "contact_id").select(
+        "contact_id", "account_id", "name", "title", "departed_at", "last_touch", "touches_n"))
+    ids = [p["contact_id"] for p in people]
+    roles = ws.results("contact_roles")
+    role_of = {r["contact_id"]: r for r in records(roles.filter(roles.contact_id.isin(ids)))} if ids else {}
+    for p in people:
+        r = role_of.get(p["contact_id"], {})
+        p["buyer_role"] = r.get("buyer_role", "unknown")
+        p["seniority"] = r.get("seniority", "unknown")
+        p["touches_n"] = p["touches_n"] or 0
+    return sorted(people, key=lambda p: (p["account_id"], _ROLE_RANK.get(p["buyer_role"], 99), p["name"] or ""))
+
+
+def quote_events(ws: Workspace, *, owner_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Measured quote turnarounds (the ``quote_events`` result), optionally for some sellers."""
+    q = ws.results("quote_events")
+    q = q.filter(q.status == "measured")
+    if owner_ids is not None:
+        q = q.filter(q.owner_id.isin(owner_ids))
+    return records(q.select("quote_id", "opportunity_id", "owner_id", "account_id", "quoted_at", "business_days", "over_sla"))
+
+
+def effort_gaps(ws: Workspace, *, owner_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Starved high-fit and effort-soaking low-fit accounts (the ``effort_gaps`` result)."""
+    g = ws.results("effort_gaps")
+    if owner_ids is not None:
+        g = g.filter(g.owner_id.isin(owner_ids))
+    return records(g)
+
+
+def size_band(employees: float | None) -> str:
+    """Employee-count band used to find similar accounts."""
+    if employees is None or (isinstance(employees, float) and math.isnan(employees)):
+        return "unknown"
+    for limit, label in ((50, "1-49"), (250, "50-249"), (1000, "250-999"), (5000, "1,000-4,999")):
+        if employees < limit:
+            return label
+    return "5,000+"
+
+
+def whitespace(ws: Workspace, account_id: str, *, as_of: datetime) -> dict[str, Any]:
+    """Products this account has not bought (won) that similar accounts - same industry and
+    employee band - have bought by ``as_of``; each with the share of similar accounts that did."""
+    t = ws.tables()
+    a = t["accounts"].select("account_id", "industry", "employees").to_pandas()
+    me = a[a.account_id == account_id]
+    if me.empty:
+        raise NotFoundError(f"no account {account_id!r}")
+    industry, band = me.industry.iloc[0], size_band(me.employees.iloc[0])
+    a["band"] = a.employees.map(size_band)
+    peers = a[(a.industry == industry) & (a.band == band) & (a.account_id != account_id)].account_id.tolist()
+    o = t["opportunities"]
+    won = o.filter(o.is_won & o.product.notnull() & (o.close_date.cast("timestamp") <= ibis.literal(as_of)))
+    won = won.filter(won.account_id.isin([*peers, account_id])).select("account_id", "product").distinct().to_pandas()
+    mine = set(won[won.account_id == account_id]["product"])
+    theirs = won[won.account_id != account_id]
+    open_o = o.filter((o.account_id == account_id) & ~o.is_closed & o.product.notnull()).select("product").to_pandas()
+    open_products = set(open_o["product"])
+    rows = []
+    for product, n in theirs.groupby("product").account_id.nunique().items():
+        if product in mine:
+            continue
+        rows.append({"product": product, "similar_accounts_bought_n": int(n), "similar_accounts_n": len(peers),
+                     "share": round(int(n) / len(peers), 3) if peers else None, "open_deal": product in open_products})
+    rows.sort(key=lambda r: (-r["similar_accounts_bought_n"], r["product"]))
+    return {"industry": industry, "size_band": band, "similar_accounts_n": len(peers),
+            "bought": sorted(mine), "products": rows}
