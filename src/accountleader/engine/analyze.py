@@ -60,15 +60,16 @@ class Analysis:
 
 def latest_timestamp(tables: dict[str, ir.Table]) -> datetime | None:
     """The default as-of date: the latest moment anything happened in the data."""
-    parts = [
-        tables["activities"].occurred_at.max(),
-        tables["opportunity_history"].changed_at.max(),
-        tables["opportunities"].created_at.max(),
-        tables["quotes"].created_at.max(),
-        tables["cases"].created_at.max(),
+    stamps = [
+        tables["activities"].aggregate(at=tables["activities"].occurred_at.max()),
+        tables["opportunity_history"].aggregate(at=tables["opportunity_history"].changed_at.max()),
+        tables["opportunities"].aggregate(at=tables["opportunities"].created_at.max()),
+        tables["quotes"].aggregate(at=tables["quotes"].created_at.max()),
+        tables["cases"].aggregate(at=tables["cases"].created_at.max()),
     ]
-    values = [v for v in (p.execute() for p in parts) if v is not None and not pd.isna(v)]
-    return max(values).to_pydatetime() if values else None
+    union = ibis.union(*stamps, distinct=False)
+    value = union.at.max().execute()  # one query, not five
+    return None if value is None or pd.isna(value) else value.to_pydatetime()
 
 
 def _json_list(values: Any) -> str | None:
@@ -179,21 +180,22 @@ def run_analysis(
     seller_eff = seller_eff.rename(multithreading_ratio="multithreading")
 
     step("tending and creating", 0.5)
+    classified = _materialize(
+        leadership.classify_activities(acts, opps, as_of=as_of, window_days=window, cases=t["cases"], quotes=quotes),
+        "classified_activities",
+        timings,
+    )
     tend = _materialize(
-        leadership.create_share(acts, opps, as_of=as_of, by="owner_id", window_days=window, cases=t["cases"], quotes=quotes),
+        leadership.create_share(acts, opps, as_of=as_of, by="owner_id", window_days=window, classified=classified),
         "create_share_sellers",
         timings,
     )
     acct_tend = _materialize(
-        leadership.create_share(acts, opps, as_of=as_of, by="account_id", window_days=window, cases=t["cases"], quotes=quotes),
+        leadership.create_share(acts, opps, as_of=as_of, by="account_id", window_days=window, classified=classified),
         "create_share_accounts",
         timings,
     )
-    tended = _materialize(
-        leadership.managed_not_led(acts, opps, as_of=as_of, window_days=window, cases=t["cases"], quotes=quotes),
-        "managed_not_led",
-        timings,
-    )
+    tended = leadership.only_tended(acct_tend, window_days=window)
 
     step("performance", 0.6)
     perf = _materialize(performance.owner_performance(opps, as_of=as_of), "owner_performance", timings)

@@ -137,8 +137,11 @@ def create_share(
     cases: ir.Table | None = None,
     quotes: ir.Table | None = None,
     min_activities: int = 5,
+    classified: ir.Table | None = None,
 ) -> ir.Table:
     """Create share and new pipeline per ``by`` (``owner_id`` or ``account_id``).
+
+    ``classified`` may pass :func:`classify_activities` computed once for several calls.
 
     Columns: ``by``, activities_n (classified creating or tending), creating_n, tending_n,
     create_share (creating_n / activities_n, null below ``min_activities``),
@@ -149,9 +152,10 @@ def create_share(
     """
     if by not in ("owner_id", "account_id"):
         raise ValueError(f"by must be 'owner_id' or 'account_id', got {by!r}")
-    a = classify_activities(activities, opportunities, as_of=as_of, window_days=window_days,
-                            cases=cases, quotes=quotes)
-    a = a.filter(a.motion != "unclassified")
+    if classified is None:
+        classified = classify_activities(activities, opportunities, as_of=as_of,
+                                         window_days=window_days, cases=cases, quotes=quotes)
+    a = classified.filter(classified.motion != "unclassified")
     a = a.filter(a[by].notnull())
     acts = a.group_by(by).aggregate(
         activities_n=a.count(),
@@ -207,6 +211,12 @@ def managed_not_led(
     s = create_share(activities, opportunities, as_of=as_of, by="account_id",
                      window_days=window_days, cases=cases, quotes=quotes,
                      min_activities=min_activities)
+    return only_tended(s, window_days=window_days, max_create_share=max_create_share)
+
+
+def only_tended(account_shares: ir.Table, *, window_days: float = 90, max_create_share: float = 0.1) -> ir.Table:
+    """:func:`managed_not_led` from an already computed per-account :func:`create_share`."""
+    s = account_shares
     s = s.filter(s.create_share.notnull() & (s.create_share <= max_create_share))
     reason = (
         s.activities_n.cast("string") + " activities in " + f"{window_days:g}" + " days, "
