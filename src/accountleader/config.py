@@ -58,6 +58,9 @@ class EngineSettings(BaseModel):
     # (e.g. Fivetran-landed Salesforce tables), read in place with no copy.
     source: Literal["workspace", "fivetran"] = "workspace"
     source_schema: str | None = None
+    # DuckDB keeps a buffer cache of up to 80% of RAM by default; a bound keeps a big
+    # analysis from crowding out everything else on a shared machine (it spills to disk).
+    duckdb_memory_limit: str = "3GB"
 
 
 class WorkspaceSettings(BaseModel):

@@ -303,7 +303,7 @@ class Workspace:
         mtime = self.crm_path.stat().st_mtime
         if self._con is None or mtime != self._con_mtime:
             self._close_crm()
-            self._con = engine_connect.connect_duckdb(self.crm_path)
+            self._con = engine_connect.connect_duckdb(self.crm_path, memory_limit=self.settings.engine.duckdb_memory_limit)
             self._con_mtime = mtime
         return self._con
 

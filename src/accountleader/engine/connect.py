@@ -12,8 +12,10 @@ from ..domain.schema import TABLES
 from ..errors import ConfigError
 
 
-def connect_duckdb(path: Path) -> Any:
+def connect_duckdb(path: Path, *, memory_limit: str | None = None) -> Any:
     """A read-only Ibis connection to a workspace database file."""
+    if memory_limit:
+        return ibis.duckdb.connect(str(path), read_only=True, memory_limit=memory_limit)
     return ibis.duckdb.connect(str(path), read_only=True)
 
 
