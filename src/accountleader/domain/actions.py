@@ -400,7 +400,7 @@ def next_best_actions(*, deals: Sequence[Row], accounts: Sequence[Row], contacts
     return rank(found, limit)
 
 
-def reference_amount(amounts: Iterable[float | None], quantile: float = 0.75, default: float = 100_000.0) -> float:
+def reference_amount(amounts: Iterable[float | None], quantile: float = 0.9, default: float = 100_000.0) -> float:
     """The ``quantile`` of the positive amounts given (nearest rank); ``default`` when none."""
     xs = sorted(float(a) for a in amounts if a)
     if not xs:

@@ -1,0 +1,278 @@
+"""What each report says: findings, actions and chart rows gathered from the workspace.
+
+Everything here reads through the workspace's queries and hands plain rows to the pure
+domain rules (:mod:`accountleader.domain.findings`, :mod:`accountleader.domain.actions`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .. import queries
+from ..domain import actions as act
+from ..domain import findings as fnd
+from ..errors import NotFoundError
+from ..workspace import Workspace
+
+Step = Callable[[str, float], None]
+
+SELLER_ACTIONS_LIMIT = 12
+TEAM_ACTIONS_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What every report states about how it was computed."""
+
+    as_of: datetime
+    window_days: int
+    sla_business_days: float
+    quote_stages: list[str]
+
+    @classmethod
+    def of(cls, ws: Workspace) -> Basis:
+        s = ws.settings
+        return cls(datetime.fromisoformat(ws.analysis().as_of), s.engagement_window_days, s.quote_sla_business_days,
+                   list(s.quote_stages))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.date().isoformat(), "window_days": self.window_days,
+                "sla_business_days": self.sla_business_days}
+
+
+def _quiet(step: str, fraction: float) -> None:
+    pass
+
+
+# -- sellers: facts, findings, actions ------------------------------------------------------
+
+
+@dataclass
+class _Book:
+    """The rows about a set of sellers that findings and actions are built from."""
+
+    accounts: list[dict[str, Any]]
+    open_deals: list[dict[str, Any]]
+    effort: list[dict[str, Any]]
+    quotes: list[dict[str, Any]]
+    pending: list[dict[str, Any]]
+    gaps: list[dict[str, Any]]
+
+
+def _book(ws: Workspace, basis: Basis, owner_ids: list[str], *, team: str | None = None, rep: str | None = None) -> _Book:
+    return _Book(
+        accounts=ws.accounts(),
+        open_deals=ws.opportunities(team=team, rep=rep, open_only=True),
+        effort=queries.activity_effort(ws, as_of=basis.as_of, window_days=basis.window_days, owner_ids=owner_ids),
+        quotes=queries.quote_events(ws, owner_ids=owner_ids),
+        pending=queries.pending_quote_requests(ws, as_of=basis.as_of, quote_stages=basis.quote_stages, owner_ids=owner_ids),
+        gaps=queries.effort_gaps(ws, owner_ids=owner_ids),
+    )
+
+
+def _facts(book: _Book, basis: Basis) -> dict[str, fnd.SellerFacts]:
+    tier_of = {a["account_id"]: a.get("fit_tier") for a in book.accounts}
+    by_tier: dict[str, dict[str | None, int]] = defaultdict(lambda: defaultdict(int))
+    touches_on_own_a: dict[str, int] = defaultdict(int)
+    owner_of = {a["account_id"]: a.get("owner_id") for a in book.accounts}
+    for e in book.effort:
+        by_tier[e["owner_id"]][tier_of.get(e["account_id"])] += e["activities_n"]
+        if tier_of.get(e["account_id"]) == "A" and owner_of.get(e["account_id"]) == e["owner_id"]:
+            touches_on_own_a[e["owner_id"]] += e["activities_n"]
+    tier_a = defaultdict(int)
+    tended = defaultdict(int)
+    owned = defaultdict(int)
+    for a in book.accounts:
+        owned[a.get("owner_id")] += 1
+        tier_a[a.get("owner_id")] += a.get("fit_tier") == "A"
+        tended[a.get("owner_id")] += bool(a.get("only_tended"))
+    days: dict[str, list[float]] = defaultdict(list)
+    over: dict[str, int] = defaultdict(int)
+    for q in book.quotes:
+        if q.get("business_days") is not None:
+            days[q["owner_id"]].append(q["business_days"])
+            over[q["owner_id"]] += bool(q.get("over_sla"))
+    waiting = defaultdict(int)
+    for p in book.pending:
+        waiting[p["owner_id"]] += p["business_days_waiting"] > basis.sla_business_days
+    single: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for d in book.open_deals:
+        if act.is_single_threaded(d):
+            single[d["owner_id"]].append(d)
+    ids = set(by_tier) | set(days) | set(owned) | set(single)
+    return {
+        uid: fnd.SellerFacts(
+            activities_by_tier=dict(by_tier.get(uid, {})), tier_a_accounts_n=tier_a.get(uid, 0),
+            tier_a_touches_n=touches_on_own_a.get(uid, 0), quote_business_days=days.get(uid, []),
+            quotes_over_sla_n=over.get(uid, 0), pending_overdue_quotes_n=waiting.get(uid, 0),
+            single_threaded_deals=sorted(single.get(uid, []), key=lambda d: -(d.get("amount") or 0)),
+            only_tended_accounts_n=tended.get(uid, 0), accounts_n=owned.get(uid, 0),
+        )
+        for uid in ids if uid
+    }
+
+
+def _baseline(reps: Sequence[dict[str, Any]], facts: dict[str, fnd.SellerFacts]) -> fnd.TeamBaseline:
+    return fnd.TeamBaseline.of(reps, {r["user_id"]: facts[r["user_id"]].quote_business_days
+                                      for r in reps if r["user_id"] in facts})
+
+
+def _actions(book: _Book, basis: Basis, ws: Workspace, *, limit: int) -> list[act.Action]:
+    deal_accounts = sorted({d["account_id"] for d in book.open_deals if act.is_single_threaded(d) and d.get("account_id")})
+    ctx = act.ActionContext(
+        as_of=basis.as_of.date(), window_days=basis.window_days, sla_business_days=basis.sla_business_days,
+        reference_amount=act.reference_amount(d.get("amount") for d in book.open_deals),
+    )
+    return act.next_best_actions(
+        deals=book.open_deals,
+        accounts=book.accounts,
+        contacts=queries.account_contacts(ws, deal_accounts, as_of=basis.as_of),
+        pending_quotes=book.pending,
+        quote_events=[q for q in book.quotes if q.get("over_sla")],
+        effort_gaps=book.gaps,
+        ctx=ctx,
+        limit=limit,
+    )
+
+
+# -- team -------------------------------------------------------------------------------------
+
+
+def team_report(ws: Workspace, team: str | None = None, *, progress: Step = _quiet) -> dict[str, Any]:
+    """The team (or whole company) report: matrix, tend/create, effort/fit, quotes, change, findings."""
+    basis = Basis.of(ws)
+    progress("reading the team", 0.05)
+    view = ws.team_view(team=team)
+    reps = view["reps"]
+    ids = [r["user_id"] for r in reps]
+    progress("gathering effort and quotes", 0.15)
+    book = _book(ws, basis, ids, team=team)
+    book.accounts = [a for a in book.accounts if a.get("owner_id") in set(ids)] or book.accounts
+    facts = _facts(book, basis)
+    baseline = _baseline(reps, facts)
+    progress("writing findings", 0.3)
+    findings = fnd.team_findings(reps, view["top_change_accounts"], view["fit_model"])
+    for r in reps:
+        findings += fnd.seller_findings(r, facts.get(r["user_id"], fnd.SellerFacts()), baseline,
+                                        sla_business_days=basis.sla_business_days, window_days=basis.window_days)
+    actions = _actions(book, basis, ws, limit=TEAM_ACTIONS_LIMIT)
+    name_of = {r["user_id"]: r.get("name") for r in reps}
+    effort_rows = []
+    for r in reps:
+        for tier, n in sorted(facts.get(r["user_id"], fnd.SellerFacts()).activities_by_tier.items(), key=lambda kv: kv[0] or "Z"):
+            effort_rows.append({"seller": r.get("name"), "tier": tier or "no tier", "activities_n": n})
+    return {
+        "kind": "team",
+        "title": f"Team report: {team}" if team else "Team report: all teams",
+        "basis": basis.as_dict(),
+        "team": team,
+        "teams": view["teams"],
+        "reps": reps,
+        "fit_model": view["fit_model"],
+        "top_change_accounts": view["top_change_accounts"],
+        "findings": [f.as_dict() for f in fnd.order(findings)],
+        "actions": [{**a.as_dict(), "owner_name": name_of.get(a.owner_id)} for a in actions],
+        "chart_rows": {
+            "effort": effort_rows,
+            "quote_days": [q["business_days"] for q in book.quotes if q.get("business_days") is not None],
+        },
+    }
+
+
+# -- seller -----------------------------------------------------------------------------------
+
+
+def seller_report(ws: Workspace, rep: str, *, progress: Step = _quiet) -> dict[str, Any]:
+    """One seller: matrix position and why, findings, ranked next best actions."""
+    basis = Basis.of(ws)
+    progress("reading the seller", 0.05)
+    uid = queries.resolve_rep(ws, rep)
+    view = ws.seller_view(uid)
+    me = view["rep"]
+    peers = ws.reps()
+    progress("gathering deals, quotes and contacts", 0.15)
+    book = _book(ws, basis, [uid], rep=uid)
+    team_book_quotes = queries.quote_events(ws)
+    facts = _facts(book, basis)
+    all_days: dict[str, list[float]] = defaultdict(list)
+    for q in team_book_quotes:
+        if q.get("business_days") is not None:
+            all_days[q["owner_id"]].append(q["business_days"])
+    baseline = fnd.TeamBaseline.of(peers, all_days)
+    progress("ranking next best actions", 0.3)
+    book.accounts = [a for a in book.accounts if a.get("owner_id") == uid
+                     or a["account_id"] in {d.get("account_id") for d in book.open_deals}]
+    actions = _actions(book, basis, ws, limit=SELLER_ACTIONS_LIMIT)
+    return {
+        "kind": "seller",
+        "title": f"Seller report: {me.get('name')}",
+        "basis": basis.as_dict(),
+        "rep": me,
+        "peers": peers,
+        "position": fnd.matrix_position(me),
+        "findings": [f.as_dict() for f in fnd.seller_findings(me, facts.get(uid, fnd.SellerFacts()), baseline,
+                                                             sla_business_days=basis.sla_business_days,
+                                                             window_days=basis.window_days)],
+        "actions": [a.as_dict() for a in actions],
+        "open_opportunities": view["open_opportunities"],
+        "accounts": view["accounts"][:20],
+        "chart_rows": {"quote_days": facts.get(uid, fnd.SellerFacts()).quote_business_days},
+    }
+
+
+# -- account ----------------------------------------------------------------------------------
+
+
+def resolve_account(ws: Workspace, account: str) -> str:
+    """An account id from an id or a (case-insensitive) exact name."""
+    a = ws.results("account_results")
+    hit = a.filter((a.account_id == account) | (a.name.lower() == account.lower())).select("account_id").limit(3)
+    ids = hit.to_pyarrow().column("account_id").to_pylist()
+    if not ids:
+        raise NotFoundError(f"no account with id or name {account!r}")
+    if len(ids) > 1:
+        raise NotFoundError(f"more than one account is called {account!r}; use the account id")
+    return str(ids[0])
+
+
+def account_report(ws: Workspace, account: str, *, progress: Step = _quiet) -> dict[str, Any]:
+    """A living account plan: fit and reasons, stakeholders and gaps, deals, change, whitespace."""
+    basis = Basis.of(ws)
+    progress("reading the account", 0.05)
+    account_id = resolve_account(ws, account)
+    view = ws.account_view(account_id)
+    acc = view["account"]
+    progress("whitespace and actions", 0.2)
+    space = queries.whitespace(ws, account_id, as_of=basis.as_of)
+    deals = [o for o in view["opportunities"] if not o.get("is_closed")]
+    ctx = act.ActionContext(as_of=basis.as_of.date(), window_days=basis.window_days,
+                            sla_business_days=basis.sla_business_days,
+                            reference_amount=act.reference_amount(o.get("amount") for o in ws.opportunities(open_only=True)))
+    quotes = [q for q in queries.quote_events(ws) if q.get("account_id") == account_id]
+    pending = [p for p in queries.pending_quote_requests(ws, as_of=basis.as_of, quote_stages=basis.quote_stages)
+               if p.get("account_id") == account_id]
+    gaps = [g for g in queries.effort_gaps(ws) if g.get("account_id") == account_id]
+    people = [{**p, "account_id": account_id} for p in view["stakeholders"]]
+    actions = act.next_best_actions(deals=deals, accounts=[acc], contacts=people, pending_quotes=pending,
+                                    quote_events=[q for q in quotes if q.get("over_sla")], effort_gaps=gaps, ctx=ctx,
+                                    limit=SELLER_ACTIONS_LIMIT)
+    by_role: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for p in view["stakeholders"]:
+        by_role[p["buyer_role"]].append(p)
+    return {
+        "kind": "account",
+        "title": f"Account plan: {acc.get('name')}",
+        "basis": basis.as_dict(),
+        "account": acc,
+        "stakeholders_by_role": [{"role": r, "label": act.role_label(r), "people": ps} for r, ps in by_role.items()],
+        "role_gaps": [act.role_label(r) for r in view["role_gaps"]],
+        "open_opportunities": deals,
+        "closed_opportunities": [o for o in view["opportunities"] if o.get("is_closed")],
+        "timeline": view["timeline"],
+        "whitespace": space,
+        "actions": [a.as_dict() for a in actions],
+    }

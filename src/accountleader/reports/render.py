@@ -1,0 +1,220 @@
+"""Turn a report document (see :mod:`.data`) into HTML, Markdown or PDF.
+
+HTML is one self-contained file: inline CSS, charts as inline SVG, no script, no network.
+The PDF is that same HTML printed by headless Chromium.  Markdown carries the same words
+and tables (no charts) for pasting into chat or email.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .. import __version__
+from ..domain.actions import money, pct
+from ..errors import InputError
+from . import charts as ch
+
+Step = Callable[[str, float], None]
+
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium")
+PDF_TIMEOUT_S = 120
+
+
+def _num(v: Any) -> str:
+    if v is None:
+        return "—"
+    v = float(v)
+    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}"
+
+
+def _day(v: Any) -> str:
+    return "—" if not v else str(v)[:10]
+
+
+def _pct(v: Any) -> str:
+    return "—" if v is None else pct(v)
+
+
+def _money(v: Any) -> str:
+    return "—" if v is None else money(v)
+
+
+def _env() -> jinja2.Environment:
+    root = files("accountleader.reports") / "templates"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(root)), autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=False, lstrip_blocks=False)
+    env.filters.update(num=_num, day=_day, pct=_pct, money=_money)
+    return env
+
+
+# -- charts -----------------------------------------------------------------------------------
+
+
+def chart_svgs(doc: dict[str, Any], progress: Step | None = None) -> dict[str, str]:
+    """Every chart a report shows, rendered to SVG markup (in process)."""
+    rows = doc.get("chart_rows", {})
+    specs: dict[str, Any] = {}
+    sla = doc["basis"]["sla_business_days"]
+    if doc["kind"] == "team":
+        specs = {
+            "matrix": ch.matrix_chart(doc["reps"]),
+            "tend_create": ch.tend_create_chart(doc["reps"]),
+            "effort_fit": ch.effort_fit_chart(rows["effort"]),
+            "quotes": ch.quote_turnaround_chart(rows["quote_days"], sla),
+        }
+    elif doc["kind"] == "seller":
+        specs = {
+            "matrix": ch.matrix_chart(doc["peers"], highlight=doc["rep"]["user_id"]),
+            "quotes": ch.quote_turnaround_chart(rows["quote_days"], sla),
+        }
+    elif doc["kind"] == "account" and doc["timeline"]:
+        specs = {"timeline": ch.timeline_chart(doc["timeline"])}
+    out = {}
+    for i, (name, spec) in enumerate(specs.items()):
+        if progress:
+            progress(f"chart: {name.replace('_', ' ')}", i / max(len(specs), 1))
+        out[name] = ch.to_svg(spec, f"chart-{name.replace('_', '-')}")
+    return out
+
+
+# -- html -------------------------------------------------------------------------------------
+
+
+def to_html(doc: dict[str, Any], svgs: dict[str, str]) -> str:
+    css = (files("accountleader.reports") / "templates" / "report.css").read_text(encoding="utf-8")
+    template = _env().get_template(f"{doc['kind']}.html.j2")
+    charts = {name: svgs.get(name, "") for name in ("matrix", "tend_create", "effort_fit", "quotes", "timeline")}
+    return template.render(doc=doc, charts=charts, css=css, version=__version__)
+
+
+# -- markdown ---------------------------------------------------------------------------------
+
+
+def _cell(v: Any) -> str:
+    return str(v if v is not None else "—").replace("|", "\\|").replace("\n", " ")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    if not rows:
+        return ["_None._", ""]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows]
+    return [*lines, ""]
+
+
+def _findings_md(findings: Sequence[dict[str, Any]]) -> list[str]:
+    if not findings:
+        return ["_Nothing stands out: no finding crossed its threshold._", ""]
+    return [f"{i}. **{f['severity']}**: {f['text']}" for i, f in enumerate(findings, 1)] + [""]
+
+
+def _actions_md(actions: Sequence[dict[str, Any]], owner: bool = False) -> list[str]:
+    headers = ["#", "Action", *(["Seller"] if owner else []), "Reason and evidence", "Score"]
+    rows = [[i, a["title"], *([a.get("owner_name") or a.get("owner_id")] if owner else []), a["reason"], _num(a["score"])]
+            for i, a in enumerate(actions, 1)]
+    return _table(headers, rows)
+
+
+def _opps_md(rows: Sequence[dict[str, Any]]) -> list[str]:
+    return _table(["Deal", "Stage", "Amount", "Close", "Contacts", "Decision maker"],
+                  [[o["name"], o["stage"], _money(o.get("amount")), _day(o.get("close_date")), o.get("contacts_engaged") or 0,
+                    "yes" if o.get("has_decision_maker") else "no"] for o in rows])
+
+
+def to_markdown(doc: dict[str, Any]) -> str:
+    b = doc["basis"]
+    out = [f"# {doc['title']}", "",
+           f"_As of {b['as_of']} · engagement window {b['window_days']} days · quote SLA {b['sla_business_days']:g} "
+           f"business days. Charts are in the HTML and PDF versions._", ""]
+    if doc["kind"] == "team":
+        out += ["## Findings", "", *_findings_md(doc["findings"]), "## The right-things-right matrix", ""]
+        out += _table(["Seller", "Quadrant", "Efficiency", "Effectiveness", "Quote h", "Over SLA", "A/B effort", "DM reach",
+                       "Create share"],
+                      [[r["name"], (r.get("quadrant") or "—").replace("_", " "), _num(r.get("efficiency_index")),
+                        _num(r.get("effectiveness_index")), _num(r.get("quote_turnaround_median_hours")),
+                        _pct(r.get("quote_over_sla_share")), _pct(r.get("high_fit_effort_share")),
+                        _pct(r.get("decision_maker_reach")), _pct(r.get("create_share"))] for r in doc["reps"]])
+        out += ["## Accounts changing most", ""]
+        out += _table(["Account", "Owner", "Change index", "Drivers"],
+                      [[a["name"], a.get("owner_name"), _num(a.get("change_index")), "; ".join(a.get("change_drivers") or [])]
+                       for a in doc["top_change_accounts"]])
+        out += ["## Next best actions across the team", "", *_actions_md(doc["actions"], owner=True)]
+    elif doc["kind"] == "seller":
+        out += ["## Where they stand", "", doc["position"], ""]
+        if doc["rep"].get("warning"):
+            out += [f"> {doc['rep']['warning']}", ""]
+        out += ["## Findings", "", *_findings_md(doc["findings"])]
+        out += ["## Next best actions", "", *_actions_md(doc["actions"])]
+        out += ["## Open opportunities", "", *_opps_md(doc["open_opportunities"])]
+    else:
+        a = doc["account"]
+        out += ["## Fit", "", f"Fit score {_num(a.get('fit_score'))}, tier {a.get('fit_tier') or 'none'}; owner "
+                f"{a.get('owner_name')}; create share {_pct(a.get('create_share'))}; change index {_num(a.get('change_index'))}.", ""]
+        out += [f"- {r}" for r in a.get("fit_reasons") or []] + [""]
+        out += ["## Next best actions", "", *_actions_md(doc["actions"])]
+        out += ["## Stakeholders by buyer role", "",
+                f"Roles never engaged: **{', '.join(doc['role_gaps']) if doc['role_gaps'] else 'none'}**.", ""]
+        out += _table(["Buyer role", "Name", "Title", "Last touch", "Touches", "Left"],
+                      [[g["label"], p["name"], p.get("title"), _day(p.get("last_touch")), p.get("touches_n"),
+                        _day(p.get("departed_at")) if p.get("departed_at") else ""]
+                       for g in doc["stakeholders_by_role"] for p in g["people"]])
+        out += ["## Open opportunities", "", *_opps_md(doc["open_opportunities"])]
+        out += ["## Closed opportunities", "", *_opps_md(doc["closed_opportunities"][:25])]
+        out += ["## Change timeline", ""]
+        out += _table(["When", "What", "Deal", "Detail"],
+                      [[_day(e["at"]), e["kind"].replace("_", " "), e.get("opportunity") or "", e["detail"]]
+                       for e in doc["timeline"][:30]])
+        w = doc["whitespace"]
+        out += ["## Whitespace", "", f"Similar accounts: {w['industry']}, {w['size_band']} employees "
+                f"({w['similar_accounts_n']} accounts).", ""]
+        out += _table(["Product", "Similar accounts that bought it", "Share", "Open deal here"],
+                      [[p["product"], f"{p['similar_accounts_bought_n']} of {p['similar_accounts_n']}", _pct(p["share"]),
+                        "yes" if p["open_deal"] else "no"] for p in w["products"]])
+    return "\n".join(out).rstrip() + "\n"
+
+
+# -- pdf --------------------------------------------------------------------------------------
+
+
+def find_chromium() -> str:
+    """The Chromium to print with: ``$ACCOUNTLEADER_CHROMIUM`` or the first on PATH."""
+    configured = os.environ.get("ACCOUNTLEADER_CHROMIUM")
+    if configured:
+        if not Path(configured).exists():
+            raise InputError(f"ACCOUNTLEADER_CHROMIUM={configured!r} does not exist", value=configured)
+        return configured
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise InputError("PDF needs Chromium and none was found (apt-get install chromium, or set "
+                     "ACCOUNTLEADER_CHROMIUM); --format html or md work without it")
+
+
+def html_to_pdf(html: str, out: Path) -> None:
+    """Print ``html`` to ``out`` with headless Chromium (offline; a throwaway profile)."""
+    browser = find_chromium()
+    with tempfile.TemporaryDirectory(prefix="accountleader-pdf-") as tmp:
+        page = Path(tmp) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        target = Path(tmp) / "report.pdf"
+        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--disable-quic", "--no-pdf-header-footer",
+               f"--user-data-dir={Path(tmp) / 'profile'}", f"--print-to-pdf={target}", page.as_uri()]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired:
+            raise InputError(f"Chromium did not print the PDF within {PDF_TIMEOUT_S} s") from None
+        if not target.exists() or target.stat().st_size == 0:
+            tail = (done.stderr or "").strip().splitlines()[-3:]
+            raise InputError(f"Chromium could not print the PDF (exit {done.returncode}): {' / '.join(tail)}")
+        shutil.move(str(target), out)
