@@ -7,6 +7,7 @@ several charts can live in one HTML page without their clip paths colliding.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-QUADRANT_COLORS = {"leading": "#2e7d32", "busy": "#f9a825", "slow": "#1565c0", "at_risk": "#c62828", "": "#9e9e9e"}
+QUADRANT_COLORS = {"leading": "#2e7d32", "busy": "#f9a825", "slow": "#1565c0", "at_risk": "#c62828"}
 TIER_COLORS = {"A": "#1b5e20", "B": "#66bb6a", "C": "#ffb74d", "D": "#e65100", "no tier": "#bdbdbd"}
 WIDTH = 420
 VL_VERSION = "6.4"
@@ -29,7 +30,7 @@ def matrix_chart(reps: Sequence[Mapping[str, Any]], highlight: str | None = None
     """Sellers as labelled dots on efficiency x effectiveness, with quadrant lines at 50."""
     rows = [
         {"name": r.get("name") or r.get("user_id"), "efficiency": r["efficiency_index"],
-         "effectiveness": r["effectiveness_index"], "quadrant": r.get("quadrant") or "",
+         "effectiveness": r["effectiveness_index"], "quadrant": r.get("quadrant"),
          "focus": highlight is None or r.get("user_id") == highlight}
         for r in reps if r.get("efficiency_index") is not None and r.get("effectiveness_index") is not None
     ]
@@ -117,12 +118,14 @@ def timeline_chart(events: Sequence[Mapping[str, Any]]) -> alt.Chart:
 _ID = re.compile(r'\bid="([^"]+)"')
 
 
-def to_svg(chart: alt.TopLevelMixin, prefix: str) -> str:
-    """Render one chart to SVG markup with its ids prefixed by ``prefix``."""
+def to_svg(chart: alt.TopLevelMixin, prefix: str, label: str | None = None) -> str:
+    """Render one chart to SVG markup with its ids prefixed by ``prefix``; ``label`` names it
+    for screen readers (the chart's title when not given)."""
     svg = vlc.vegalite_to_svg(chart.to_dict(), vl_version=VL_VERSION)
     ids = set(_ID.findall(svg))
     for old in sorted(ids, key=len, reverse=True):
         svg = svg.replace(f'id="{old}"', f'id="{prefix}-{old}"').replace(f"url(#{old})", f"url(#{prefix}-{old})")
         svg = svg.replace(f'href="#{old}"', f'href="#{prefix}-{old}"')
-    svg = re.sub(r"^<svg ", f'<svg role="img" aria-label="{prefix}" ', svg, count=1)
+    title = label or str(chart.to_dict().get("title") or prefix)
+    svg = re.sub(r"^<svg ", f'<svg role="img" aria-label="{html.escape(title)}" data-chart="{prefix}" ', svg, count=1)
     return svg
