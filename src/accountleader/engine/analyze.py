@@ -274,18 +274,37 @@ def run_analysis(
     step("done", 1.0)
     return Analysis(
         as_of=as_of,
-        tables={
-            "reps": reps_pa,
-            "teams": teams_pa,
-            "account_results": accounts_pa,
-            "opportunity_results": opps_pa,
-            "contact_roles": contact_roles.to_pyarrow(),
-            "effort_gaps": gaps_pa,
-            "quote_events": quotes_pa,
-        },
+        tables=_in_key_order(
+            {
+                "reps": reps_pa,
+                "teams": teams_pa,
+                "account_results": accounts_pa,
+                "opportunity_results": opps_pa,
+                "contact_roles": contact_roles.to_pyarrow(),
+                "effort_gaps": gaps_pa,
+                "quote_events": quotes_pa,
+            }
+        ),
         fit_report=fit_report,
         timings=timings,
     )
+
+
+_SORT_KEYS = {
+    "reps": ["user_id"],
+    "teams": ["team"],
+    "account_results": ["account_id"],
+    "opportunity_results": ["opportunity_id"],
+    "contact_roles": ["contact_id"],
+    "effort_gaps": ["gap", "account_id"],
+    "quote_events": ["quote_id"],
+}
+
+
+def _in_key_order(tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    """Every result table sorted by its key, so the same data always gives the same bytes,
+    whatever order an engine returns rows in."""
+    return {name: t.sort_by([(k, "ascending") for k in _SORT_KEYS[name]]) for name, t in tables.items()}
 
 
 def _materialize(expr: ir.Table, name: str, timings: dict[str, float]) -> ir.Table:
