@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from ..reports import build_report
 from .app import app, state
 
 
@@ -28,6 +27,8 @@ def report(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Report as of this date (computes results for it).")] = None,
 ) -> None:
     """Write the leadership report: findings, charts and next best actions."""
+    from ..reports import build_report  # Altair and vl-convert load only when a report is built
+
     st = state()
     with st.console.progress("Building report") as update:
         result = build_report(st.workspace, out=out, fmt=format.value, team=team, rep=rep, account=account,

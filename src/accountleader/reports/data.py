@@ -22,6 +22,8 @@ Step = Callable[[str, float], None]
 
 SELLER_ACTIONS_LIMIT = 12
 TEAM_ACTIONS_LIMIT = 10
+#: A Monday-morning read: the most severe team findings; seller reports hold the rest.
+TEAM_FINDINGS_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,8 @@ def team_report(ws: Workspace, team: str | None = None, *, progress: Step = _qui
         "reps": reps,
         "fit_model": view["fit_model"],
         "top_change_accounts": view["top_change_accounts"],
-        "findings": [f.as_dict() for f in fnd.order(findings)],
+        "findings": [f.as_dict() for f in fnd.order(findings)[:TEAM_FINDINGS_LIMIT]],
+        "findings_total": len(findings),
         "actions": [{**a.as_dict(), "owner_name": name_of.get(a.owner_id)} for a in actions],
         "chart_rows": {
             "effort": effort_rows,

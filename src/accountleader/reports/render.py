@@ -136,7 +136,11 @@ def to_markdown(doc: dict[str, Any]) -> str:
            f"_As of {b['as_of']} · engagement window {b['window_days']} days · quote SLA {b['sla_business_days']:g} "
            f"business days. Charts are in the HTML and PDF versions._", ""]
     if doc["kind"] == "team":
-        out += ["## Findings", "", *_findings_md(doc["findings"]), "## The right-things-right matrix", ""]
+        out += ["## Findings", "", *_findings_md(doc["findings"])]
+        if doc["findings_total"] > len(doc["findings"]):
+            out += [f"_The {len(doc['findings'])} most severe of {doc['findings_total']} findings; each seller's report "
+                    "has all of theirs._", ""]
+        out += ["## The right-things-right matrix", ""]
         out += _table(["Seller", "Quadrant", "Efficiency", "Effectiveness", "Quote h", "Over SLA", "A/B effort", "DM reach",
                        "Create share"],
                       [[r["name"], (r.get("quadrant") or "—").replace("_", " "), _num(r.get("efficiency_index")),
