@@ -60,7 +60,7 @@ class EngineSettings(BaseModel):
     source_schema: str | None = None
     # DuckDB keeps a buffer cache of up to 80% of RAM by default; a bound keeps a big
     # analysis from crowding out everything else on a shared machine (it spills to disk).
-    duckdb_memory_limit: str = "3GB"
+    duckdb_memory_limit: str = Field("3GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
 
 class WorkspaceSettings(BaseModel):

@@ -131,7 +131,7 @@ def opportunities(ws: Workspace, scope: Scope = EVERYONE, *, team: str | None = 
 def team_names(ws: Workspace) -> list[str]:
     users = ws.table("users")
     sellers = users.filter(users.function == "seller")
-    return sorted(x for x in sellers.team.to_pyarrow().to_pylist() if x)
+    return sorted({x for x in sellers.team.to_pyarrow().to_pylist() if x})
 
 
 def resolve_rep(ws: Workspace, rep: str) -> str:

@@ -14,9 +14,13 @@ from ..errors import ConfigError
 
 def connect_duckdb(path: Path, *, memory_limit: str | None = None) -> Any:
     """A read-only Ibis connection to a workspace database file."""
+    con = ibis.duckdb.connect(str(path), read_only=True)
     if memory_limit:
-        return ibis.duckdb.connect(str(path), read_only=True, memory_limit=memory_limit)
-    return ibis.duckdb.connect(str(path), read_only=True)
+        # a runtime SET, not a connect-time option: DuckDB refuses a second connection to
+        # the same file with a different configuration (storage and Spark export open it too)
+        limit = memory_limit.replace("'", "")
+        con.raw_sql(f"SET memory_limit = '{limit}'")
+    return con
 
 
 def canonical_tables(con: Any) -> dict[str, ibis.Table]:

@@ -3,7 +3,7 @@
 Titles are normalised (lower case, accents stripped, punctuation to spaces) and then run
 through two ordered rule tables: one for seniority, one for the function (finance,
 procurement, technical, ...).  The buyer role follows from both; see
-``docs/metrics-effectiveness.md`` for the full table.  A contact role recorded on a deal
+``docs/metrics.md`` (right people) for the full table.  A contact role recorded on a deal
 (Salesforce ``OpportunityContactRole.Role``) beats anything guessed from a title.
 """
 
