@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 from .. import store as app_store
 from ..domain.access import Scope
 from ..errors import ImportRejected, InputError
+from ..reports.data import seller_report
 from ..store import UserPublic
 from .forms import SETTINGS_FIELDS, settings_from_form
 from .jsonable import jsonable
@@ -47,49 +48,23 @@ def team(state: AppState, scope: Scope, *, team: str | None = None) -> dict[str,
 
 def seller(state: AppState, scope: Scope, *, user_id: str) -> dict[str, Any]:
     def build(ws: Any) -> dict[str, Any]:
-        view = jsonable(ws.seller_view(user_id, scope))
-        view.setdefault("next_best_actions", next_best_actions(view))
+        view = jsonable(ws.seller_view(user_id, scope))  # raises NotFound outside the scope
+        # the same ranked actions and findings as the seller report (domain/actions.py,
+        # domain/findings.py), over this seller's own book
+        report = seller_report(ws, user_id)
+        view["next_best_actions"] = [{**a, "href": _href(a)} for a in jsonable(report["actions"])]
+        view["findings"] = jsonable(report["findings"])
         return view
 
     return state.cached(("seller", scope, user_id), build)
 
 
-def next_best_actions(view: Mapping[str, Any], limit: int = 6) -> list[dict[str, Any]]:
-    """The few things that most need this seller now, from their own page's rows, each with why.
-
-    Deals without a decision maker come first (largest first), then deals that keep slipping,
-    high-fit accounts that are only tended, fast-changing accounts, and slow quotes.
-    """
-    actions: list[dict[str, Any]] = []
-    opps = view.get("open_opportunities") or []
-    accounts_ = view.get("accounts") or []
-    rep = view.get("rep") or {}
-    for o in opps:
-        if not o.get("has_decision_maker"):
-            actions.append({"kind": "reach_decision_maker", "href": f"/opportunities/{o['opportunity_id']}",
-                            "text": f"Reach a decision maker on {o.get('name')}",
-                            "why": f"{o.get('buyer_roles_engaged') or 0} buyer roles engaged; no decision maker, "
-                                   "economic buyer or executive yet"})
-    for o in opps:
-        if (o.get("close_date_pushes") or 0) >= 2:
-            actions.append({"kind": "requalify", "href": f"/opportunities/{o['opportunity_id']}",
-                            "text": f"Re-qualify {o.get('name')}",
-                            "why": f"close date pushed {o['close_date_pushes']} times"})
-    for a in accounts_:
-        if a.get("only_tended") and a.get("fit_tier") in ("A", "B"):
-            actions.append({"kind": "create", "href": f"/accounts/{a['account_id']}",
-                            "text": f"Create business at {a.get('name')}",
-                            "why": f"tier {a['fit_tier']} account that is only tended"})
-    for a in accounts_:
-        if (a.get("change_index") or 0) >= 60:
-            actions.append({"kind": "lead_change", "href": f"/accounts/{a['account_id']}",
-                            "text": f"Lead {a.get('name')} through its change",
-                            "why": f"change index {a['change_index']:.0f}: review it weekly"})
-    share = rep.get("quote_over_sla_share")
-    if share is not None and share > 0.3:
-        actions.append({"kind": "quote_faster", "href": None, "text": "Get quotes out faster",
-                        "why": f"{share:.0%} of quotes were slower than the SLA"})
-    return actions[:limit]
+def _href(action: Mapping[str, Any]) -> str | None:
+    if action.get("opportunity_id"):
+        return f"/opportunities/{action['opportunity_id']}"
+    if action.get("account_id"):
+        return f"/accounts/{action['account_id']}"
+    return None
 
 
 def account(state: AppState, scope: Scope, *, account_id: str) -> dict[str, Any]:
