@@ -20,8 +20,8 @@ from . import analysis as _analysis  # noqa: F401  (registers commands)
 from . import data as _data  # noqa: F401
 from . import docs as _docs  # noqa: F401
 from . import report as _report  # noqa: F401
-from . import settings as _settings  # noqa: F401
 from . import serve as _serve  # noqa: F401
+from . import settings as _settings  # noqa: F401
 from . import users as _users  # noqa: F401
 from .app import STATE, app
 from .console import Console

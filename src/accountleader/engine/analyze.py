@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -78,7 +79,7 @@ def _json_list(values: Any) -> str | None:
     return json.dumps([str(v) for v in values], ensure_ascii=False)
 
 
-def _fit(t: dict[str, ir.Table], as_of: datetime, settings: WorkspaceSettings) -> tuple[pd.DataFrame, FitReport]:
+def _fit_features(t: dict[str, ir.Table], as_of: datetime) -> pd.DataFrame:
     """Learn fit from each account's closed deals (by as_of), then score every account."""
     o = t["opportunities"]
     asof = ibis.literal(as_of)
@@ -96,12 +97,25 @@ def _fit(t: dict[str, ir.Table], as_of: datetime, settings: WorkspaceSettings) -
     df = features.order_by("account_id").to_pandas()
     df["won_n"] = df["won_n"].fillna(0).astype(int)
     df["lost_n"] = df["lost_n"].fillna(0).astype(int)
+    return df
+
+
+def _score_fit(df: pd.DataFrame, settings: WorkspaceSettings) -> tuple[pa.Table, FitReport]:
+    """The pure part of fit scoring (numpy only): safe to run beside engine queries."""
     result = fit_account_scores(df)
     scored = result.accounts
     if settings.icp_rules_file:
         rules = load_icp_rules(settings.icp_rules_file)
         scored = blend_fit(df, scored, rules, weight=settings.icp_blend_weight, base_rate=result.report.base_rate)
-    return scored, result.report
+    fit_arrow = pa.table(
+        {
+            "account_id": pa.array(scored["account_id"].astype(str).tolist(), pa.string()),
+            "fit_score": pa.array(scored["fit_score"].astype("float64").tolist(), pa.float64()),
+            "fit_tier": pa.array([None if pd.isna(x) else str(x) for x in scored["fit_tier"]], pa.string()),
+            "fit_reasons": pa.array([_json_list(r) for r in scored["fit_reasons"]], pa.string()),
+        }
+    )
+    return fit_arrow, result.report
 
 
 def run_analysis(
@@ -119,29 +133,38 @@ def run_analysis(
     step("buyer roles from titles", 0.02)
     contacts_pa = t["contacts"].select("contact_id", "title").to_pyarrow()
     ocr_pa = t["opportunity_contact_roles"].select("opportunity_id", "contact_id", "role").to_pyarrow()
-    contact_roles = ibis.memtable(build_contact_roles(contacts_pa, ocr_pa))
+    contact_roles_pa = build_contact_roles(contacts_pa, ocr_pa)
+    contact_roles = ibis.memtable(contact_roles_pa)
 
     step("account fit", 0.1)
-    fit_df, fit_report = _fit(t, as_of, settings)
-    fit_arrow = pa.table(
-        {
-            "account_id": pa.array(fit_df["account_id"].astype(str).tolist(), pa.string()),
-            "fit_score": pa.array(fit_df["fit_score"].astype("float64").tolist(), pa.float64()),
-            "fit_tier": pa.array([None if pd.isna(x) else str(x) for x in fit_df["fit_tier"]], pa.string()),
-            "fit_reasons": pa.array([_json_list(r) for r in fit_df["fit_reasons"]], pa.string()),
-        }
-    )
-    account_fit = ibis.memtable(fit_arrow)
+    # The fit model is numpy work on a small table: it runs in a thread while the engine
+    # computes efficiency (engines release the GIL while they execute).
+    fit_features = _fit_features(t, as_of)
+    pool = ThreadPoolExecutor(max_workers=1)
+    fit_future = pool.submit(_score_fit, fit_features, settings)
 
     users, opps, hist, acts, quotes, contacts = (
         t["users"], t["opportunities"], t["opportunity_history"], t["activities"], t["quotes"], t["contacts"],
     )
 
     step("efficiency", 0.25)
+    # quote and response events are computed once and summarised per seller, account and team
+    quote_events = _materialize(
+        efficiency.quote_turnaround_events(
+            quotes, opps, hist, as_of=as_of, sla_business_days=sla, quote_stages=settings.quote_stages
+        ),
+        "quote_events",
+        timings,
+    )
+    # SLAs in hours are business hours: 24 of them make one business day
+    response_events = _materialize(
+        efficiency.inbound_response_events(acts, as_of=as_of, sla_business_days=settings.response_sla_hours / 24),
+        "inbound_response_events",
+        timings,
+    )
     eff_parts = [
-        efficiency.quote_turnaround(quotes, opps, hist, as_of=as_of, sla_business_days=sla, quote_stages=settings.quote_stages),
-        # SLAs in hours are business hours: 24 of them make one business day
-        efficiency.inbound_response_latency(acts, as_of=as_of, sla_business_days=settings.response_sla_hours / 24),
+        efficiency.summarize_quote_turnaround(quote_events),
+        efficiency.summarize_inbound_response(response_events),
         efficiency.meeting_follow_up_latency(
             acts, contacts, as_of=as_of, sla_business_days=settings.followup_sla_hours / 24
         ),
@@ -163,6 +186,10 @@ def run_analysis(
         stage_velocity_ratio=eff.stage_velocity_median_ratio,
         first_activity_median_hours=eff.time_to_first_activity_median_hours,
     )
+
+    fit_arrow, fit_report = fit_future.result()
+    pool.shutdown()
+    account_fit = ibis.memtable(fit_arrow)
 
     step("right people per deal", 0.4)
     deals = _materialize(
@@ -215,10 +242,10 @@ def run_analysis(
     )
     reps_expr = _reps(users, opps, acts, eff, seller_eff, tend, perf, mat)
     step("computing seller results", 0.7)
-    reps_pa = _conform(reps_expr.to_pyarrow(), "reps")
+    reps_pa = _conform(_run(reps_expr, "reps", timings), "reps")
 
     step("teams", 0.75)
-    teams_pa = _conform(_teams(users, mat, tend, perf, quotes, opps, hist, acts, as_of, settings).to_pyarrow(), "teams")
+    teams_pa = _conform(_run(_teams(users, mat, tend, perf, quote_events, response_events), "teams", timings), "teams")
 
     step("change", 0.8)
     drivers = tuple(
@@ -233,12 +260,8 @@ def run_analysis(
     reasons = change.change_reasons(idx, drivers=drivers)
     acct_eff = _outer_join_all(
         [
-            efficiency.quote_turnaround(
-                quotes, opps, hist, as_of=as_of, by="account_id", sla_business_days=sla, quote_stages=settings.quote_stages
-            ),
-            efficiency.inbound_response_latency(
-                acts, as_of=as_of, by="account_id", sla_business_days=settings.response_sla_hours / 24
-            ),
+            efficiency.summarize_quote_turnaround(quote_events, "account_id"),
+            efficiency.summarize_inbound_response(response_events, "account_id"),
         ],
         "account_id",
     )
@@ -254,7 +277,7 @@ def run_analysis(
         timings,
     )
     accounts_expr = _with_owner_name(_accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons, acct_eff), users)
-    accounts_pa = _conform(accounts_expr.to_pyarrow(), "account_results")
+    accounts_pa = _conform(_run(accounts_expr, "account_results", timings), "account_results")
     drivers = [_json_list(r.split("; ")) if r else None for r in accounts_pa.column("change_drivers").to_pylist()]
     accounts_pa = accounts_pa.set_column(
         accounts_pa.schema.get_field_index("change_drivers"), "change_drivers", pa.array(drivers, pa.string())
@@ -263,14 +286,13 @@ def run_analysis(
     step("opportunities", 0.9)
     opp_changes = _materialize(change.opportunity_changes(hist, opps, as_of=as_of), "opportunity_changes", timings)
     opps_expr = _with_owner_name(_opportunities(opps, opp_changes, deals, contact_roles, acts, as_of, window), users)
-    opps_pa = _conform(opps_expr.to_pyarrow(), "opportunity_results")
+    opps_pa = _conform(_run(opps_expr, "opportunity_results", timings), "opportunity_results")
     roles = effectiveness.deal_roles(opps, acts, contact_roles, as_of=as_of, window_days=window, contacts=contacts)
-    opps_pa = _with_role_lists(opps_pa, roles.to_pyarrow())
+    opps_pa = _with_role_lists(opps_pa, _run(roles, "deal_roles", timings))
 
-    gaps_pa = effectiveness.effort_gaps(t["accounts"], acts, account_fit, as_of=as_of, window_days=window, contacts=contacts).to_pyarrow()
-    quotes_pa = efficiency.quote_turnaround_events(
-        quotes, opps, hist, as_of=as_of, sla_business_days=sla, quote_stages=settings.quote_stages
-    ).to_pyarrow()
+    gaps = effectiveness.effort_gaps(t["accounts"], acts, account_fit, as_of=as_of, window_days=window, contacts=contacts)
+    gaps_pa = _run(gaps, "effort_gaps", timings)
+    quotes_pa = _run(quote_events, "quote_events_result", timings)
     step("done", 1.0)
     return Analysis(
         as_of=as_of,
@@ -280,7 +302,7 @@ def run_analysis(
                 "teams": teams_pa,
                 "account_results": accounts_pa,
                 "opportunity_results": opps_pa,
-                "contact_roles": contact_roles.to_pyarrow(),
+                "contact_roles": contact_roles_pa,
                 "effort_gaps": gaps_pa,
                 "quote_events": quotes_pa,
             }
@@ -307,6 +329,14 @@ def _in_key_order(tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
     return {name: t.sort_by([(k, "ascending") for k in _SORT_KEYS[name]]) for name, t in tables.items()}
 
 
+def _run(expr: ir.Table, name: str, timings: dict[str, float]) -> pa.Table:
+    """Execute one result expression, timing it."""
+    started = time.perf_counter()
+    table = expr.to_pyarrow()
+    timings[name] = round(time.perf_counter() - started, 3)
+    return table
+
+
 def _materialize(expr: ir.Table, name: str, timings: dict[str, float]) -> ir.Table:
     """Run one intermediate result once and hand it on as a small in-memory table.
 
@@ -314,10 +344,8 @@ def _materialize(expr: ir.Table, name: str, timings: dict[str, float]) -> ir.Tab
     sub-query tree it builds on; the seller table alone would compute deal
     engagement several times over.
     """
-    started = time.perf_counter()
-    table = expr.to_pyarrow()
-    timings[name] = round(time.perf_counter() - started, 3)
-    return ibis.memtable(table)
+    # one chunk per column: PySpark's Arrow path cannot take chunked columns
+    return ibis.memtable(_run(expr, name, timings).combine_chunks())
 
 
 _ROLE_ORDER = {r: i for i, r in enumerate(BUYER_ROLES)}
@@ -335,16 +363,11 @@ def _with_role_lists(opps: pa.Table, roles: pa.Table) -> pa.Table:
     return opps.set_column(opps.schema.get_field_index("roles_engaged"), "roles_engaged", pa.array(lists, pa.string()))
 
 
-def _teams(users, mat, tend, perf, quotes, opps, hist, acts, as_of, settings):  # type: ignore[no-untyped-def]
+def _teams(users, mat, tend, perf, quote_events, response_events):  # type: ignore[no-untyped-def]
     """Team matrix (mean of member indices) with team-wide efficiency, create share and wins."""
     tm = matrix.team_matrix(mat, users)
-    qt = efficiency.quote_turnaround(
-        quotes, opps, hist, as_of=as_of, by="team", users=users,
-        sla_business_days=settings.quote_sla_business_days, quote_stages=settings.quote_stages,
-    )
-    rl = efficiency.inbound_response_latency(
-        acts, as_of=as_of, by="team", users=users, sla_business_days=settings.response_sla_hours / 24
-    )
+    qt = efficiency.summarize_quote_turnaround(quote_events, "team", users=users)
+    rl = efficiency.summarize_inbound_response(response_events, "team", users=users)
     members = users.select(_uid=users.user_id, _team=users.team)
     tt = tend.join(members, tend.owner_id == members._uid)
     tt = tt.group_by(team=tt._team).aggregate(_creating=tt.creating_n.sum(), activities_n=tt.activities_n.sum())

@@ -241,8 +241,14 @@ def quote_turnaround(
         sla_business_days=sla_business_days,
         quote_stages=quote_stages,
     )
+    return summarize_quote_turnaround(ev, by, users=users)
+
+
+def summarize_quote_turnaround(events: ir.Table, by: Keys = "owner_id", *, users: ir.Table | None = None) -> ir.Table:
+    """:func:`quote_turnaround` from already computed :func:`quote_turnaround_events`
+    (so one set of events can be summarised per seller, team and account)."""
     return summarize(
-        ev,
+        events,
         by,
         name="quote_turnaround",
         users=users,
@@ -376,7 +382,12 @@ def inbound_response_latency(
     """Inbound response latency per ``by``: ``inbound_response_latency_{n, median_hours,
     p90_hours, over_sla_n, share_over_sla, unanswered_n}``."""
     ev = inbound_response_events(activities, as_of=as_of, sla_business_days=sla_business_days)
-    return summarize(ev, by, name="inbound_response_latency", users=users, statuses=("unanswered",))
+    return summarize_inbound_response(ev, by, users=users)
+
+
+def summarize_inbound_response(events: ir.Table, by: Keys = "owner_id", *, users: ir.Table | None = None) -> ir.Table:
+    """:func:`inbound_response_latency` from already computed :func:`inbound_response_events`."""
+    return summarize(events, by, name="inbound_response_latency", users=users, statuses=("unanswered",))
 
 
 def meeting_follow_up_events(
