@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from accountleader.importers.salesforce_ids import to_18
+from accountleader.domain.salesforce_ids import to_18
 
 # Ids as Salesforce writes them: 18 characters, mixed case, the suffix encoding the case.
 U_MANAGER = to_18("005Ax000001MgRa")

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 from sf_export import A_ACME, A_GLOBEX, C_ANA, C_BOB, O_OPEN, O_WON, U_SELLER, Export
 
+from accountleader.domain.salesforce_ids import to_18
 from accountleader.importers import read_salesforce_export
-from accountleader.importers.salesforce_ids import to_18
 
 
 def rows_by_id(table: pa.Table, key: str) -> dict[str, dict]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..domain.salesforce_ids import CHECKSUM_ALPHABET, checksum
+
 #: Key prefix of every object the demo writes.
 KEY_PREFIX: dict[str, str] = {
     "User": "005",
@@ -27,21 +29,8 @@ KEY_PREFIX: dict[str, str] = {
 }
 
 _BASE62 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_CHECKSUM = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _POD = "Hs"
 _SERIAL_DIGITS = 9
-
-
-def checksum(id15: str) -> str:
-    """The 3 checksum characters Salesforce appends to a 15-character id."""
-    out = []
-    for chunk in range(3):
-        bits = 0
-        for j, ch in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
-            if "A" <= ch <= "Z":
-                bits |= 1 << j
-        out.append(chr(_CHECKSUM[bits]))
-    return "".join(out)
 
 
 def is_valid_id(value: str, prefix: str | None = None) -> bool:
@@ -71,5 +60,5 @@ def make_ids(obj: str, count: int, first_serial: int = 1) -> np.ndarray:
     is_upper = (chars[:, :15] >= ord("A")) & (chars[:, :15] <= ord("Z"))
     weights = np.array([1, 2, 4, 8, 16], dtype=np.int64)
     bits = is_upper.reshape(count, 3, 5).astype(np.int64) @ weights
-    chars[:, 15:] = np.frombuffer(_CHECKSUM, dtype=np.uint8)[bits]
+    chars[:, 15:] = np.frombuffer(CHECKSUM_ALPHABET.encode(), dtype=np.uint8)[bits]
     return chars.view("S18").ravel().astype("U18")

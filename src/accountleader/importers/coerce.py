@@ -15,10 +15,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..domain.arrow_types import ARROW_TYPES, arrow_schema
+from ..domain.salesforce_ids import to_18
 from ..domain.schema import SALESFORCE_NULL_ID, Column, Table
 from ..errors import Problem
 from .rawtable import RawTable
-from .salesforce_ids import to_18
 
 Array = pa.ChunkedArray | pa.Array
 
@@ -210,21 +211,6 @@ def parse_column(col: Column, s: Array, *, salesforce_ids: bool) -> tuple[Array,
     if col.type == "date":
         return parse_dates(s)
     raise AssertionError(f"unknown column type {col.type}")
-
-
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "id": pa.string(),
-    "string": pa.string(),
-    "float": pa.float64(),
-    "int": pa.int64(),
-    "bool": pa.bool_(),
-    "timestamp": pa.timestamp("us"),
-    "date": pa.date32(),
-}
-
-
-def arrow_schema(table: Table) -> pa.Schema:
-    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in table.columns])
 
 
 def empty_table(table: Table) -> pa.Table:

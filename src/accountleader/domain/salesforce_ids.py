@@ -7,7 +7,7 @@ Exports mix both forms (reports write 15, the API 18); we store 18 so joins work
 
 from __future__ import annotations
 
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
 def checksum(id15: str) -> str:
@@ -17,7 +17,7 @@ def checksum(id15: str) -> str:
         for i, ch in enumerate(id15[block * 5 : block * 5 + 5]):
             if "A" <= ch <= "Z":
                 bits |= 1 << i
-        out.append(_ALPHABET[bits])
+        out.append(CHECKSUM_ALPHABET[bits])
     return "".join(out)
 
 
