@@ -75,6 +75,14 @@ def floor_sql(table_name: dict[str, str] | None = None) -> str:
 
 
 def _rss_mib() -> float:
+    """This process's peak RSS.  VmHWM, not getrusage: Linux keeps ru_maxrss across execve,
+    so a child started after the parent generated data would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
