@@ -154,3 +154,25 @@ def test_a_rejected_import_leaves_the_workspace_exactly_as_it_was(sf_export: Exp
         assert ws.status() == status_before
         assert ws.status()["tables"]["opportunities"] == 2
         assert O_OPEN in ws.table("opportunities").opportunity_id.to_pyarrow().to_pylist()
+
+
+def test_a_corrupted_zip_is_bad_input_not_a_crash(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    from accountleader.cli.console import CaptureConsole
+    from accountleader.cli.main import main
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("Account.csv", "Id,Name\n" + "\n".join(f"0010000000{i:05d}AAA,Acme {i}" for i in range(300)))
+    data = bytearray(buf.getvalue())
+    data[60] ^= 0xFF  # damage the compressed bytes of Account.csv
+    data[61] ^= 0xFF
+    bad = tmp_path / "export.zip"
+    bad.write_bytes(bytes(data))
+    con = CaptureConsole()
+    code = main(["-w", str(tmp_path / "ws"), "import", "salesforce", str(bad)], console=con)
+    assert code == 2, con.errors
+    assert "export.zip:Account.csv" in con.errors and "cannot be read" in con.errors
+    assert "internal error" not in con.errors

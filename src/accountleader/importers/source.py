@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,16 @@ class SourceFile:
     _member: str | None = None
 
     def read_bytes(self) -> bytes:
-        if self._path is not None:
-            return self._path.read_bytes()
-        assert self._zip is not None and self._member is not None
-        with zipfile.ZipFile(self._zip) as zf:
-            return zf.read(self._member)
+        try:
+            if self._path is not None:
+                return self._path.read_bytes()
+            assert self._zip is not None and self._member is not None
+            with zipfile.ZipFile(self._zip) as zf:
+                return zf.read(self._member)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError) as exc:
+            raise InputError(f"{self.name}: cannot be read from the archive ({exc})", file=self.name) from None
+        except OSError as exc:
+            raise InputError(f"{self.name}: cannot be read ({exc.strerror or exc})", file=self.name) from None
 
     @property
     def path(self) -> Path | None:
