@@ -29,6 +29,9 @@ demo: $(STAMP)
 	$(VENV)/bin/accountleader --workspace $(WORKSPACE) demo
 	$(VENV)/bin/accountleader --workspace $(WORKSPACE) analyze
 	$(VENV)/bin/accountleader --workspace $(WORKSPACE) show reps
+	@echo ""
+	@echo "Next: $(VENV)/bin/accountleader -w $(WORKSPACE) report --format html --out team-report.html"
+	@echo "      $(VENV)/bin/accountleader -w $(WORKSPACE) users add you --role admin && $(VENV)/bin/accountleader -w $(WORKSPACE) serve"
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
