@@ -54,3 +54,12 @@ def test_findings_are_ordered_most_severe_first() -> None:
     rep = {**REP, "quadrant": "at_risk", "decision_maker_reach": 0.1}
     found = fnd.seller_findings(rep, fnd.SellerFacts(), BASE, sla_business_days=2, window_days=90)
     assert kinds(found) == ["at_risk", "low_decision_maker_reach"]
+
+
+def test_a_team_without_measured_sellers_is_told_why_the_matrix_is_empty() -> None:
+    from accountleader.domain.findings import team_findings
+
+    reps = [{"user_id": "u1", "name": "Ana", "quadrant": None}, {"user_id": "u2", "name": "Ben", "quadrant": None}]
+    found = team_findings(reps, [], None)
+    assert [f.kind for f in found] == ["matrix_unknown"]
+    assert "None of the 2 sellers can be placed" in found[0].text

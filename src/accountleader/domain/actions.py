@@ -167,8 +167,12 @@ def is_proposal(stage: str | None) -> bool:
 
 
 def is_single_threaded(deal: Row) -> bool:
-    """Open, one contact (or none) engaged in the window, no decision maker among them."""
-    return not deal.get("is_closed") and (deal.get("contacts_engaged") or 0) <= 1 and not deal.get("has_decision_maker")
+    """Open, exactly one contact engaged in the window, and not a decision maker.
+
+    A deal with nobody engaged is not single-threaded but untouched; and where the data has
+    no activities at all (e.g. an opportunities-only CRM export) calling every deal
+    single-threaded would invent a finding the data cannot support."""
+    return not deal.get("is_closed") and deal.get("contacts_engaged") == 1 and not deal.get("has_decision_maker")
 
 
 def _best_contact(contacts: Sequence[Row]) -> Row | None:

@@ -203,6 +203,13 @@ def team_findings(reps: Sequence[Row], top_change_accounts: Sequence[Row], fit_m
         if counts["at_risk"]:
             text += f" ({', '.join(str(n) for n in counts['at_risk'])})"
         out.append(Finding("matrix", "info", text + ".", None, None, {q: len(v) for q, v in counts.items()}, 0.0))
+    elif reps:
+        out.append(Finding(
+            "matrix_unknown", "info",
+            f"None of the {len(reps)} sellers can be placed in the matrix: the data has too few measured quotes, "
+            "replies, meetings and contact touches (an export with deals but no activities gives no indices).",
+            None, None, {"sellers_n": len(reps)}, 0.0,
+        ))
     heavy = [a for a in top_change_accounts if (a.get("change_index") or 0) >= HEAVY_CHANGE]
     if heavy:
         top = heavy[0]
