@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -37,6 +36,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+
+from benchmarks.machine import VMHWM_KIB, describe
 
 TARGET_ROWS_PER_S = 300_000
 TARGET_FLOOR_RATIO = 3.0
@@ -215,6 +216,8 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows}))
 
 def _measure(code: str, *args: str) -> tuple[float, int, int, float]:
     """Run ``code`` in a child Python; returns (seconds it reported, rows, peak RSS in bytes, CPU seconds)."""
+    # the child also prints its own peak RSS last (see benchmarks/machine.py for why not ru_maxrss)
+    code = code + f"\nprint(json.dumps({{'peak_kib': {VMHWM_KIB}}}))\n"
     proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stderr is not None
     out = proc.stdout.read()
@@ -223,25 +226,10 @@ def _measure(code: str, *args: str) -> tuple[float, int, int, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark child failed ({proc.returncode}):\n{err}")
-    result = json.loads(out.strip().splitlines()[-1])
+    *_, last, peak = out.strip().splitlines()
+    result = json.loads(last)
     cpu = usage.ru_utime + usage.ru_stime  # whole child, start-up included
-    return result["seconds"], result["rows"], usage.ru_maxrss * 1024, cpu  # ru_maxrss is in KiB on Linux
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import duckdb
-
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, pyarrow {pa.__version__}, duckdb {duckdb.__version__}")
+    return result["seconds"], result["rows"], json.loads(peak)["peak_kib"] * 1024, cpu
 
 
 def run(rows: int, runs: int, workdir: Path) -> dict[str, object]:
@@ -293,7 +281,7 @@ def report(r: dict[str, object]) -> str:
     return "\n".join([
         f"### Salesforce export import, {r['activity_rows']:,} activity rows ({when})",
         "",
-        f"- Machine: {machine()}",
+        f"- Machine: {describe()}",
         f"- Export: {r['total_rows']:,} rows in 8 files, {float(r['csv_mib']):.0f} MiB of CSV (`--rows {r['activity_rows']}`)",  # type: ignore[arg-type]
         f"- Median of {r['runs']} runs, each in a fresh process (runs: import {r['import_runs_s']} s, floor {r['floor_runs_s']} s)",
         "",

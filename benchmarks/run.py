@@ -23,14 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from benchmarks.machine import describe, peak_rss_mib
 
 RESULTS = Path(__file__).with_name("results.md")
 TARGETS = {"M": 3.0, "L": 20.0}
@@ -74,18 +74,6 @@ def floor_sql(table_name: dict[str, str] | None = None) -> str:
 # -- the measurements, each run in a child process ------------------------------------------------
 
 
-def _rss_mib() -> float:
-    """This process's peak RSS.  VmHWM, not getrusage: Linux keeps ru_maxrss across execve,
-    so a child started after the parent generated data would report the parent's peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _child(mode: str, workspace: Path, engine: str) -> dict:
     from accountleader.workspace import Workspace
 
@@ -105,7 +93,7 @@ def _child(mode: str, workspace: Path, engine: str) -> dict:
             views = {n: f"al_{next(p.name for p in (workspace / '.spark-cache').iterdir() if not p.name.startswith('.')).replace('-', '_')}_{n}" for n in FLOOR_COLUMNS}
             started = time.perf_counter()
             session.sql(floor_sql(views)).collect()
-        return {"seconds": time.perf_counter() - started, "rss_mib": _rss_mib()}
+        return {"seconds": time.perf_counter() - started, "rss_mib": peak_rss_mib()}
 
     ws = Workspace.open(workspace)
     if engine == "pyspark":
@@ -119,7 +107,7 @@ def _child(mode: str, workspace: Path, engine: str) -> dict:
     started = time.perf_counter()
     summary = ws.analyze()
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "reused": summary.reused, "rss_mib": _rss_mib(), "tables": summary.tables}
+    return {"seconds": seconds, "reused": summary.reused, "rss_mib": peak_rss_mib(), "tables": summary.tables}
 
 
 def _measure(mode: str, workspace: Path, engine: str) -> dict:
@@ -130,26 +118,6 @@ def _measure(mode: str, workspace: Path, engine: str) -> dict:
     if out.returncode != 0:
         raise SystemExit(f"{mode} on {engine} failed:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _machine() -> str:
-    import duckdb
-    import pyarrow
-
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    load = os.getloadavg()[0]
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Linux {platform.release()}, Python {platform.python_version()}, "
-        f"duckdb {duckdb.__version__}, pyarrow {pyarrow.__version__}; load average at start {load:.1f}"
-    )
 
 
 def main() -> None:
@@ -176,7 +144,7 @@ def main() -> None:
     if args.regenerate or not (workspace / "crm.duckdb").exists():
         gen = generate(args.scale, out)
         print(f"generated {gen['rows']:,} rows: build {gen['build_s']:.1f} s, parquet {gen['parquet_s']:.1f} s, import {gen['import_s']:.1f} s")
-    machine = _machine()
+    machine = describe()
     runs = {"analyze": [], "incremental": [], "floor": []}
     for i in range(args.runs):
         for mode in ("floor", "analyze", "incremental"):
