@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from demo_export import Export
 
+from accountleader.demo.pipeline import STAGES
 from accountleader.demo.titles import DIRECTOR, INDIVIDUAL
 
 DECISION_ROLES = {
@@ -183,23 +184,7 @@ def test_heavy_change_accounts_push_regress_cut_lose_people_and_go_dark(
         when=demo.ts("OpportunityHistory", "CreatedDate"),
         close=pd.to_datetime(hist.CloseDate),
         amount=pd.to_numeric(hist.Amount.replace("", None)),
-        stage=hist.StageName.map(
-            {
-                s: i
-                for i, s in enumerate(
-                    [
-                        "Prospecting",
-                        "Qualification",
-                        "Needs Analysis",
-                        "Value Proposition",
-                        "Proposal/Price Quote",
-                        "Negotiation/Review",
-                        "Closed Won",
-                        "Closed Lost",
-                    ]
-                )
-            }
-        ),
+        stage=hist.StageName.map({s: i for i, s in enumerate(STAGES)}),
     )
     hist = hist.sort_values(["OpportunityId", "when"], kind="stable")
     prev = hist.groupby("OpportunityId")[["close", "amount", "stage"]].shift()

@@ -11,19 +11,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from accountleader.domain.arrow_types import ARROW_TYPES, arrow_schema
 from accountleader.domain.schema import table
 
 AS_OF = datetime(2024, 6, 30)
 
-_ARROW = {
-    "id": pa.string(),
-    "string": pa.string(),
-    "float": pa.float64(),
-    "int": pa.int64(),
-    "bool": pa.bool_(),
-    "timestamp": pa.timestamp("us"),
-    "date": pa.date32(),
-}
 
 
 def ts(text: str) -> datetime:
@@ -42,9 +34,9 @@ def canonical(name: str, rows: list[dict[str, Any]]) -> pa.Table:
         unknown = set(row) - set(t.column_names)
         if unknown:
             raise KeyError(f"{name} has no column(s) {sorted(unknown)}")
-    schema = pa.schema([(c.name, _ARROW[c.type]) for c in t.columns])
+    schema = arrow_schema(t)
     return pa.table(
-        {c.name: pa.array([r.get(c.name) for r in rows], type=_ARROW[c.type]) for c in t.columns},
+        {c.name: pa.array([r.get(c.name) for r in rows], type=ARROW_TYPES[c.type]) for c in t.columns},
         schema=schema,
     )
 

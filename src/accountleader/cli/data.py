@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..workspace import ImportSummary
+from ..workspace import ImportSummary, Progress, Workspace
 from .app import app, state
 
 import_app = typer.Typer(help="Import CRM data into the workspace (replaces what was there).", no_args_is_help=True)
@@ -29,6 +30,14 @@ def _print_summary(summary: ImportSummary, as_json: bool) -> None:
         con.warning(w)
 
 
+def _run_import(do: Callable[[Workspace, Progress], ImportSummary], as_json: bool) -> None:
+    """One import with a progress bar, then its summary."""
+    st = state()
+    with st.console.progress("Importing") as update:
+        summary = do(st.workspace, update)
+    _print_summary(summary, as_json)
+
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
@@ -38,10 +47,7 @@ def import_salesforce(
     json: JsonOpt = False,
 ) -> None:
     """Import a Salesforce export (Account.csv, Opportunity.csv, Task.csv, ...)."""
-    st = state()
-    with st.console.progress("Importing") as update:
-        summary = st.workspace.import_salesforce(path, progress=update)
-    _print_summary(summary, json)
+    _run_import(lambda ws, progress: ws.import_salesforce(path, progress=progress), json)
 
 
 @import_app.command("fivetran")
@@ -50,10 +56,7 @@ def import_fivetran(
     json: JsonOpt = False,
 ) -> None:
     """Import Salesforce tables as Fivetran lands them (snake_case)."""
-    st = state()
-    with st.console.progress("Importing") as update:
-        summary = st.workspace.import_fivetran(path, progress=update)
-    _print_summary(summary, json)
+    _run_import(lambda ws, progress: ws.import_fivetran(path, progress=progress), json)
 
 
 @import_app.command("csv")
@@ -63,10 +66,7 @@ def import_csv(
     json: JsonOpt = False,
 ) -> None:
     """Import any CRM's CSVs described by a YAML column mapping."""
-    st = state()
-    with st.console.progress("Importing") as update:
-        summary = st.workspace.import_csv(path, mapping=mapping, progress=update)
-    _print_summary(summary, json)
+    _run_import(lambda ws, progress: ws.import_csv(path, mapping=mapping, progress=progress), json)
 
 
 @app.command()

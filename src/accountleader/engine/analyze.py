@@ -149,13 +149,14 @@ def run_analysis(
 
     step("efficiency", 0.25)
     # quote and response events are computed once and summarised per seller, account and team
-    quote_events = _materialize(
+    quotes_pa = _run(
         efficiency.quote_turnaround_events(
             quotes, opps, hist, as_of=as_of, sla_business_days=sla, quote_stages=settings.quote_stages
         ),
         "quote_events",
         timings,
-    )
+    ).combine_chunks()
+    quote_events = ibis.memtable(quotes_pa)
     # SLAs in hours are business hours: 24 of them make one business day
     response_events = _materialize(
         efficiency.inbound_response_events(acts, as_of=as_of, sla_business_days=settings.response_sla_hours / 24),
@@ -240,7 +241,7 @@ def run_analysis(
         "matrix",
         timings,
     )
-    reps_expr = _reps(users, opps, acts, eff, seller_eff, tend, perf, mat)
+    reps_expr = _reps(users, eff, seller_eff, tend, perf, mat)
     step("computing seller results", 0.7)
     reps_pa = _conform(_run(reps_expr, "reps", timings), "reps")
 
@@ -285,14 +286,13 @@ def run_analysis(
 
     step("opportunities", 0.9)
     opp_changes = _materialize(change.opportunity_changes(hist, opps, as_of=as_of), "opportunity_changes", timings)
-    opps_expr = _with_owner_name(_opportunities(opps, opp_changes, deals, contact_roles, acts, as_of, window), users)
+    opps_expr = _with_owner_name(_opportunities(opps, opp_changes, deals, as_of), users)
     opps_pa = _conform(_run(opps_expr, "opportunity_results", timings), "opportunity_results")
     roles = effectiveness.deal_roles(opps, acts, contact_roles, as_of=as_of, window_days=window, contacts=contacts)
     opps_pa = _with_role_lists(opps_pa, _run(roles, "deal_roles", timings))
 
     gaps = effectiveness.effort_gaps(t["accounts"], acts, account_fit, as_of=as_of, window_days=window, contacts=contacts)
     gaps_pa = _run(gaps, "effort_gaps", timings)
-    quotes_pa = _run(quote_events, "quote_events_result", timings)
     step("done", 1.0)
     return Analysis(
         as_of=as_of,
@@ -401,7 +401,7 @@ def _outer_join_all(parts: list[ir.Table], key: str) -> ir.Table:
     return out
 
 
-def _reps(users, opps, acts, eff, seller_eff, tend, perf, mat):  # type: ignore[no-untyped-def]
+def _reps(users, eff, seller_eff, tend, perf, mat):  # type: ignore[no-untyped-def]
     sellers = users.filter(users.function == "seller").select("user_id", "name", "team", "manager_id")
     r = sellers
     for part in (eff, seller_eff, tend, perf, mat):
@@ -443,7 +443,7 @@ def _accounts(accounts, account_fit, acct_tend, tended, idx, reasons, acct_eff):
     return a.mutate(only_tended=a.only_tended.fill_null(False), change_drivers=a.reasons).drop("reasons")
 
 
-def _opportunities(opps, changes, deals, contact_roles, acts, as_of, window):  # type: ignore[no-untyped-def]
+def _opportunities(opps, changes, deals, as_of):  # type: ignore[no-untyped-def]
     o = opps.filter(opps.created_at.isnull() | (opps.created_at <= ibis.literal(as_of)))
     o = o.select("opportunity_id", "account_id", "owner_id", "name", "stage", "amount", "is_closed", "close_date", "type")
     ch = changes.select("opportunity_id", "close_date_pushes", "close_date_push_days", "stage_regressions", "amount_cuts")

@@ -105,6 +105,24 @@ def _deal_activity(opps: ir.Table, acts: ir.Table) -> ir.Table:
     return on_deal.select(*cols).union(on_account.select(*cols), distinct=False)
 
 
+def _open_deal_pairs(
+    open_opps: ir.Table,
+    activities: ir.Table,
+    contact_roles: ir.Table,
+    *,
+    as_of: datetime,
+    window_days: float,
+    contacts: ir.Table | None,
+) -> ir.Table:
+    """(deal, contact touch) pairs in the window for open deals, with buyer role and seniority:
+    the one definition behind both :func:`deal_engagement` and :func:`deal_roles`."""
+    acts = _with_roles(
+        windowed_activities(activities, as_of=as_of, window_days=window_days, contacts=contacts),
+        contact_roles,
+    )
+    return _deal_activity(open_opps, acts)
+
+
 def _engagement_counts(pairs: ir.Table) -> ir.Table:
     is_dm = pairs.buyer_role.isin(DECISION_ROLES)
     return pairs.group_by("opportunity_id").aggregate(
@@ -149,12 +167,10 @@ def deal_engagement(
         _closed_by_asof=o.is_closed & (o.close_date.cast("timestamp") <= asof),
     )
     o = o.mutate(amount_band=_amount_band(o._amount, amount_bands))
-    acts = _with_roles(
-        windowed_activities(activities, as_of=as_of, window_days=window_days, contacts=contacts),
-        contact_roles,
-    )
     open_opps = o.filter(~o._closed_by_asof)
-    counts = _engagement_counts(_deal_activity(open_opps, acts))
+    counts = _engagement_counts(
+        _open_deal_pairs(open_opps, activities, contact_roles, as_of=as_of, window_days=window_days, contacts=contacts)
+    )
 
     # Won-deal baseline: activities in the window_days before each won deal's close date.
     won = o.filter(o._closed_by_asof & o.is_won)
@@ -233,11 +249,7 @@ def deal_roles(
     asof = as_of_literal(as_of)
     o = opportunities.filter(opportunities.created_at <= asof)
     o = o.filter(~(o.is_closed & (o.close_date.cast("timestamp") <= asof)))
-    acts = _with_roles(
-        windowed_activities(activities, as_of=as_of, window_days=window_days, contacts=contacts),
-        contact_roles,
-    )
-    pairs = _deal_activity(o, acts)
+    pairs = _open_deal_pairs(o, activities, contact_roles, as_of=as_of, window_days=window_days, contacts=contacts)
     pairs = pairs.filter(pairs.buyer_role != "unknown")
     return pairs.select("opportunity_id", "buyer_role").distinct()
 
