@@ -275,10 +275,11 @@ class Workspace:
         return hashlib.sha256(raw.encode()).hexdigest()
 
     def analysis(self) -> AnalysisSummary:
-        """The summary of the stored results (raises when analyze has not run on this data)."""
-        meta = storage.read_meta(self.results_path)
-        if not meta:
-            raise InputError("no results yet: run `accountleader analyze` first")
+        """The summary of the stored results (raises when analyze has not run on this data).
+
+        Read through the open results connection: pages ask for it several times each."""
+        rows = self.results(storage.META_TABLE).to_pyarrow().to_pylist()
+        meta = {r["key"]: json.loads(r["value"]) for r in rows}
         return AnalysisSummary.from_meta(meta, reused=True, seconds=0.0)
 
     def results(self, name: str) -> ibis.Table:
