@@ -19,7 +19,7 @@ SALESFORCE_NULL_ID = "000000000000000AAA"
 OPPORTUNITY_TYPES = ("new_business", "expansion", "renewal")
 ACTIVITY_KINDS = ("call", "email", "meeting", "task")
 DIRECTIONS = ("inbound", "outbound")
-USER_FUNCTIONS = ("seller", "manager", "support", "other")
+USER_FUNCTIONS = ("seller", "manager", "support", "system", "other")
 BUYER_ROLES = (
     "executive",
     "economic_buyer",
@@ -140,6 +140,12 @@ ACCOUNTS = Table(
         C("owner_id", "id", "Account owner.", sf="OwnerId", references="users.user_id"),
         C("parent_id", "id", "Parent company.", sf="ParentId", references="accounts.account_id"),
         C("created_at", "timestamp", "When the account was created (UTC).", sf="CreatedDate"),
+        C(
+            "attributes",
+            "string",
+            "Extra source columns a mapping keeps, as a JSON object of text values (for models), e.g. "
+            '`{"segment": "Mid-market"}`.',
+        ),
     ),
     primary_key="account_id",
     sf_object="Account",
@@ -211,6 +217,12 @@ OPPORTUNITIES = Table(
             "quality_flag",
             "string",
             "Set by the importer when the row breaks sequence (e.g. closed_before_created); kept, not dropped.",
+        ),
+        C(
+            "attributes",
+            "string",
+            "Extra source columns a mapping keeps, as a JSON object of text values, e.g. "
+            '`{"competitor": "Acme", "rfp": "yes"}`.',
         ),
     ),
     primary_key="opportunity_id",
@@ -287,6 +299,19 @@ ACTIVITIES = Table(
         C("occurred_at", "timestamp", "When it happened (UTC).", required=True, sf="ActivityDateTime"),
         C("created_at", "timestamp", "When it was logged (UTC).", sf="CreatedDate"),
         C("status", "string", "Status, e.g. Completed.", sf="Status"),
+        C(
+            "subtype",
+            "string",
+            "The CRM's own subtype as written, e.g. `ListEmail` (Salesforce TaskSubtype) or a HubSpot engagement type.",
+            sf="TaskSubtype",
+        ),
+        C(
+            "is_done",
+            "bool",
+            "Completed (Task IsClosed, or Status Completed); empty where the CRM does not say. "
+            "Tasks not done are plans, not activity.",
+            sf="IsClosed",
+        ),
         C("source_object", "string", "Task, Event or EmailMessage.", enum=("Task", "Event", "EmailMessage", "other")),
     ),
     primary_key="activity_id",
@@ -344,6 +369,25 @@ CASES = Table(
     sf_object="Case",
 )
 
+STAGES = Table(
+    "stages",
+    "The org's sales stages in order, with what each means (Salesforce OpportunityStage, HubSpot deal "
+    "pipeline stages). Empty when the export has none; the analysis then infers stage order and meaning "
+    "from deals, history and probabilities.",
+    (
+        C("stage", "string", "Stage name as it appears on deals (StageName).", required=True, sf="MasterLabel"),
+        C("sort_order", "int", "Position in the sales process, ascending.", sf="SortOrder"),
+        C("probability", "float", "Default win probability in percent (0-100).", sf="DefaultProbability"),
+        C("is_closed", "bool", "A closed stage (won or lost).", sf="IsClosed"),
+        C("is_won", "bool", "A won stage.", sf="IsWon"),
+        C("is_active", "bool", "Still offered in the picklist.", sf="IsActive"),
+        C("forecast_category", "string", "Forecast category of the stage.", sf="ForecastCategoryName"),
+        C("pipeline", "string", "The pipeline the stage belongs to, where the CRM has several (HubSpot)."),
+    ),
+    primary_key="stage",
+    sf_object="OpportunityStage",
+)
+
 CURRENCY_RATES = Table(
     "currency_rates",
     "Conversion rates to the corporate currency, when the export carries them (CurrencyType).",
@@ -368,6 +412,7 @@ TABLES: dict[str, Table] = {
         ACTIVITIES,
         QUOTES,
         CASES,
+        STAGES,
         CURRENCY_RATES,
     )
 }
