@@ -7,14 +7,16 @@ conversion) and either returns clean tables or raises :class:`ImportRejected`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..domain.schema import TABLES
 from ..errors import ImportRejected, Problem
-from .coerce import empty_table
+from .coerce import COLUMNS_USED_KEY, empty_table
 from .rawtable import RawTable
 
 PROBLEM_CAP = 100
@@ -23,13 +25,15 @@ PROBLEM_CAP = 100
 @dataclass
 class ImportBatch:
     source: str
-    kind: str  # salesforce | fivetran | csv
+    kind: str  # salesforce | fivetran | csv | hubspot
     tables: dict[str, pa.Table] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     files_read: dict[str, int] = field(default_factory=dict)
     files_ignored: list[str] = field(default_factory=list)
     raws: dict[str, RawTable] = field(default_factory=dict)
+    # The import report: per file and table fed, rows and {canonical column: source column(s)}.
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def full(self) -> bool:
@@ -37,10 +41,24 @@ class ImportBatch:
 
     def add(self, name: str, table: pa.Table) -> None:
         """Append rows to a canonical table (activities come from three files)."""
+        self._record_source(name, table)
         if name in self.tables:
             self.tables[name] = pa.concat_tables([self.tables[name], table], promote_options="permissive")
         else:
             self.tables[name] = table
+
+    def _record_source(self, name: str, table: pa.Table) -> None:
+        meta = table.schema.metadata or {}
+        if COLUMNS_USED_KEY not in meta or "_file" not in table.column_names or table.num_rows == 0:
+            return
+        file = table.column("_file")[0].as_py()
+        columns = json.loads(meta[COLUMNS_USED_KEY])
+        for entry in self.sources:
+            if entry["file"] == file and entry["table"] == name:  # one file read twice for one table
+                entry["rows"] += table.num_rows
+                entry["columns"].update(columns)
+                return
+        self.sources.append({"file": file, "table": name, "rows": table.num_rows, "columns": columns})
 
     def line_of(self, file: str, row: int) -> int:
         raw = self.raws.get(file)

@@ -7,6 +7,8 @@ individual rows (to report line numbers), so clean files stay fast.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +24,8 @@ from ..errors import Problem
 from .rawtable import RawTable
 
 Array = pa.ChunkedArray | pa.Array
+#: Schema metadata key on built tables: JSON {canonical column: source column(s)}, for the import report.
+COLUMNS_USED_KEY = b"accountleader.columns"
 
 # Formats Salesforce (Data Export, Data Loader, reports in US locale) and Fivetran write,
 # tried in order after the ISO "T" and a zero UTC offset have been normalised away.
@@ -35,6 +39,8 @@ TIMESTAMP_FORMATS = (
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
 )
+#: "No end" dates Salesforce orgs write where a date is unknown (also with a time part).
+_SENTINEL_DATES = r"^\s*((9999|4000)-12-31([T ].*)?|12/31/(9999|4000)( .*)?|31\.12\.(9999|4000)( .*)?)\s*$"
 _TRUE = ["true", "1", "yes", "y", "t"]
 _FALSE = ["false", "0", "no", "n", "f"]
 _NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
@@ -195,6 +201,15 @@ def parse_dates(s: Array) -> tuple[Array, Array]:
     return pc.cast(ts, pa.date32()), bad
 
 
+def null_sentinel_dates(s: Array) -> tuple[Array, int]:
+    """``9999-12-31`` / ``4000-12-31`` (Salesforce's "no end") as empty; returns the count blanked."""
+    hit = pc.fill_null(pc.match_substring_regex(s, _SENTINEL_DATES), False)
+    n = pc.sum(hit).as_py() or 0
+    if not n:
+        return s, 0
+    return pc.if_else(hit, pa.scalar(None, pa.string()), s), n
+
+
 def parse_column(col: Column, s: Array, *, salesforce_ids: bool) -> tuple[Array, Array]:
     if col.type == "id":
         return parse_ids(s, salesforce=salesforce_ids)
@@ -234,11 +249,13 @@ def build_table(
     salesforce_ids: bool,
     problems: list[Problem],
     cap: int,
+    warnings: list[str] | None = None,
 ) -> pa.Table:
     """Build one canonical table from one raw file.
 
     Adds two provenance columns, ``_file`` and ``_row``, used for later checks and
-    dropped before the table is stored.
+    dropped before the table is stored.  Sentinel "no end" dates (``9999-12-31``,
+    ``4000-12-31``) are read as empty, one warning per file and column in ``warnings``.
     """
     n = raw.table.num_rows
     missing = [c for c in table.required if c in mapping and isinstance(mapping[c], str) and not raw.has(mapping[c])]  # type: ignore[arg-type]
@@ -249,6 +266,7 @@ def build_table(
     if missing:
         return empty_table(table)
     columns: dict[str, Array] = {}
+    used: dict[str, str] = {}  # canonical column -> source column(s) present in the file (the import report)
     for col in table.columns:
         source = mapping.get(col.name)
         if source is None or (isinstance(source, str) and not raw.has(source)):
@@ -260,6 +278,9 @@ def build_table(
         else:
             text = raw.table.column(source)
             shown = source
+        present = [shown] if raw.has(shown) else [f for f in re.split(r" / |, ", shown) if raw.has(f)]
+        if present:
+            used[col.name] = ", ".join(present)
         typed, bad = parse_column(col, text, salesforce_ids=salesforce_ids)
         if pc.any(bad).as_py():
             _report_bad(raw, shown, text, bad, _EXPECTS.get(col.type, col.type), problems, cap)
@@ -271,7 +292,8 @@ def build_table(
     out = pa.table({c.name: columns[c.name] for c in table.columns}, schema=arrow_schema(table))
     file_col = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([raw.file], pa.string()))
     out = out.append_column("_file", file_col)
-    return out.append_column("_row", raw.row_ids())
+    out = out.append_column("_row", raw.row_ids())
+    return out.replace_schema_metadata({COLUMNS_USED_KEY: json.dumps(used)})
 
 
 def _report_bad(

@@ -6,6 +6,7 @@ value can be reported with its file, line, column and the text as written.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class RawTable:
     _lines: list[int] | None = None
     base_rows: pa.Array | None = None  # row of the file as read, per row of this view
     _base: RawTable | None = None
+    delimiter: str = ","
 
     @property
     def headers(self) -> list[str]:
@@ -78,7 +80,14 @@ class RawTable:
         base = self._base or self
         base_rows = rows if self.base_rows is None else pc.take(self.base_rows, rows)
         return RawTable(
-            self.file, self.table.take(rows), self.encoding, self.is_csv, self.problems, base_rows=base_rows, _base=base
+            self.file,
+            self.table.take(rows),
+            self.encoding,
+            self.is_csv,
+            self.problems,
+            base_rows=base_rows,
+            _base=base,
+            delimiter=self.delimiter,
         )
 
     def row_ids(self) -> pa.Array:
@@ -94,14 +103,33 @@ class RawTable:
             return self._base.line_of(self.base_rows[row].as_py())
         if not self.is_csv:
             return row + 2  # header counts as line 1, as in a spreadsheet view
-        if self._lines is None:
-            self._lines, _ = _scan_records(self._data or b"", self.encoding, self.table.num_columns)
-        if row < len(self._lines):
-            return self._lines[row]
+        lines = self._physical_lines()
+        if row < len(lines):
+            return lines[row]
         return row + 2
 
+    def _physical_lines(self) -> list[int]:
+        if self._lines is None:
+            self._lines, _ = _scan_records(self._data or b"", self.encoding, self.table.num_columns, self.delimiter)
+        return self._lines
 
-def _scan_records(data: bytes, encoding: str, ncols: int) -> tuple[list[int], list[tuple[int, list[str]]]]:
+    def line_numbers(self) -> pa.Array:
+        """The physical line of every row of this view (1-based, the header is line 1).
+
+        Used for ids generated from the file and line, so they are stable across runs.
+        """
+        base = self._base or self
+        n_base = base.table.num_rows
+        lines = base._physical_lines() if base.is_csv else []
+        if len(lines) != n_base:  # Parquet, or a file the csv module reads differently
+            lines = list(range(2, n_base + 2))
+        arr = pa.array(lines, pa.int64())
+        return arr if self.base_rows is None else pc.take(arr, self.base_rows)
+
+
+def _scan_records(
+    data: bytes, encoding: str, ncols: int, delimiter: str = ","
+) -> tuple[list[int], list[tuple[int, list[str]]]]:
     """Walk the CSV as Python's csv module reads it: where each good row starts, and the bad rows.
 
     A good row has as many fields as the header; blank lines are skipped (as Arrow does);
@@ -109,7 +137,7 @@ def _scan_records(data: bytes, encoding: str, ncols: int) -> tuple[list[int], li
     counted, so a quoted value spanning lines moves later rows down.
     """
     text = data.decode(encoding, errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     good: list[int] = []
     bad: list[tuple[int, list[str]]] = []
     prev_end = 0
@@ -129,8 +157,14 @@ def _scan_records(data: bytes, encoding: str, ncols: int) -> tuple[list[int], li
     return good, bad
 
 
-def read_raw(src: SourceFile) -> RawTable:
-    """Read a file as text columns. Malformed rows become problems, not exceptions."""
+def read_raw(src: SourceFile, *, delimiter: str | None = None, encoding: str | None = None) -> RawTable:
+    """Read a file as text columns. Malformed rows become problems, not exceptions.
+
+    ``delimiter`` (default ``,``) and ``encoding`` (default: detected, see
+    :func:`detect_encoding`) come from a mapping when the file needs them, e.g. a
+    ``;``-separated cp1252 export from a European Excel.
+    """
+    delimiter = delimiter or ","
     data = src.read_bytes()
     if src.suffix == ".parquet":
         table = pq.read_table(io.BytesIO(data))
@@ -142,15 +176,25 @@ def read_raw(src: SourceFile) -> RawTable:
     # Arrow checks UTF-8 as it reads, so a clean file is not decoded twice; a file that is
     # not UTF-8 (an Excel round trip in cp1252, a legacy Latin-1 export) is converted and re-read.
     shown_encoding = "utf-8-sig" if data.startswith(_UTF8_BOM) else "utf-8"
-    if not _header_is_utf8(data):
+    if encoding is not None and not codecs.lookup(encoding).name.startswith("utf-8"):
+        try:
+            data, shown_encoding = data.removeprefix(_UTF8_BOM).decode(encoding).encode("utf-8"), encoding
+        except UnicodeDecodeError as exc:
+            return _undecodable(src.name, data, encoding, exc)
+    elif encoding is not None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return _undecodable(src.name, data, encoding, exc)
+    elif not _header_is_utf8(data):
         data, shown_encoding = _to_utf8(data)
     problems: list[Problem] = []
     for attempt in (1, 2):
         try:
-            table = _read_csv(data, src.name, problems)
+            table = _read_csv(data, src.name, problems, delimiter)
             break
         except pa.ArrowInvalid as exc:
-            if attempt == 1 and "invalid UTF8" in str(exc):
+            if attempt == 1 and encoding is None and "invalid UTF8" in str(exc):
                 data, shown_encoding = _to_utf8(data)
                 problems.clear()
                 continue
@@ -159,15 +203,23 @@ def read_raw(src: SourceFile) -> RawTable:
     read_encoding = "utf-8-sig" if shown_encoding == "utf-8-sig" else "utf-8"
     if problems:
         # Arrow does not know line numbers when values may hold newlines: find the rows again.
-        good, bad = _scan_records(data, read_encoding, table.num_columns)
+        good, bad = _scan_records(data, read_encoding, table.num_columns, delimiter)
         if len(bad) == len(problems):
             problems[:] = [
                 Problem(src.name, line, None, ",".join(fields)[:80], f"expected {table.num_columns} columns, found {len(fields)}")
                 for line, fields in bad
             ]
-    raw = RawTable(src.name, table, read_encoding, True, problems, _data=data)
+    raw = RawTable(src.name, table, read_encoding, True, problems, _data=data, delimiter=delimiter)
     raw.shown_encoding = shown_encoding  # type: ignore[attr-defined]
     return raw
+
+
+def _undecodable(name: str, data: bytes, encoding: str, exc: UnicodeDecodeError) -> RawTable:
+    """A file that is not in the encoding its mapping names: one problem naming line and bytes."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    value = data[exc.start : exc.end].hex(" ")
+    reason = f"not valid {encoding} (byte {exc.start}); set the mapping's encoding to the file's (e.g. cp1252, latin-1)"
+    return RawTable(name, pa.table({}), encoding, True, [Problem(name, line, None, value, reason)])
 
 
 def _to_utf8(data: bytes) -> tuple[bytes, str]:
@@ -189,20 +241,21 @@ def _header_is_utf8(data: bytes) -> bool:
     return True
 
 
-def _read_csv(data: bytes, name: str, problems: list[Problem]) -> pa.Table:
+def _read_csv(data: bytes, name: str, problems: list[Problem], delimiter: str = ",") -> pa.Table:
     def on_bad_row(row: pacsv.InvalidRow) -> str:
         problems.append(
             Problem(name, row.number, None, (row.text or "")[:80], f"expected {row.expected_columns} columns, found {row.actual_columns}")
         )
         return "skip"
 
-    header = _read_header(data)
+    header = _read_header(data, delimiter)
     return pacsv.read_csv(
         io.BytesIO(data),
         read_options=pacsv.ReadOptions(block_size=8 << 20),
         parse_options=pacsv.ParseOptions(
             # Quoted values may hold line breaks; a file without any quote cannot, and
             # reads faster when Arrow may split it anywhere.
+            delimiter=delimiter,
             newlines_in_values=b'"' in data,
             invalid_row_handler=on_bad_row,
         ),
@@ -215,9 +268,9 @@ def _read_csv(data: bytes, name: str, problems: list[Problem]) -> pa.Table:
     )
 
 
-def _read_header(data: bytes) -> list[str]:
+def _read_header(data: bytes, delimiter: str = ",") -> list[str]:
     first = data[:65536].decode("utf-8-sig", errors="replace")
-    row = next(csv.reader(io.StringIO(first, newline="")), [])
+    row = next(csv.reader(io.StringIO(first, newline=""), delimiter=delimiter), [])
     return row
 
 
