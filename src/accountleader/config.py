@@ -63,6 +63,20 @@ class EngineSettings(BaseModel):
     duckdb_memory_limit: str = Field("3GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
 
+class ArtefactSettings(BaseModel):
+    """Thresholds of the data-artefact detectors (docs/metrics.md, "Data artefacts")."""
+
+    click_through_seconds: float = Field(60.0, ge=0, le=3600)
+    bulk_min_records: int = Field(20, ge=2)
+    mass_email_min_contacts: int = Field(10, ge=2)
+    mass_email_window_minutes: int = Field(10, ge=1, le=1440)
+    placeholder_max_amount: float = Field(100.0, ge=0)
+    placeholder_repeat_share: float = Field(0.3, gt=0, le=1)
+    placeholder_repeat_min: int = Field(10, ge=2)
+    logging_drop_ratio: float = Field(0.2, gt=0, lt=1)
+    logging_min_quiet_days: int = Field(21, ge=7)
+
+
 class WorkspaceSettings(BaseModel):
     """Settings a sales leader or RevOps analyst tunes per workspace."""
 
@@ -79,6 +93,7 @@ class WorkspaceSettings(BaseModel):
     icp_rules_file: str | None = None
     icp_blend_weight: float = Field(0.5, ge=0, le=1)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    artefacts: ArtefactSettings = Field(default_factory=ArtefactSettings)
 
     @classmethod
     def load(cls, workspace: Path) -> WorkspaceSettings:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from accountleader.engine.analyze import Analysis, latest_timestamp, run_analysis
+from accountleader.engine.analyze import Analysis, run_analysis
 from accountleader.workspace import Workspace
 
 DEMO_SEED = 7
@@ -24,7 +24,7 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 @pytest.fixture(scope="session")
 def as_of(demo_workspace: Workspace) -> datetime:
-    when = latest_timestamp(demo_workspace.tables())
+    when = demo_workspace.resolve_as_of(None)
     assert when is not None
     return when
 
