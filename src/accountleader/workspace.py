@@ -23,8 +23,8 @@ from .config import WorkspaceSettings, environment
 from .domain.access import EVERYONE, Scope
 from .domain.schema import TABLES
 from .engine import connect as engine_connect
-from .engine import storage
-from .engine.analyze import RESULTS_FORMAT, latest_timestamp, run_analysis
+from .engine import data_quality, storage
+from .engine.analyze import RESULTS_FORMAT, run_analysis
 from .errors import InputError
 from .importers import ImportBatch, read_fivetran, read_mapped_csv, read_salesforce_export
 
@@ -116,6 +116,7 @@ class Workspace:
         self.settings = WorkspaceSettings.load(self.path)
         self._con: Any = None
         self._con_mtime: float | None = None
+        self._dq: tuple[int | None, data_quality.DataQuality] | None = None
         self._results_con: Any = None
         self._results_mtime: float | None = None
 
@@ -217,11 +218,19 @@ class Workspace:
 
     # -- analysing ----------------------------------------------------------------------------
 
+    def data_quality(self) -> data_quality.DataQuality:
+        """Stage meanings, data artefacts and the default as-of (cached until the next import)."""
+        mtime = self.crm_path.stat().st_mtime_ns if self.has_data else None
+        if self._dq is None or self._dq[0] != mtime:
+            self._dq = (mtime, data_quality.assess(self.tables(), self.settings))
+        return self._dq[1]
+
     def data_range(self) -> tuple[datetime | None, datetime | None]:
-        """Earliest and latest activity or deal timestamp in the data."""
+        """Earliest activity or deal timestamp, and the default as-of: the last day with real
+        activity or deal movement (see :mod:`accountleader.domain.artefacts`)."""
         t = self.tables()
         lo = [t["activities"].occurred_at.min(), t["opportunities"].created_at.min()]
-        hi_ = latest_timestamp(t)
+        hi_ = self.data_quality().default_as_of
         los = [v for v in (x.execute() for x in lo) if v is not None and not pd.isna(v)]
         return (min(los).to_pydatetime() if los else None, hi_)
 
@@ -309,6 +318,7 @@ class Workspace:
         return self._con
 
     def _close_crm(self) -> None:
+        self._dq = None  # its annotated tables live on the connection
         if self._con is not None:
             self._con.disconnect()
             self._con = None
@@ -355,6 +365,16 @@ class Workspace:
             "date_ranges": ranges,
             "warnings": imp.get("warnings", []),
             "files_ignored": imp.get("files_ignored", []),
+            **self._quality_status(),
+        }
+
+    def _quality_status(self) -> dict[str, Any]:
+        dq = self.data_quality()
+        return {
+            "default_as_of": {"at": _iso(dq.default_as_of), "basis": dq.as_of_basis},
+            "logging_stopped_at": dq.logging_stopped_at.isoformat() if dq.logging_stopped_at else None,
+            "stages": dq.stages,
+            "artefacts": data_quality.artefact_counts(dq),
         }
 
     # -- pages and lists, filtered by who is asking ------------------------------------------

@@ -28,6 +28,7 @@ from ..domain.schema import BUYER_ROLES
 from ..domain.scoring.fit import FitReport, fit_account_scores
 from ..domain.scoring.icp import blend_fit, load_icp_rules
 from ..domain.scoring.titles import build_contact_roles
+from . import data_quality
 
 Progress = Callable[[str, float], None]
 
@@ -57,20 +58,6 @@ class Analysis:
     fit_report: FitReport
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def latest_timestamp(tables: dict[str, ir.Table]) -> datetime | None:
-    """The default as-of date: the latest moment anything happened in the data."""
-    stamps = [
-        tables["activities"].aggregate(at=tables["activities"].occurred_at.max()),
-        tables["opportunity_history"].aggregate(at=tables["opportunity_history"].changed_at.max()),
-        tables["opportunities"].aggregate(at=tables["opportunities"].created_at.max()),
-        tables["quotes"].aggregate(at=tables["quotes"].created_at.max()),
-        tables["cases"].aggregate(at=tables["cases"].created_at.max()),
-    ]
-    union = ibis.union(*stamps, distinct=False)
-    value = union.at.max().execute()  # one query, not five
-    return None if value is None or pd.isna(value) else value.to_pydatetime()
 
 
 def _json_list(values: Any) -> str | None:
@@ -127,6 +114,15 @@ def run_analysis(
 ) -> Analysis:
     step = progress or (lambda s, f: None)
     timings: dict[str, float] = {}
+
+    step("data artefacts", 0.01)
+    # Every metric reads the annotated tables: artefacts are flagged once, here, and each
+    # metric leaves out what docs/metrics.md says it leaves out.
+    started = time.perf_counter()
+    dq = data_quality.assess(t, settings)
+    t = dq.annotated
+    timings["data_artefacts"] = round(time.perf_counter() - started, 3)
+    quote_stages = list(dict.fromkeys([*settings.quote_stages, *dq.quote_stages]))
     window = settings.engagement_window_days
     sla = settings.quote_sla_business_days
 
@@ -151,7 +147,7 @@ def run_analysis(
     # quote and response events are computed once and summarised per seller, account and team
     quotes_pa = _run(
         efficiency.quote_turnaround_events(
-            quotes, opps, hist, as_of=as_of, sla_business_days=sla, quote_stages=settings.quote_stages
+            quotes, opps, hist, as_of=as_of, sla_business_days=sla, quote_stages=quote_stages
         ),
         "quote_events",
         timings,
@@ -308,6 +304,7 @@ def run_analysis(
             }
         ),
         fit_report=fit_report,
+        notes=dq.notes(),
         timings=timings,
     )
 
