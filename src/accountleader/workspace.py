@@ -32,6 +32,7 @@ Progress = Callable[[str, float], None]
 
 CRM_DB = "crm.duckdb"
 RESULTS_DB = "results.duckdb"
+QUALITY_FILE = "quality.json"
 
 # Columns whose range `status` reports, per table.
 _DATE_COLUMNS = {
@@ -71,6 +72,9 @@ class AnalysisSummary:
     notes: list[str]
     reused: bool
     seconds: float
+    # what set the as-of ("given", or e.g. "the last deal closed") and what was excluded
+    as_of_basis: str = "given"
+    artefacts: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,6 +82,7 @@ class AnalysisSummary:
     @classmethod
     def from_meta(cls, meta: dict[str, Any], *, reused: bool, seconds: float) -> AnalysisSummary:
         s = dict(meta["summary"])
+        s = {k: v for k, v in s.items() if k in cls.__dataclass_fields__}
         s.update(reused=reused, seconds=round(seconds, 3))
         return cls(**s)
 
@@ -222,15 +227,45 @@ class Workspace:
         """Stage meanings, data artefacts and the default as-of (cached until the next import)."""
         mtime = self.crm_path.stat().st_mtime_ns if self.has_data else None
         if self._dq is None or self._dq[0] != mtime:
-            self._dq = (mtime, data_quality.assess(self.tables(), self.settings))
+            dq = data_quality.assess(self.tables(), self.settings)
+            self._dq = (mtime, dq)
+            self._write_quality(dq)
         return self._dq[1]
+
+    def _quality_key(self) -> str:
+        st = self.crm_path.stat()
+        raw = [st.st_size, st.st_mtime_ns, self.settings.artefacts.model_dump(mode="json"), self.settings.quote_stages,
+               __version__, RESULTS_FORMAT]
+        return hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
+
+    def _write_quality(self, dq: data_quality.DataQuality) -> None:
+        doc = {
+            "key": self._quality_key(),
+            "default_as_of": {"at": _iso(dq.default_as_of), "basis": dq.as_of_basis},
+            "logging_stopped_at": dq.logging_stopped_at.isoformat() if dq.logging_stopped_at else None,
+            "stages": dq.stages,
+            "artefacts": data_quality.artefact_counts(dq),
+        }
+        storage.write_json(self.path / QUALITY_FILE, doc)
+
+    def quality(self) -> dict[str, Any]:
+        """What `status` shows of data quality: default as-of and its basis, logging stop,
+        stage meanings, artefact counts. Read from a small file written beside the data;
+        recomputed when the data or the artefact settings change."""
+        doc = storage.read_json(self.path / QUALITY_FILE)
+        if doc is None or doc.get("key") != self._quality_key():
+            self._dq = None
+            self.data_quality()
+            doc = storage.read_json(self.path / QUALITY_FILE) or {}
+        return {k: v for k, v in doc.items() if k != "key"}
 
     def data_range(self) -> tuple[datetime | None, datetime | None]:
         """Earliest activity or deal timestamp, and the default as-of: the last day with real
         activity or deal movement (see :mod:`accountleader.domain.artefacts`)."""
         t = self.tables()
         lo = [t["activities"].occurred_at.min(), t["opportunities"].created_at.min()]
-        hi_ = self.data_quality().default_as_of
+        at = self.quality()["default_as_of"]["at"]
+        hi_ = datetime.fromisoformat(at) if at else None
         los = [v for v in (x.execute() for x in lo) if v is not None and not pd.isna(v)]
         return (min(los).to_pydatetime() if los else None, hi_)
 
@@ -261,7 +296,12 @@ class Workspace:
                 progress("results are up to date", 1.0)
             return AnalysisSummary.from_meta(meta, reused=True, seconds=time.perf_counter() - started)
         with storage.exclusive(self.path, "import or analysis"):
-            result = run_analysis(self.engine_tables(), as_of=when, settings=self.settings, progress=progress)
+            engine = self.settings.engine
+            local = engine.kind == "duckdb" and engine.source == "workspace"
+            dq = self.data_quality()
+            result = run_analysis(
+                self.engine_tables(), as_of=when, settings=self.settings, progress=progress, quality=dq if local else None
+            )
             summary = AnalysisSummary(
                 as_of=when.isoformat(),
                 tables={name: t.num_rows for name, t in result.tables.items()},
@@ -269,6 +309,8 @@ class Workspace:
                 notes=result.notes,
                 reused=False,
                 seconds=round(time.perf_counter() - started, 3),
+                as_of_basis=dq.as_of_basis if as_of is None else "given",
+                artefacts=[a for a in self.quality()["artefacts"] if a["count"]],
             )
             storage.write_database(
                 self.results_path, result.tables, {"fingerprint": fingerprint, "summary": summary.as_dict()}
@@ -365,16 +407,7 @@ class Workspace:
             "date_ranges": ranges,
             "warnings": imp.get("warnings", []),
             "files_ignored": imp.get("files_ignored", []),
-            **self._quality_status(),
-        }
-
-    def _quality_status(self) -> dict[str, Any]:
-        dq = self.data_quality()
-        return {
-            "default_as_of": {"at": _iso(dq.default_as_of), "basis": dq.as_of_basis},
-            "logging_stopped_at": dq.logging_stopped_at.isoformat() if dq.logging_stopped_at else None,
-            "stages": dq.stages,
-            "artefacts": data_quality.artefact_counts(dq),
+            **self.quality(),
         }
 
     # -- pages and lists, filtered by who is asking ------------------------------------------

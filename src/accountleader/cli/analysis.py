@@ -39,7 +39,11 @@ def analyze(
         return
     con = st.console
     verb = "reused (no change in data or settings)" if summary.reused else "computed"
-    con.success(f"results {verb} as of {summary.as_of[:10]} in {summary.seconds:.1f} s")
+    basis = "" if summary.as_of_basis == "given" else f" ({summary.as_of_basis})"
+    con.success(f"results {verb} as of {summary.as_of[:10]}{basis} in {summary.seconds:.1f} s")
+    if summary.artefacts:
+        shown = ", ".join(f"{a['kind']} {a['count']:,}" for a in summary.artefacts)
+        con.info(f"data artefacts detected and excluded as documented: {shown} (`status` lists examples)")
     fit = summary.fit
     if fit["signal"]:
         con.info(f"account fit: signal found in {fit['won_n']:,} won / {fit['lost_n']:,} lost deals ({fit['reason']})")

@@ -34,7 +34,7 @@ Progress = Callable[[str, float], None]
 
 #: Bump when result tables change shape or meaning: stored results from an older
 #: format are recomputed rather than reused.
-RESULTS_FORMAT = 6
+RESULTS_FORMAT = 7
 
 EFFICIENCY_COMPONENTS = {
     "quote_turnaround_median_hours": "lower_is_better",
@@ -111,6 +111,7 @@ def run_analysis(
     as_of: datetime,
     settings: WorkspaceSettings,
     progress: Progress | None = None,
+    quality: data_quality.DataQuality | None = None,
 ) -> Analysis:
     step = progress or (lambda s, f: None)
     timings: dict[str, float] = {}
@@ -119,7 +120,7 @@ def run_analysis(
     # Every metric reads the annotated tables: artefacts are flagged once, here, and each
     # metric leaves out what docs/metrics.md says it leaves out.
     started = time.perf_counter()
-    dq = data_quality.assess(t, settings)
+    dq = quality or data_quality.assess(t, settings)
     t = dq.annotated
     timings["data_artefacts"] = round(time.perf_counter() - started, 3)
     quote_stages = list(dict.fromkeys([*settings.quote_stages, *dq.quote_stages]))

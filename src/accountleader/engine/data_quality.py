@@ -32,7 +32,7 @@ class DataQuality:
     quote_stages: list[str] = field(default_factory=list)
 
     def notes(self) -> list[str]:
-        out = [f"as of {self.default_as_of:%Y-%m-%d}: {self.as_of_basis}"] if self.default_as_of else []
+        out = []
         if self.logging_stopped_at:
             out.append(f"no activity logged org-wide since {self.logging_stopped_at:%Y-%m-%d}: no account is called dark after it")
         return out

@@ -50,6 +50,26 @@ def write_database(path: Path, tables: dict[str, pa.Table], meta: dict[str, Any]
         raise
 
 
+def write_json(path: Path, doc: Any) -> None:
+    """Write a small JSON file atomically (a reader sees the old file or the new one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(doc, ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file written by :func:`write_json`, or None when absent or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def read_meta(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
