@@ -84,3 +84,14 @@ class Source:
             if f is not None:
                 return f
         return None
+
+
+def no_known_files(source: Source, what: str) -> InputError:
+    """The error for a source whose files match nothing the importer knows: names the files it saw."""
+    names = sorted(f.name for f in source.files.values())
+    if not names:
+        seen = "it has no CSV or Parquet files"
+    else:
+        shown = ", ".join(names[:25]) + (f" and {len(names) - 25} more" if len(names) > 25 else "")
+        seen = f"files seen: {shown}"
+    return InputError(f"{source.location}: {what}; {seen}", file=str(source.location))
