@@ -200,11 +200,11 @@ def account_view(ws: Workspace, account_id: str, scope: Scope = EVERYONE) -> dic
     rows = records(a)
     if not rows:
         raise NotFoundError(f"no account {account_id!r}")
-    t = ws.tables()
+    t = ws.analysis_tables()
     as_of = datetime.fromisoformat(ws.analysis().as_of)
     contacts = t["contacts"].filter(t["contacts"].account_id == account_id)
     acts = t["activities"]
-    acts = acts.filter((acts.occurred_at <= ibis.literal(as_of)) & acts.contact_id.notnull())
+    acts = acts.filter((acts.occurred_at <= ibis.literal(as_of)) & acts.contact_id.notnull() & acts.artefact.isnull())
     last = acts.group_by("contact_id").aggregate(last_touch=acts.occurred_at.max(), touches_n=acts.count())
     people = contacts.left_join(last, "contact_id").drop("contact_id_right")
     people_rows = records(people.select("contact_id", "name", "title", "departed_at", "last_touch", "touches_n"))
@@ -234,10 +234,12 @@ def account_view(ws: Workspace, account_id: str, scope: Scope = EVERYONE) -> dic
 
 def change_timeline(ws: Workspace, account_id: str, as_of: datetime) -> list[dict[str, Any]]:
     """Close-date pushes, stage moves and people leaving or arriving, newest first."""
-    t = ws.tables()
+    t = ws.analysis_tables()
     opps = t["opportunities"].filter(t["opportunities"].account_id == account_id).select("opportunity_id", opp_name="name")
     h = t["opportunity_history"].inner_join(opps, "opportunity_id")
-    h = h.filter(h.changed_at <= ibis.literal(as_of)).order_by(["opportunity_id", "changed_at", "history_id"])
+    # load artefacts (bulk-loaded rows) are not events on the account's timeline
+    h = h.filter((h.changed_at <= ibis.literal(as_of)) & (h.artefact.isnull() | (h.artefact != "bulk_loaded")))
+    h = h.order_by(["opportunity_id", "changed_at", "history_id"])
     events: list[dict[str, Any]] = []
     prev: dict[str, dict[str, Any]] = {}
     for row in records(h):
@@ -266,7 +268,7 @@ def opportunity_view(ws: Workspace, opportunity_id: str, scope: Scope = EVERYONE
     rows = records(o.filter(o.opportunity_id == opportunity_id))
     if not rows:
         raise NotFoundError(f"no opportunity {opportunity_id!r}")
-    t = ws.tables()
+    t = ws.analysis_tables()
     h = t["opportunity_history"]
     history = records(h.filter(h.opportunity_id == opportunity_id).order_by(["changed_at", "history_id"]).drop("opportunity_id"))
     ocr = t["opportunity_contact_roles"]
@@ -287,7 +289,7 @@ def activity_effort(ws: Workspace, *, as_of: datetime, window_days: int, owner_i
     comes from the contact when the activity carries none."""
     from .domain.metrics.effectiveness import windowed_activities
 
-    t = ws.tables()
+    t = ws.analysis_tables()
     a = windowed_activities(t["activities"], as_of=as_of, window_days=window_days, contacts=t["contacts"])
     a = a.filter(a.account_id.notnull() & a.owner_id.notnull())
     if owner_ids is not None:
@@ -301,12 +303,12 @@ def pending_quote_requests(ws: Workspace, *, as_of: datetime, quote_stages: list
     from the request to ``as_of``."""
     import numpy as np
 
-    t = ws.tables()
+    t = ws.analysis_tables()
     o, h, q = t["opportunities"], t["opportunity_history"], t["quotes"]
     asof = ibis.literal(as_of)
     hq = h.filter((h.changed_at <= asof) & h.stage.lower().isin([s.lower() for s in quote_stages]))
     entry = hq.group_by("opportunity_id").aggregate(stage_entered_at=hq.changed_at.min())
-    open_ = o.filter((o.created_at <= asof) & (~o.is_closed | (o.close_date.cast("timestamp") > asof)))
+    open_ = o.filter((o.created_at <= asof) & (~o.is_closed | (o.closed_at > asof).fill_null(False)))
     if owner_ids is not None:
         open_ = open_.filter(open_.owner_id.isin(owner_ids))
     open_ = open_.left_join(entry, "opportunity_id").drop("opportunity_id_right")
@@ -325,10 +327,10 @@ def account_contacts(ws: Workspace, account_ids: list[str], *, as_of: datetime) 
     """Contacts at these accounts with buyer role, seniority, last touch and touches (by as_of)."""
     if not account_ids:
         return []
-    t = ws.tables()
+    t = ws.analysis_tables()
     c = t["contacts"].filter(t["contacts"].account_id.isin(account_ids))
     acts = t["activities"]
-    acts = acts.filter((acts.occurred_at <= ibis.literal(as_of)) & acts.contact_id.notnull())
+    acts = acts.filter((acts.occurred_at <= ibis.literal(as_of)) & acts.contact_id.notnull() & acts.artefact.isnull())
     acts = acts.semi_join(c.select("contact_id"), "contact_id")
     last = acts.group_by("contact_id").aggregate(last_touch=acts.occurred_at.max(), touches_n=acts.count())
     people = records(c.left_join(last, "contact_id").select(
@@ -374,7 +376,7 @@ def size_band(employees: float | None) -> str:
 def whitespace(ws: Workspace, account_id: str, *, as_of: datetime) -> dict[str, Any]:
     """Products this account has not bought (won) that similar accounts - same industry and
     employee band - have bought by ``as_of``; each with the share of similar accounts that did."""
-    t = ws.tables()
+    t = ws.analysis_tables()
     a = t["accounts"].select("account_id", "industry", "employees").to_pandas()
     me = a[a.account_id == account_id]
     if me.empty:
@@ -383,7 +385,7 @@ def whitespace(ws: Workspace, account_id: str, *, as_of: datetime) -> dict[str, 
     a["band"] = a.employees.map(size_band)
     peers = a[(a.industry == industry) & (a.band == band) & (a.account_id != account_id)].account_id.tolist()
     o = t["opportunities"]
-    won = o.filter(o.is_won & o.product.notnull() & (o.close_date.cast("timestamp") <= ibis.literal(as_of)))
+    won = o.filter(o.is_won & o.product.notnull() & (o.closed_at <= ibis.literal(as_of)).fill_null(True))
     won = won.filter(won.account_id.isin([*peers, account_id])).select("account_id", "product").distinct().to_pandas()
     mine = set(won[won.account_id == account_id]["product"])
     theirs = won[won.account_id != account_id]

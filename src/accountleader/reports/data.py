@@ -34,16 +34,33 @@ class Basis:
     window_days: int
     sla_business_days: float
     quote_stages: list[str]
+    #: one line per data artefact found: what was counted and what it was excluded from
+    data_notes: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, ws: Workspace) -> Basis:
         s = ws.settings
+        quality = ws.quality()
+        found = [st["stage"] for st in quality["stages"] if st.get("is_quote_stage")]
         return cls(datetime.fromisoformat(ws.analysis().as_of), s.engagement_window_days, s.quote_sla_business_days,
-                   list(s.quote_stages))
+                   list(dict.fromkeys([*s.quote_stages, *found])), tuple(data_notes(quality)))
 
     def as_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.date().isoformat(), "window_days": self.window_days,
-                "sla_business_days": self.sla_business_days}
+                "sla_business_days": self.sla_business_days, "data_notes": list(self.data_notes)}
+
+
+def data_notes(quality: dict[str, Any]) -> list[str]:
+    """The report's line per data artefact: count, kind and what it is kept out of."""
+    out = []
+    for a in quality.get("artefacts", []):
+        if not a["count"]:
+            continue
+        if a["kind"] == "logging_stopped":
+            out.append(f"Logging stopped: no activity logged org-wide since {a['examples'][0]}; {a['effect']}.")
+        else:
+            out.append(f"{a['count']:,} {a['kind'].replace('_', ' ')} ({a['unit']}): {a['effect']}.")
+    return out
 
 
 def _quiet(step: str, fraction: float) -> None:

@@ -135,6 +135,9 @@ def to_markdown(doc: dict[str, Any]) -> str:
     out = [f"# {doc['title']}", "",
            f"_As of {b['as_of']} · engagement window {b['window_days']} days · quote SLA {b['sla_business_days']:g} "
            f"business days. Charts are in the HTML and PDF versions._", ""]
+    if b.get("data_notes"):
+        out += ["**Data artefacts, detected and excluded** (docs/metrics.md, \"Data artefacts\"):", "",
+                *[f"- {n}" for n in b["data_notes"]], ""]
     if doc["kind"] == "team":
         out += ["## Findings", "", *_findings_md(doc["findings"])]
         if doc["findings_total"] > len(doc["findings"]):
