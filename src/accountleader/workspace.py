@@ -26,7 +26,7 @@ from .engine import connect as engine_connect
 from .engine import data_quality, storage
 from .engine.analyze import RESULTS_FORMAT, run_analysis
 from .errors import InputError
-from .importers import ImportBatch, read_fivetran, read_mapped_csv, read_salesforce_export
+from .importers import ImportBatch, is_hubspot, read_fivetran, read_hubspot, read_mapped_csv, read_salesforce_export
 
 Progress = Callable[[str, float], None]
 
@@ -55,6 +55,8 @@ class ImportSummary:
     files_read: dict[str, int]
     files_ignored: list[str]
     seconds: float
+    # the import report: per file, the table it fed, rows and {canonical column: source column(s)}
+    sources: list[dict[str, Any]] = field(default_factory=list)
     rows: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -163,7 +165,14 @@ class Workspace:
         return self._import(lambda: read_salesforce_export(Path(path), progress=progress), progress)
 
     def import_fivetran(self, path: Path | str, *, progress: Progress | None = None) -> ImportSummary:
+        """Fivetran-landed Salesforce tables; a Fivetran HubSpot schema is imported as HubSpot."""
+        if is_hubspot(Path(path)):
+            return self.import_hubspot(path, progress=progress)
         return self._import(lambda: read_fivetran(Path(path), progress=progress), progress)
+
+    def import_hubspot(self, path: Path | str, *, progress: Progress | None = None) -> ImportSummary:
+        """Fivetran's HubSpot tables or HubSpot CRM export CSVs (detected from the files)."""
+        return self._import(lambda: read_hubspot(Path(path), progress=progress), progress)
 
     def import_csv(self, path: Path | str, *, mapping: Path | str, progress: Progress | None = None) -> ImportSummary:
         return self._import(lambda: read_mapped_csv(Path(path), Path(mapping), progress=progress), progress)
@@ -184,6 +193,7 @@ class Workspace:
                 files_read=batch.files_read,
                 files_ignored=batch.files_ignored,
                 seconds=0.0,
+                sources=batch.sources,
             )
             meta = {
                 "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -407,6 +417,7 @@ class Workspace:
             "date_ranges": ranges,
             "warnings": imp.get("warnings", []),
             "files_ignored": imp.get("files_ignored", []),
+            "sources": imp.get("sources", []),
             **self.quality(),
         }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,10 +24,26 @@ def _print_summary(summary: ImportSummary, as_json: bool) -> None:
     con.table(f"Imported from {summary.source} ({summary.kind})", ["table", "rows"], rows, justify={"rows": "right"})
     rate = summary.rows / summary.seconds if summary.seconds else 0
     con.success(f"{summary.rows:,} rows in {summary.seconds:.1f} s ({rate:,.0f} rows/s)")
+    _print_sources(summary.sources)
     if summary.files_ignored:
         con.info(f"ignored files: {', '.join(summary.files_ignored)}")
     for w in summary.warnings:
         con.warning(w)
+
+
+def _print_sources(sources: list[dict[str, Any]]) -> None:
+    """The import report, short: which file fed which table, rows, and how many columns were used."""
+    if not sources:
+        return
+    rows = []
+    for src in sources:
+        cols = src.get("columns", {})
+        names = list(cols)
+        shown = f"{len(names)}: " + ", ".join(names[:4]) + (", …" if len(names) > 4 else "")
+        rows.append((src["file"], src["table"], f"{src['rows']:,}", shown))
+    state().console.table(
+        "Files read (status --json has each column's source)", ["file", "table", "rows", "columns used"], rows, justify={"rows": "right"}
+    )
 
 
 def _run_import(do: Callable[[Workspace, Progress], ImportSummary], as_json: bool) -> None:
@@ -55,8 +71,20 @@ def import_fivetran(
     path: Annotated[Path, typer.Argument(help="A directory of Fivetran-landed Salesforce tables (CSV or Parquet).")],
     json: JsonOpt = False,
 ) -> None:
-    """Import Salesforce tables as Fivetran lands them (snake_case)."""
+    """Import Salesforce tables as Fivetran lands them (snake_case); a HubSpot schema is imported as HubSpot."""
     _run_import(lambda ws, progress: ws.import_fivetran(path, progress=progress), json)
+
+
+@import_app.command("hubspot")
+def import_hubspot(
+    path: Annotated[
+        Path,
+        typer.Argument(help="Fivetran's HubSpot tables (deal, deal_stage, engagement_*, owner, ...) or HubSpot CRM export CSVs."),
+    ],
+    json: JsonOpt = False,
+) -> None:
+    """Import HubSpot: Fivetran's HubSpot schema or HubSpot's own CRM exports (detected)."""
+    _run_import(lambda ws, progress: ws.import_hubspot(path, progress=progress), json)
 
 
 @import_app.command("csv")
@@ -73,14 +101,16 @@ def import_csv(
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same company.")] = 7,
     scale: Annotated[float, typer.Option(help="Size: 1.0 is ~40 sellers, 2,000 accounts, ~300k activities.", min=0.01, max=50)] = 1.0,
+    messy: Annotated[bool, typer.Option("--messy", help="Write it the way real orgs export: Spanish stages, missing columns, bulk loads, a logging stop, list email, ...")] = False,
     json: JsonOpt = False,
 ) -> None:
     """Generate the built-in demo company and import it like any Salesforce export."""
     st = state()
     with st.console.progress("Demo company") as update:
-        export, summary = st.workspace.load_demo(seed=seed, scale=scale, progress=update)
+        export, summary = st.workspace.load_demo(seed=seed, scale=scale, messy=messy, progress=update)
     if not json:
-        st.console.success(f"wrote a Salesforce export of the demo company to {export}")
+        kind = "a messy Salesforce export" if messy else "a Salesforce export"
+        st.console.success(f"wrote {kind} of the demo company to {export}")
     _print_summary(summary, json)
 
 
@@ -103,5 +133,8 @@ def status(json: JsonOpt = False) -> None:
         span = f"{(r['min'] or '')[:10]} → {(r['max'] or '')[:10]}" if r and r["min"] else ""
         rows.append((name, f"{n:,}", span))
     con.table(f"Workspace {info['workspace']} (imported {info['imported_at']} from {info['source']['kind']})", ["table", "rows", "dates"], rows, justify={"rows": "right"})
+    _print_sources(info.get("sources", []))
+    if info.get("files_ignored"):
+        con.info(f"ignored files: {', '.join(info['files_ignored'])}")
     for w in info["warnings"]:
         con.warning(w)

@@ -6,7 +6,8 @@ database (the engine writes batches atomically).
 
 from .batch import ImportBatch
 from .fivetran import read_fivetran
+from .hubspot import is_hubspot, read_hubspot
 from .mapped import read_mapped_csv
 from .salesforce import read_salesforce_export
 
-__all__ = ["ImportBatch", "read_fivetran", "read_mapped_csv", "read_salesforce_export"]
+__all__ = ["ImportBatch", "is_hubspot", "read_fivetran", "read_hubspot", "read_mapped_csv", "read_salesforce_export"]
