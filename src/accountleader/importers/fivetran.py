@@ -19,7 +19,7 @@ from ..domain.schema import snake_case
 from .batch import ImportBatch
 from .objectreader import Progress, read_objects
 from .objects import OBJECTS, ObjectSpec, first_of
-from .source import Source, SourceFile
+from .source import Source, SourceFile, no_known_files
 
 
 def _stems(obj: str) -> tuple[str, ...]:
@@ -77,9 +77,7 @@ def read_fivetran(path: Path, *, progress: Progress | None = None) -> tuple[Impo
         progress=progress,
     )
     if not batch.files_read and not batch.problems:
-        from ..errors import InputError
-
-        raise InputError(f"{path}: no Fivetran Salesforce tables found (expected e.g. opportunity.csv)", file=str(path))
+        raise no_known_files(source, "no Fivetran Salesforce tables found (expected e.g. opportunity.csv)")
     return batch, batch.finish()
 
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 from .batch import ImportBatch
 from .objectreader import Progress, read_objects
 from .objects import ObjectSpec
-from .source import Source, SourceFile
+from .source import Source, SourceFile, no_known_files
 
 
 def _find(source: Source, spec: ObjectSpec) -> SourceFile | None:
@@ -25,9 +25,5 @@ def read_salesforce_export(path: Path, *, progress: Progress | None = None) -> t
     batch = ImportBatch(source=str(path), kind="salesforce")
     read_objects(source, batch, naming=lambda f: f, find=_find, progress=progress)
     if not batch.files_read and not batch.problems:
-        from ..errors import InputError
-
-        raise InputError(
-            f"{path}: no Salesforce export files found (expected e.g. Account.csv, Opportunity.csv)", file=str(path)
-        )
+        raise no_known_files(source, "no Salesforce export files found (expected e.g. Account.csv, Opportunity.csv)")
     return batch, batch.finish()
