@@ -211,12 +211,15 @@ class Workspace:
         return summary
 
     def load_demo(
-        self, *, seed: int = 7, scale: float = 1.0, progress: Progress | None = None
+        self, *, seed: int = 7, scale: float = 1.0, messy: bool = False, progress: Progress | None = None
     ) -> tuple[Path, ImportSummary]:
-        """Generate the demo company as a Salesforce export, then import it like any user's data."""
+        """Generate the demo company as a Salesforce export, then import it like any user's data.
+
+        ``messy`` writes it the way real orgs export (see :mod:`accountleader.demo.messy`)."""
         import shutil
 
         from .demo import write_demo_export
+        from .demo.messy import write_messy_export
 
         def part(lo: float, hi: float) -> Progress | None:
             if progress is None:
@@ -227,7 +230,8 @@ class Workspace:
         self.path.mkdir(parents=True, exist_ok=True)
         if export_dir.exists():
             shutil.rmtree(export_dir)
-        write_demo_export(export_dir, seed=seed, scale=scale, progress=part(0.0, 0.4))
+        write = write_messy_export if messy else write_demo_export
+        write(export_dir, seed=seed, scale=scale, progress=part(0.0, 0.4))
         summary = self.import_salesforce(export_dir, progress=part(0.4, 1.0))
         return export_dir, summary
 
