@@ -22,7 +22,15 @@ import pyarrow as pa
 
 from ..config import WorkspaceSettings
 from ..domain.arrow_types import ARROW_TYPES
-from ..domain.metrics import change, effectiveness, efficiency, leadership, matrix, performance
+from ..domain.metrics import (
+    _clean,
+    change,
+    effectiveness,
+    efficiency,
+    leadership,
+    matrix,
+    performance,
+)
 from ..domain.results import RESULT_TABLES
 from ..domain.schema import BUYER_ROLES
 from ..domain.scoring.fit import FitReport, fit_account_scores
@@ -43,6 +51,17 @@ EFFICIENCY_COMPONENTS = {
     "stage_velocity_ratio": "lower_is_better",
     "first_activity_median_hours": "lower_is_better",
 }
+#: Per-seller counts of what the metrics left out as data artefacts (docs/metrics.md).
+EXCLUDED_COUNTS = (
+    "quote_closing_document_n",
+    "stage_spells_artefact_n",
+    "stage_spells_entered_late_n",
+    "entered_late_n",
+    "days_to_close_entered_late_n",
+    "placeholder_amount_n",
+    "mass_email_n",
+    "open_task_n",
+)
 EFFECTIVENESS_COMPONENTS = {
     "high_fit_effort_share": "higher_is_better",
     "decision_maker_reach": "higher_is_better",
@@ -70,7 +89,7 @@ def _fit_features(t: dict[str, ir.Table], as_of: datetime) -> pd.DataFrame:
     """Learn fit from each account's closed deals (by as_of), then score every account."""
     o = t["opportunities"]
     asof = ibis.literal(as_of)
-    closed = o.filter(o.is_closed & o.close_date.notnull() & (o.close_date.cast("timestamp") <= asof) & o.account_id.notnull())
+    closed = o.filter(_clean.closed_at(o).notnull() & _clean.closed_by(o, asof) & o.account_id.notnull())
     counts = closed.group_by("account_id").aggregate(
         won_n=closed.is_won.cast("int64").sum(), lost_n=(~closed.is_won).cast("int64").sum()
     )
@@ -183,6 +202,10 @@ def run_analysis(
         followup_latency_n=eff.meeting_follow_up_latency_n,
         stage_velocity_ratio=eff.stage_velocity_median_ratio,
         first_activity_median_hours=eff.time_to_first_activity_median_hours,
+        # what the efficiency figures left out (docs/metrics.md)
+        quote_closing_document_n=eff.quote_turnaround_closing_document_n,
+        stage_spells_artefact_n=eff.stage_velocity_artefact_n,
+        stage_spells_entered_late_n=eff.stage_velocity_entered_late_n,
     )
 
     fit_arrow, fit_report = fit_future.result()
@@ -250,12 +273,16 @@ def run_analysis(
         replace(d, half=float(settings.dark_after_days)) if d.column == "days_since_last_activity" else d
         for d in change.DRIVERS
     )
+    # an org-wide logging stop before as_of: activity windows end there, and reasons say so
+    stopped = dq.logging_stopped_at if _clean.logging_stopped_before(as_of, dq.logging_stopped_at) else None
     idx = _materialize(
-        change.change_index(t["accounts"], opps, hist, contacts, acts, as_of=as_of, drivers=drivers),
+        change.change_index(
+            t["accounts"], opps, hist, contacts, acts, as_of=as_of, drivers=drivers, logging_stopped_at=stopped
+        ),
         "change_index",
         timings,
     )
-    reasons = change.change_reasons(idx, drivers=drivers)
+    reasons = change.change_reasons(idx, drivers=drivers, logging_stopped_at=stopped)
     acct_eff = _outer_join_all(
         [
             efficiency.summarize_quote_turnaround(quote_events, "account_id"),
@@ -288,7 +315,9 @@ def run_analysis(
     roles = effectiveness.deal_roles(opps, acts, contact_roles, as_of=as_of, window_days=window, contacts=contacts)
     opps_pa = _with_role_lists(opps_pa, _run(roles, "deal_roles", timings))
 
-    gaps = effectiveness.effort_gaps(t["accounts"], acts, account_fit, as_of=as_of, window_days=window, contacts=contacts)
+    gaps = effectiveness.effort_gaps(
+        t["accounts"], acts, account_fit, as_of=as_of, window_days=window, contacts=contacts, logging_stopped_at=stopped
+    )
     gaps_pa = _run(gaps, "effort_gaps", timings)
     step("done", 1.0)
     return Analysis(
@@ -406,7 +435,9 @@ def _reps(users, eff, seller_eff, tend, perf, mat):  # type: ignore[no-untyped-d
         part = part.rename(user_id="owner_id")
         dupes = [c for c in part.columns if c in r.columns and c != "user_id"]
         r = r.left_join(part.drop(*dupes), "user_id").drop("user_id_right")
-    return r.mutate(won_amount=r.bookings)
+    # what the figures left out, per seller: zero, not unknown, where nothing was
+    left_out = {c: r[c].fill_null(0) for c in EXCLUDED_COUNTS if c in r.columns}
+    return r.mutate(won_amount=r.bookings, **left_out)
 
 
 def _conform(table: pa.Table, name: str) -> pa.Table:
@@ -443,6 +474,8 @@ def _accounts(accounts, account_fit, acct_tend, tended, idx, reasons, acct_eff):
 
 def _opportunities(opps, changes, deals, as_of):  # type: ignore[no-untyped-def]
     o = opps.filter(opps.created_at.isnull() | (opps.created_at <= ibis.literal(as_of)))
+    # closed at as_of: a deal the stage history shows closed is closed, whatever its CloseDate
+    o = o.mutate(is_closed=_clean.closed_by(o, as_of))
     o = o.select("opportunity_id", "account_id", "owner_id", "name", "stage", "amount", "is_closed", "close_date", "type")
     ch = changes.select("opportunity_id", "close_date_pushes", "close_date_push_days", "stage_regressions", "amount_cuts")
     o = o.left_join(ch, "opportunity_id").drop("opportunity_id_right")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import ibis
 import ibis.expr.types as ir
 
+from ._clean import activity_end, bulk_loaded_contact, real_history, selling_activities
 from ._time import as_of_literal, days_before, days_between
 from .efficiency import left_join_on, with_activity_account
 
@@ -122,7 +123,9 @@ def opportunity_changes(
     Each history row is compared with the deal's previous row carrying that
     field (ordered by ``changed_at``, then ``history_id``), over all history up
     to ``as_of``; with ``window_days`` only changes in the last ``window_days``
-    before ``as_of`` are counted.
+    before ``as_of`` are counted.  A history row flagged as an artefact (bulk-loaded,
+    click-through) is no push, regression or cut; it still is the "previous row" of the
+    next real change.
 
     Columns: ``opportunity_id``, ``account_id``, ``owner_id``,
     ``close_date_pushes`` (changes to a later close date), ``close_date_push_days``
@@ -138,9 +141,10 @@ def opportunity_changes(
     def recent(t: ir.Table) -> ir.Table:
         return t if since is None else t.filter(t.changed_at > since)
 
+    h = h.mutate(_real=real_history(h))
     c = h.filter(h.close_date.notnull())
     c = recent(c.mutate(prev=c.close_date.lag().over(w)))
-    pushed = c.prev.notnull() & (c.close_date > c.prev)
+    pushed = c.prev.notnull() & (c.close_date > c.prev) & c._real
     pushes = c.group_by("opportunity_id").aggregate(
         close_date_pushes=c.count(where=pushed),
         close_date_push_days=days_between(c.prev, c.close_date).sum(where=pushed),
@@ -148,7 +152,7 @@ def opportunity_changes(
 
     a = h.filter(h.amount.notnull())
     a = recent(a.mutate(prev=a.amount.lag().over(w)))
-    cut = a.prev.notnull() & (a.amount < a.prev)
+    cut = a.prev.notnull() & (a.amount < a.prev) & a._real
     cuts = a.group_by("opportunity_id").aggregate(
         amount_cuts=a.count(where=cut),
         amount_cut_total=(a.prev - a.amount).sum(where=cut),
@@ -159,7 +163,7 @@ def opportunity_changes(
     s = s.mutate(prev_stage=s.stage.lag().over(w), prev_rank=s.stage_rank.lag().over(w))
     s = recent(s)
     back = (
-        (s.stage != s.prev_stage) & (s.stage_rank < s.prev_rank) & ~s.is_closed_stage
+        (s.stage != s.prev_stage) & (s.stage_rank < s.prev_rank) & ~s.is_closed_stage & s._real
     ).fill_null(False)
     regressions = s.group_by("opportunity_id").aggregate(stage_regressions=s.count(where=back))
 
@@ -187,12 +191,13 @@ def contact_movements(
     contacts: ir.Table, *, as_of: datetime, window_days: float = WINDOW_DAYS
 ) -> ir.Table:
     """Per account: ``contact_departures`` (``departed_at`` in the last ``window_days``)
-    and ``contact_arrivals`` (``created_at`` in the last ``window_days``)."""
+    and ``contact_arrivals`` (``created_at`` in the last ``window_days``; a bulk-loaded
+    contact, ``bulk_loaded``, is a load, not an arrival)."""
     asof = as_of_literal(as_of)
     since = days_before(as_of, window_days)
     c = contacts.filter(contacts.account_id.notnull())
     left = (c.departed_at > since) & (c.departed_at <= asof)
-    came = (c.created_at > since) & (c.created_at <= asof)
+    came = (c.created_at > since) & (c.created_at <= asof) & ~bulk_loaded_contact(c)
     return c.group_by("account_id").aggregate(
         contact_departures=c.count(where=left.fill_null(False)),
         contact_arrivals=c.count(where=came.fill_null(False)),
@@ -212,10 +217,12 @@ def engagement(
     Columns: ``last_activity_at``, ``days_since_last_activity`` (days),
     ``activity_recent_n`` (last ``recent_days``), ``activity_prior_n`` (the
     ``prior_days`` before those), ``activity_drop`` = max(0, 1 - recent rate /
-    prior rate), rates per day; null when there was no prior activity.
+    prior rate), rates per day; null when there was no prior activity.  List email and
+    open tasks are no engagement.
     """
     asof = as_of_literal(as_of)
-    a = with_activity_account(activities.filter(activities.occurred_at <= asof), contacts)
+    a = selling_activities(activities)
+    a = with_activity_account(a.filter(a.occurred_at <= asof), contacts)
     a = a.filter(a.account_id.notnull())
     cut = days_before(as_of, recent_days)
     start = days_before(as_of, recent_days + prior_days)
@@ -277,8 +284,13 @@ def change_index(
     window_days: float = WINDOW_DAYS,
     drivers: Sequence[Driver] = DRIVERS,
     order: Mapping[str, float] | None = None,
+    logging_stopped_at: datetime | date | None = None,
 ) -> ir.Table:
     """Per account (created by ``as_of`` or undated): the change index and its drivers.
+
+    When activity logging stopped org-wide before ``as_of`` (``logging_stopped_at``), the
+    engagement drivers (days since last activity, activity drop) are measured up to the
+    stop: the silence after it is the org's, so no account goes dark because of it.
 
     Columns: ``account_id``; the raw drivers ``close_date_pushes``,
     ``close_date_push_days``, ``stage_regressions``, ``amount_cuts``,
@@ -301,7 +313,7 @@ def change_index(
         amount_cut_total=opp.amount_cut_total.sum(),
     )
     moves = contact_movements(contacts, as_of=as_of, window_days=window_days)
-    engaged = engagement(activities, contacts, as_of=as_of).select(
+    engaged = engagement(activities, contacts, as_of=activity_end(as_of, logging_stopped_at)).select(
         "account_id",
         "days_since_last_activity",
         "activity_recent_n",
@@ -330,26 +342,40 @@ def change_index(
 # --- reasons ----------------------------------------------------------------------------
 
 
+#: Drivers read from activities: measured up to a logging stop, and said so.
+ENGAGEMENT_DRIVERS = ("days_since_last_activity", "activity_drop")
+
+
 def change_drivers(
-    index: ir.Table, *, top: int = 3, drivers: Sequence[Driver] = DRIVERS
+    index: ir.Table,
+    *,
+    top: int = 3,
+    drivers: Sequence[Driver] = DRIVERS,
+    logging_stopped_at: datetime | date | None = None,
 ) -> ir.Table:
     """The ``top`` drivers of each account's change index, one row each (long form).
 
     Only drivers with points > 0; ties broken by driver name.  Columns:
     ``account_id``, ``rank`` (1 = biggest), ``driver``, ``value``, ``points``,
-    ``reason`` (e.g. ``"stage regressions: 2"``, ``"activity drop: 67%"``).
+    ``reason`` (e.g. ``"stage regressions: 2"``, ``"activity drop: 67%"``).  With an
+    org-wide ``logging_stopped_at``, engagement reasons say they are counted up to it:
+    ``"days since last activity: 40 (to 2024-05-01; no activity logged since)"``.
     """
+    stopped = ""
+    if logging_stopped_at is not None:
+        stopped = f" (to {logging_stopped_at:%Y-%m-%d}; no activity logged since)"
     parts = []
     for d in drivers:
         value = index[d.column].cast("float64")
         shown = (value * d.display_scale).round(0).cast("int64").cast("string")
+        note = stopped if d.column in ENGAGEMENT_DRIVERS else ""
         parts.append(
             index.select(
                 "account_id",
                 driver=ibis.literal(d.column),
                 value=value,
                 points=index[f"change_points_{d.column}"],
-                reason=ibis.literal(f"{d.label}: ") + shown + ibis.literal(d.display_suffix),
+                reason=ibis.literal(f"{d.label}: ") + shown + ibis.literal(d.display_suffix + note),
             )
         )
     long = ibis.union(*parts, distinct=False)
@@ -361,11 +387,16 @@ def change_drivers(
 
 
 def change_reasons(
-    index: ir.Table, *, top: int = 3, drivers: Sequence[Driver] = DRIVERS
+    index: ir.Table,
+    *,
+    top: int = 3,
+    drivers: Sequence[Driver] = DRIVERS,
+    logging_stopped_at: datetime | date | None = None,
 ) -> ir.Table:
     """One row per account with a change: ``reason_1`` .. ``reason_<top>`` and
-    ``reasons`` (them joined by ``"; "``, biggest first)."""
-    long = change_drivers(index, top=top, drivers=drivers)
+    ``reasons`` (them joined by ``"; "``, biggest first); see :func:`change_drivers`
+    for ``logging_stopped_at``."""
+    long = change_drivers(index, top=top, drivers=drivers, logging_stopped_at=logging_stopped_at)
     wide = long.group_by("account_id").aggregate(
         **{f"reason_{k}": long.reason.max(where=long["rank"] == k) for k in range(1, top + 1)}
     )

@@ -13,12 +13,20 @@ Every function takes an explicit ``as_of``; rows after it are ignored.  The wind
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import ibis
 import ibis.expr.types as ir
 
 from ..scoring.titles import DECISION_ROLES, SENIOR_LEVELS
+from ._clean import (
+    activity_end,
+    closed_at,
+    closed_by,
+    placeholder_amount,
+    selling_activities,
+    won_by,
+)
 from ._time import as_of_literal, days_before
 
 __all__ = [
@@ -57,9 +65,13 @@ def windowed_activities(
     window_days: float | None = 90,
     contacts: ir.Table | None = None,
 ) -> ir.Table:
-    """Activities in ``(as_of - window_days, as_of]`` (no lower bound when ``None``);
-    ``account_id`` filled from the contact when the activity carries none (``contacts``)."""
-    a = activities.filter(activities.occurred_at <= as_of_literal(as_of))
+    """Selling activities in ``(as_of - window_days, as_of]`` (no lower bound when ``None``);
+    ``account_id`` filled from the contact when the activity carries none (``contacts``).
+
+    List/marketing email and open tasks are left out (:func:`._clean.selling_activities`):
+    they are no touch, no reach, no engagement and no effort."""
+    a = selling_activities(activities)
+    a = a.filter(a.occurred_at <= as_of_literal(as_of))
     if window_days is not None:
         a = a.filter(a.occurred_at > days_before(as_of, window_days))
     if contacts is not None:
@@ -148,7 +160,9 @@ def deal_engagement(
 ) -> ir.Table:
     """Right people per open deal, with multithreading against won deals of similar size.
 
-    Open at ``as_of``: created on or before it and not closed, or closing after it.
+    Open at ``as_of``: created on or before it and not closed by then (``closed_at``: a deal
+    whose stage history shows it closed is closed from then, whatever its later close date).
+    A placeholder amount gives no size band (note ``"placeholder amount: ..."``).
     Engagement counts activities with a contact in the window, linked to the deal or to its
     account (without naming another deal).  The baseline for an amount band is the median
     distinct contacts engaged on won deals of that band (closed on or before ``as_of``),
@@ -164,22 +178,26 @@ def deal_engagement(
     o = opportunities.filter(opportunities.created_at <= asof)
     o = o.mutate(
         _amount=ibis.coalesce(o.amount_corporate, o.amount),
-        _closed_by_asof=o.is_closed & (o.close_date.cast("timestamp") <= asof),
+        _placeholder=placeholder_amount(o),
+        _closed_by_asof=closed_by(o, asof),
+        _won_by_asof=won_by(o, asof),
+        _closed_at=closed_at(o),
     )
-    o = o.mutate(amount_band=_amount_band(o._amount, amount_bands))
+    # a placeholder amount says nothing about deal size: no band, no baseline
+    o = o.mutate(amount_band=ibis.ifelse(o._placeholder, ibis.null("string"), _amount_band(o._amount, amount_bands)))
     open_opps = o.filter(~o._closed_by_asof)
     counts = _engagement_counts(
         _open_deal_pairs(open_opps, activities, contact_roles, as_of=as_of, window_days=window_days, contacts=contacts)
     )
 
     # Won-deal baseline: activities in the window_days before each won deal's close date.
-    won = o.filter(o._closed_by_asof & o.is_won)
+    won = o.filter(o._won_by_asof)
     all_acts = _with_roles(
         windowed_activities(activities, as_of=as_of, window_days=None, contacts=contacts),
         contact_roles,
     )
     wp = _deal_activity(won, all_acts)
-    wclose = won.select(_wid=won.opportunity_id, _close=won.close_date.cast("timestamp"))
+    wclose = won.select(_wid=won.opportunity_id, _close=won._closed_at)
     wp = wp.join(wclose, wp.opportunity_id == wclose._wid)
     wp = wp.filter(
         (wp._at <= wp._close + ibis.interval(days=1))
@@ -194,7 +212,7 @@ def deal_engagement(
         _base=won_counts._n.median(), multithreading_baseline_n=won_counts.count()
     )
 
-    out = open_opps.select("opportunity_id", "account_id", "owner_id", "amount_band",
+    out = open_opps.select("opportunity_id", "account_id", "owner_id", "amount_band", "_placeholder",
                            amount=open_opps._amount)
     out = out.left_join(counts, "opportunity_id").left_join(baseline, "amount_band")
     out = out.mutate(
@@ -206,6 +224,7 @@ def deal_engagement(
         multithreading_baseline=out._base.cast("float64"),
     )
     note = ibis.cases(
+        (out._placeholder, "placeholder amount: no size band to compare with"),
         (out.amount_band.isnull(), "no amount: no size band to compare with"),
         (
             out.multithreading_baseline_n < min_baseline_n,
@@ -248,7 +267,7 @@ def deal_roles(
     """
     asof = as_of_literal(as_of)
     o = opportunities.filter(opportunities.created_at <= asof)
-    o = o.filter(~(o.is_closed & (o.close_date.cast("timestamp") <= asof)))
+    o = o.filter(~closed_by(o, asof))
     pairs = _open_deal_pairs(o, activities, contact_roles, as_of=as_of, window_days=window_days, contacts=contacts)
     pairs = pairs.filter(pairs.buyer_role != "unknown")
     return pairs.select("opportunity_id", "buyer_role").distinct()
@@ -277,7 +296,9 @@ def seller_effectiveness(
     * ``multithreading``: median ``multithreading_ratio`` of the seller's open deals from
       :func:`deal_engagement` (pass it as ``deals``), ``multithreading_n`` deals with a ratio,
       null below ``min_deals`` or when ``deals`` is not given;
-    * ``effectiveness_note``: why figures are null, else null.
+    * ``effectiveness_note``: why figures are null, else null;
+    * ``mass_email_n`` / ``open_task_n``: the seller's list emails and open tasks in the
+      window, left out of every figure above.
     """
     a = _with_roles(
         windowed_activities(activities, as_of=as_of, window_days=window_days, contacts=contacts),
@@ -341,10 +362,32 @@ def seller_effectiveness(
             (note.isnull(), p), (p.isnull(), note), else_=note + "; " + p
         )
     out = out.mutate(effectiveness_note=note)
+    out = left_join_on_owner(out, excluded_activities(activities, as_of=as_of, window_days=window_days))
+    out = out.mutate(mass_email_n=out.mass_email_n.fill_null(0), open_task_n=out.open_task_n.fill_null(0))
     return out.select(
         "owner_id", "activities_n", "high_fit_effort_share", "high_fit_effort_n",
         "decision_maker_reach", "senior_contact_share", "contact_activities_n",
-        "multithreading", "multithreading_n", "effectiveness_note",
+        "multithreading", "multithreading_n", "effectiveness_note", "mass_email_n", "open_task_n",
+    )
+
+
+def left_join_on_owner(left: ir.Table, right: ir.Table) -> ir.Table:
+    return left.left_join(right, "owner_id").drop("owner_id_right")
+
+
+def excluded_activities(activities: ir.Table, *, as_of: datetime, window_days: float | None = 90) -> ir.Table:
+    """Per activity owner: ``mass_email_n`` and ``open_task_n``, the activities in the window
+    that the activity metrics leave out (none on a table without the ``artefact`` column)."""
+    a = activities.filter(activities.occurred_at <= as_of_literal(as_of))
+    if window_days is not None:
+        a = a.filter(a.occurred_at > days_before(as_of, window_days))
+    a = a.filter(a.owner_id.notnull())
+    if "artefact" not in a.columns:
+        return a.group_by("owner_id").aggregate(mass_email_n=ibis.literal(0), open_task_n=ibis.literal(0)).limit(0)
+    a = a.filter(a.artefact.notnull())
+    return a.group_by("owner_id").aggregate(
+        mass_email_n=a.count(where=a.artefact == "mass_email"),
+        open_task_n=a.count(where=a.artefact == "open_task"),
     )
 
 
@@ -359,6 +402,7 @@ def effort_gaps(
     starved_below: int = 3,
     soaking_top_share: float = 0.2,
     soaking_min: int = 5,
+    logging_stopped_at: datetime | date | None = None,
 ) -> ir.Table:
     """Effort against potential: the accounts where the two disagree.
 
@@ -369,10 +413,15 @@ def effort_gaps(
 
     Columns: account_id, owner_id (account owner), fit_score, fit_tier, activities_n, gap
     (``starved`` | ``soaking``), reason.  Accounts created after ``as_of`` are left out.
+
+    When activity logging stopped org-wide (``logging_stopped_at`` before ``as_of``) the
+    window ends at the stop, not at ``as_of``: the silence after it is the org's, not an
+    account's, and the reason says "no activity logged since <date>".
     """
     asof = as_of_literal(as_of)
     acc = accounts.filter(accounts.created_at.isnull() | (accounts.created_at <= asof))
-    a = windowed_activities(activities, as_of=as_of, window_days=window_days, contacts=contacts)
+    end = activity_end(as_of, logging_stopped_at)
+    a = windowed_activities(activities, as_of=end, window_days=window_days, contacts=contacts)
     a = a.filter(a.account_id.notnull())
     effort = a.group_by("account_id").aggregate(activities_n=a.count())
     t = acc.select("account_id", "owner_id").join(
@@ -385,6 +434,9 @@ def effort_gaps(
     ranked = t.filter(active).mutate(_rank=rank).select(_rid=t.account_id, _rank="_rank")
     t = t.left_join(ranked, t.account_id == ranked._rid).drop("_rid")
     days = f"{window_days:g}"
+    stopped = (
+        f"; no activity logged org-wide since {end:%Y-%m-%d}, so the window ends there" if end < as_of else ""
+    )
     score = ibis.coalesce(t.fit_score.round(0).cast("int64").cast("string"), ibis.literal("?"))
     starved = t.fit_tier.isin(HIGH_FIT_TIERS) & (t.activities_n < starved_below)
     soaking = (
@@ -401,11 +453,11 @@ def effort_gaps(
             t.gap == "starved",
             "Tier " + t.fit_tier + " account (fit " + score + ") with "
             + t.activities_n.cast("string") + " activities in " + days
-            + " days (starved below " + str(starved_below) + ")",
+            + " days (starved below " + str(starved_below) + ")" + stopped,
         ),
         else_="Tier " + t.fit_tier + " account (fit " + score + ") took "
         + t.activities_n.cast("string") + " activities in " + days
-        + " days, top " + f"{soaking_top_share:.0%}" + " of accounts by effort",
+        + " days, top " + f"{soaking_top_share:.0%}" + " of accounts by effort" + stopped,
     )
     return t.mutate(reason=reason).select(
         "account_id", "owner_id", "fit_score", "fit_tier", "activities_n", "gap", "reason"

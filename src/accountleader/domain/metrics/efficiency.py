@@ -20,6 +20,7 @@ from datetime import datetime
 import ibis
 import ibis.expr.types as ir
 
+from ._clean import entered_late, is_artefact, selling_activities, won_by
 from ._time import as_of_literal, business_days_between, days_between, hours_between
 
 METRICS = (
@@ -39,6 +40,12 @@ MIN_N_P90 = 10
 QUOTE_STAGES = ("Proposal/Price Quote", "Proposal", "Quote", "Negotiation/Review")
 
 MEASURED = "measured"
+#: Quote status: created as a closing document (at or after the commit stage), not a sample.
+CLOSING_DOCUMENT = "closing_document"
+#: Stage-spell statuses: starts at a bulk-loaded or click-through history row; on a deal
+#: first recorded at the commit/signature stage.  Neither is a velocity sample.
+SPELL_ARTEFACT = "artefact"
+ENTERED_LATE = "entered_late"
 BASIS_REQUESTED_FIELD = "requested_field"
 BASIS_STAGE_ENTRY = "stage_entry"
 
@@ -176,7 +183,9 @@ def quote_turnaround_events(
     (basis ``"requested_field"``), else the first time the deal entered one of
     ``quote_stages`` (basis ``"stage_entry"``), else none (status ``"no_request_time"``).
     Quote time: ``sent_at`` when known, else ``created_at``.  A quote before its
-    request gets status ``"negative"`` and no figures.
+    request gets status ``"negative"`` and no figures.  A quote created as a closing
+    document (``quotes.artefact == "closing_document"``: at or after the commit/signature
+    stage) is no turnaround sample: status ``"closing_document"``, no figures.
 
     Columns: ``quote_id``, ``opportunity_id``, ``owner_id``, ``account_id``,
     ``requested_at``, ``quoted_at``, ``basis``, ``status``, ``hours`` (calendar
@@ -195,6 +204,7 @@ def quote_turnaround_events(
     )
     q = quotes.mutate(quoted_at=quotes.sent_at.fill_null(quotes.created_at))
     q = q.filter(q.created_at <= asof, q.quoted_at <= asof)
+    q = q.mutate(_closing_document=is_artefact(q))
     q = left_join_on(left_join_on(q, opps, "opportunity_id"), entry, "opportunity_id")
     field = ibis.coalesce(q.requested_at, q.opp_requested_at)
     q = q.select(
@@ -202,6 +212,7 @@ def quote_turnaround_events(
         "opportunity_id",
         "owner_id",
         "quoted_at",
+        "_closing_document",
         account_id=ibis.coalesce(q.account_id, q.opp_account_id),
         requested_at=ibis.coalesce(field, q.stage_entered_at),
         basis=ibis.cases(
@@ -210,13 +221,20 @@ def quote_turnaround_events(
             else_=ibis.null("string"),
         ),
     )
-    return _timed(
+    ev = _timed(
         q,
         start="requested_at",
         end="quoted_at",
         sla_business_days=sla_business_days,
         missing_status="no_request_time",
     )
+    doc = ev._closing_document
+    return ev.mutate(
+        status=ibis.ifelse(doc, CLOSING_DOCUMENT, ev.status),
+        hours=ibis.ifelse(doc, ibis.null("float64"), ev.hours),
+        business_days=ibis.ifelse(doc, ibis.null("float64"), ev.business_days),
+        over_sla=ibis.ifelse(doc, ibis.null("boolean"), ev.over_sla),
+    ).drop("_closing_document")
 
 
 def quote_turnaround(
@@ -231,7 +249,7 @@ def quote_turnaround(
     quote_stages: Sequence[str] = QUOTE_STAGES,
 ) -> ir.Table:
     """Quote turnaround per ``by``: ``quote_turnaround_{n, median_hours, p90_hours,
-    over_sla_n, share_over_sla, negative_n, no_request_time_n,
+    over_sla_n, share_over_sla, negative_n, no_request_time_n, closing_document_n,
     basis_requested_field_n, basis_stage_entry_n}``."""
     ev = quote_turnaround_events(
         quotes,
@@ -252,7 +270,7 @@ def summarize_quote_turnaround(events: ir.Table, by: Keys = "owner_id", *, users
         by,
         name="quote_turnaround",
         users=users,
-        statuses=("negative", "no_request_time"),
+        statuses=("negative", "no_request_time", CLOSING_DOCUMENT),
         bases=(BASIS_REQUESTED_FIELD, BASIS_STAGE_ENTRY),
     )
 
@@ -261,8 +279,10 @@ def summarize_quote_turnaround(events: ir.Table, by: Keys = "owner_id", *, users
 
 
 def _outbound_touches(activities: ir.Table, contacts: ir.Table | None, asof: ir.Value) -> ir.Table:
-    """Outbound touches by a user up to ``asof``: outbound anything, or a meeting/task with no direction."""
-    a = activities.filter(activities.occurred_at <= asof)
+    """Outbound touches by a user up to ``asof``: outbound anything, or a meeting/task with no
+    direction; list email and open tasks are no touches (:func:`._clean.selling_activities`)."""
+    a = selling_activities(activities)
+    a = a.filter(a.occurred_at <= asof)
     a = a.filter(
         (a.direction == "outbound")
         | (a.direction.isnull() & a.kind.isin(["meeting", "task"]) & a.owner_id.notnull())
@@ -356,7 +376,8 @@ def inbound_response_events(
     ``started_at``, ``answered_at``, ``status``, ``hours``, ``business_days``, ``over_sla``.
     """
     asof = as_of_literal(as_of)
-    a = activities.filter(activities.occurred_at <= asof)
+    a = selling_activities(activities)
+    a = a.filter(a.occurred_at <= asof)
     inbound = a.filter(
         (a.direction == "inbound") & a.kind.isin(["call", "email"]) & a.contact_id.notnull()
     ).select("activity_id", "owner_id", "account_id", "contact_id", started_at="occurred_at")
@@ -407,7 +428,8 @@ def meeting_follow_up_events(
     Columns: as :func:`inbound_response_events`.
     """
     asof = as_of_literal(as_of)
-    a = activities.filter((activities.occurred_at <= asof) & (activities.kind == "meeting"))
+    a = selling_activities(activities)
+    a = a.filter((a.occurred_at <= asof) & (a.kind == "meeting"))
     meetings = with_activity_account(a, contacts).select(
         "activity_id", "owner_id", "account_id", "contact_id", started_at="occurred_at"
     )
@@ -465,7 +487,7 @@ def first_activity_events(
 
     An activity counts when it is linked to the deal (``activities.opportunity_id``)
     or is at the deal's account by the deal's owner, at or after creation and by
-    ``as_of``.  None gives status ``"untouched"``.
+    ``as_of``; list email and open tasks do not.  None gives status ``"untouched"``.
 
     Columns: ``opportunity_id``, ``owner_id``, ``account_id``, ``started_at``
     (created), ``answered_at`` (first activity), ``status``, ``hours``,
@@ -475,7 +497,8 @@ def first_activity_events(
     o = opportunities.filter(opportunities.created_at <= asof).select(
         "opportunity_id", "owner_id", "account_id", started_at="created_at"
     )
-    a = activities.filter(activities.occurred_at <= asof)
+    a = selling_activities(activities)
+    a = a.filter(a.occurred_at <= asof)
     # Linked to the deal, or at its account by its owner: two windows, not a join on an OR.
     by_deal = _earliest_after(o, "opportunity_id", ["opportunity_id"], a, ["opportunity_id"], "occurred_at", inclusive=True)
     by_account = _earliest_after(
@@ -518,7 +541,9 @@ def stage_spells(opportunity_history: ir.Table, *, as_of: datetime) -> ir.Table:
 
     A spell starts when the stage differs from the previous row's stage and ends
     at the next such change; the current stage (no later change) is not a spell.
-    Columns: ``opportunity_id``, ``stage``, ``entered_at``, ``left_at``, ``days``.
+    Columns: ``opportunity_id``, ``stage``, ``entered_at``, ``left_at``, ``days``,
+    ``artefact`` (the starting history row's artefact: ``bulk_loaded`` or
+    ``click_through``, else null).
     """
     asof = as_of_literal(as_of)
     h = opportunity_history
@@ -534,6 +559,7 @@ def stage_spells(opportunity_history: ir.Table, *, as_of: datetime) -> ir.Table:
         entered_at="changed_at",
         left_at="left_at",
         days=days_between(e.changed_at, e.left_at),
+        artefact=e.artefact if "artefact" in e.columns else ibis.null("string"),
     )
 
 
@@ -547,9 +573,13 @@ def stage_velocity_events(
     """Each stage spell set against the won-deal norm for that stage.
 
     Norm: the median ``days`` of spells in that stage on deals won by ``as_of``
-    (``is_won`` and ``close_date <= as_of``); null below ``min_n`` won spells.
-    ``ratio = days / norm_days`` (>1 slower than won deals); status ``"no_norm"``
-    where there is no usable norm.  ``over_sla`` means slower than the norm.
+    (``is_won`` and closed by then, see :func:`._clean.closed_by`); null below ``min_n``
+    won spells.  ``ratio = days / norm_days`` (>1 slower than won deals); status
+    ``"no_norm"`` where there is no usable norm.  ``over_sla`` means slower than the norm.
+
+    Not samples, in the norm or in a seller's figure: spells starting at a bulk-loaded or
+    click-through history row (status ``"artefact"``) and spells on deals first recorded
+    at the commit/signature stage (``entered_late``; status ``"entered_late"``).
 
     Columns: ``opportunity_id``, ``owner_id``, ``account_id``, ``stage``,
     ``entered_at``, ``left_at``, ``days``, ``is_won_deal``, ``norm_days``,
@@ -561,12 +591,13 @@ def stage_velocity_events(
         "opportunity_id",
         "owner_id",
         "account_id",
-        is_won_deal=(opportunities.is_won & (opportunities.close_date <= asof.date())).fill_null(
-            False
-        ),
+        is_won_deal=won_by(opportunities, asof),
+        _late=entered_late(opportunities),
     )
     s = spells.inner_join(o, "opportunity_id")
-    won = s.filter(s.is_won_deal)
+    s = s.mutate(_skip=ibis.cases((s.artefact.notnull(), SPELL_ARTEFACT), (s._late, ENTERED_LATE),
+                                  else_=ibis.null("string")))
+    won = s.filter(s.is_won_deal & s._skip.isnull())
     norms = won.group_by("stage").aggregate(norm_n=won.days.count(), _norm=won.days.median())
     norms = norms.select(
         "stage",
@@ -574,13 +605,13 @@ def stage_velocity_events(
         norm_days=ibis.ifelse(norms.norm_n >= min_n, norms._norm, ibis.null("float64")),
     )
     s = left_join_on(s, norms, "stage")
-    usable = s.norm_days.notnull() & (s.norm_days > 0)
+    usable = s.norm_days.notnull() & (s.norm_days > 0) & s._skip.isnull()
     s = s.mutate(
         norm_n=s.norm_n.fill_null(0),
         ratio=ibis.ifelse(usable, s.days / s.norm_days, ibis.null("float64")),
-        status=ibis.ifelse(usable, MEASURED, "no_norm"),
+        status=ibis.cases((s._skip.notnull(), s._skip), (usable, MEASURED), else_="no_norm"),
     )
-    return s.mutate(over_sla=ibis.ifelse(usable, s.ratio > 1, ibis.null("boolean")))
+    return s.mutate(over_sla=ibis.ifelse(usable, s.ratio > 1, ibis.null("boolean"))).drop("_late", "_skip")
 
 
 def stage_velocity(
@@ -595,8 +626,9 @@ def stage_velocity(
     """Stage velocity per ``by``: the median of the seller's spell ratios to the won norm.
 
     Columns: ``stage_velocity_{n, median_ratio, p90_ratio, over_sla_n,
-    share_over_sla, no_norm_n}``; ``share_over_sla`` is the share of spells slower
-    than the won-deal norm.  Pass ``by=["owner_id", "stage"]`` for a per-stage view.
+    share_over_sla, no_norm_n, artefact_n, entered_late_n}``; ``share_over_sla`` is the
+    share of spells slower than the won-deal norm; ``artefact_n`` / ``entered_late_n``
+    count the spells left out.  Pass ``by=["owner_id", "stage"]`` for a per-stage view.
     """
     ev = stage_velocity_events(opportunity_history, opportunities, as_of=as_of, min_n=min_n)
     return summarize(
@@ -605,6 +637,6 @@ def stage_velocity(
         name="stage_velocity",
         value="ratio",
         users=users,
-        statuses=("no_norm",),
+        statuses=("no_norm", SPELL_ARTEFACT, ENTERED_LATE),
         min_n=min_n,
     )

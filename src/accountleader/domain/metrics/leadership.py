@@ -21,6 +21,7 @@ from datetime import datetime
 import ibis
 import ibis.expr.types as ir
 
+from ._clean import closed_at, deal_value, selling_activities
 from ._time import as_of_literal, days_before
 
 __all__ = [
@@ -64,11 +65,15 @@ def classify_activities(
 ) -> ir.Table:
     """Activities in ``(as_of - window_days, as_of]`` with ``motion`` and ``motion_reason``.
 
+    List/marketing email and open tasks are neither creating nor tending: they are left out
+    (and are no "first activity" with a contact either).
+
     Columns: activity_id, owner_id, account_id, opportunity_id, contact_id, kind,
     occurred_at, motion (creating | tending | unclassified), motion_reason.
     """
     asof = as_of_literal(as_of)
-    upto = activities.filter(activities.occurred_at <= asof)
+    upto = selling_activities(activities)
+    upto = upto.filter(upto.occurred_at <= asof)
     # first activity ever with each contact (over all history up to as_of)
     first = upto.filter(upto.contact_id.notnull())
     first = first.group_by("contact_id").aggregate(_first_at=first.occurred_at.min())
@@ -98,7 +103,7 @@ def classify_activities(
     creating = o.filter(o.type.isin(CREATING_TYPES))
     creating = creating.select(
         _cacc=creating.account_id, _ccreated=creating.created_at,
-        _cclosed=creating.is_closed, _cclose=creating.close_date.cast("timestamp"),
+        _cclosed=creating.is_closed.fill_null(False), _cclose=closed_at(creating),
     )
     left = a.select(_aid="activity_id", _acc="account_id", _at="occurred_at")
     pairs = left.join(creating, left._acc == creating._cacc)
@@ -146,7 +151,8 @@ def create_share(
     Columns: ``by``, activities_n (classified creating or tending), creating_n, tending_n,
     create_share (creating_n / activities_n, null below ``min_activities``),
     new_pipeline_amount (amount of new_business + expansion deals created in the window,
-    by their owner or account; corporate amount where converted), new_pipeline_n,
+    by their owner or account; corporate amount where converted; placeholder amounts left
+    out), new_pipeline_n (deals, placeholders included),
     new_pipeline_per_100_activities (new_pipeline_amount / activities_n x 100, null when
     activities_n < min_activities).
     """
@@ -169,7 +175,7 @@ def create_share(
         & opportunities.type.isin(CREATING_TYPES)
     )
     o = o.filter(o[by].notnull())
-    amount = ibis.coalesce(o.amount_corporate, o.amount)
+    amount = deal_value(o)
     pipe = o.group_by(by).aggregate(
         new_pipeline_amount=amount.sum(), new_pipeline_n=o.count()
     )

@@ -13,6 +13,7 @@ from datetime import datetime
 import ibis
 import ibis.expr.types as ir
 
+from ._clean import closed_at, closed_by, deal_value, entered_late, placeholder_amount
 from ._time import as_of_literal, days_between
 
 METRICS = (
@@ -35,24 +36,31 @@ MAX_DEPTH = 8
 def deal_outcomes(opportunities: ir.Table, *, as_of: datetime) -> ir.Table:
     """One row per deal created by ``as_of``, with its state as of then.
 
-    A deal is *closed* when ``is_closed`` and ``close_date <= as_of``; a deal
-    closed in the CRM after ``as_of`` counts as open (at its current probability).
-    ``value`` is ``amount_corporate`` when converted, else ``amount``.
+    A deal is *closed* when ``is_closed`` and it closed by ``as_of`` (``closed_at``: the
+    first history row in a closed stage or the close date, whichever is earlier; see
+    :func:`._clean.closed_by`); a deal closed in the CRM after ``as_of`` counts as open
+    (at its current probability).  ``value`` is ``amount_corporate`` when converted, else
+    ``amount``, and null for a placeholder amount (the deal still counts in deal counts).
 
     Columns: ``opportunity_id``, ``owner_id``, ``value``, ``won``, ``lost``,
     ``open``, ``weighted_value`` (value x probability / 100, open deals),
-    ``days_to_close`` (whole days from created date to close date, won deals,
+    ``days_to_close`` (whole days from created date to the day it closed, won deals,
     null when excluded), ``cycle_excluded`` (won deal with an out-of-sequence
-    flag or a negative cycle), ``days_open`` (fractional days to ``as_of``, open deals).
+    flag or a negative cycle), ``cycle_entered_late`` (won deal first recorded at the
+    commit/signature stage: its cycle is entry lag, left out), ``entered_late`` (any deal
+    first recorded at the commit/signature stage), ``placeholder``
+    (placeholder amount, left out of amounts), ``days_open`` (fractional days to
+    ``as_of``, open deals).
     """
     asof = as_of_literal(as_of)
     o = opportunities.filter(opportunities.created_at <= asof)
-    closed = (o.is_closed & (o.close_date <= asof.date())).fill_null(False)
+    closed = closed_by(o, asof)
     won = closed & o.is_won.fill_null(False)
-    value = ibis.coalesce(o.amount_corporate, o.amount)
-    raw_days = days_between(o.created_at.date(), o.close_date)
+    value = deal_value(o)
+    raw_days = days_between(o.created_at.date(), closed_at(o).date())
     flagged = o.quality_flag.isin(list(OUT_OF_SEQUENCE_FLAGS)).fill_null(False)
     excluded = won & (flagged | (raw_days < 0).fill_null(False))
+    late = won & ~excluded & entered_late(o)
     return o.select(
         "opportunity_id",
         "owner_id",
@@ -62,8 +70,11 @@ def deal_outcomes(opportunities: ir.Table, *, as_of: datetime) -> ir.Table:
         open=~closed,
         # Salesforce stores probability in percent: 25 means a quarter.
         weighted_value=ibis.ifelse(~closed, value * o.probability / 100, ibis.null("float64")),
-        days_to_close=ibis.ifelse(won & ~excluded, raw_days, ibis.null("float64")),
+        days_to_close=ibis.ifelse(won & ~excluded & ~late, raw_days, ibis.null("float64")),
         cycle_excluded=excluded,
+        cycle_entered_late=late,
+        entered_late=entered_late(o),
+        placeholder=placeholder_amount(o),
         days_open=ibis.ifelse(~closed, days_between(o.created_at, asof), ibis.null("float64")),
     )
 
@@ -82,6 +93,9 @@ def _aggregate(deals: ir.Table, key: str) -> ir.Table:
         avg_days_to_close=deals.days_to_close.mean(),
         days_to_close_n=deals.days_to_close.count(),
         days_to_close_excluded_n=deals.count(where=deals.cycle_excluded),
+        days_to_close_entered_late_n=deals.count(where=deals.cycle_entered_late),
+        entered_late_n=deals.count(where=deals.entered_late),
+        placeholder_amount_n=deals.count(where=deals.placeholder),
         avg_days_open=deals.days_open.mean(),
         days_open_n=deals.days_open.count(),
     )
@@ -107,8 +121,11 @@ def owner_performance(opportunities: ir.Table, *, as_of: datetime) -> ir.Table:
     ``closed_amount``, ``win_rate`` (won_n / closed_n, 0-1, null with no closed
     deals), ``win_rate_amount`` (bookings / closed_amount, 0-1), ``open_n``,
     ``open_pipeline_amount``, ``weighted_pipeline_amount`` (+ ``weighted_pipeline_n``),
-    ``avg_days_to_close`` (days, won deals, + ``days_to_close_n`` and
-    ``days_to_close_excluded_n``), ``avg_days_open`` (days, + ``days_open_n``).
+    ``avg_days_to_close`` (days, won deals, + ``days_to_close_n``,
+    ``days_to_close_excluded_n`` and ``days_to_close_entered_late_n``), ``avg_days_open``
+    (days, + ``days_open_n``), ``entered_late_n`` (deals first recorded at the
+    commit/signature stage), ``placeholder_amount_n`` (deals whose placeholder amount is
+    left out of every amount above).
     """
     return _aggregate(deal_outcomes(opportunities, as_of=as_of), "owner_id")
 
