@@ -151,7 +151,7 @@ class _Owners:
         text = pc.utf8_lower(pc.utf8_trim_whitespace(names))
         found = lookup(text, self.keys, self.ids)
         # "Ana Ruiz (ana@example.com)": try the address in brackets too
-        inner = pc.utf8_lower(pc.extract_regex(names, r"\((?P<e>[^)]+@[^)]+)\)").field("e")) if len(names) else text
+        inner = pc.utf8_lower(pc.struct_field(pc.extract_regex(names, r"\((?P<e>[^)]+@[^)]+)\)"), [0])) if len(names) else text
         return pc.coalesce(found, lookup(inner, self.keys, self.ids), names)
 
     def add_named_users(self, batch: ImportBatch, found: dict[str, RawTable]) -> None:
