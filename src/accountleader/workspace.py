@@ -246,6 +246,11 @@ class Workspace:
             self._write_quality(dq)
         return self._dq[1]
 
+    def analysis_tables(self) -> dict[str, ibis.Table]:
+        """The canonical tables with artefact columns (``closed_at``, ``artefact``, ...), as the
+        metrics see them: pages and reports read these so they agree with the analysis."""
+        return self.data_quality().annotated
+
     def _quality_key(self) -> str:
         st = self.crm_path.stat()
         raw = [st.st_size, st.st_mtime_ns, self.settings.artefacts.model_dump(mode="json"), self.settings.quote_stages,
