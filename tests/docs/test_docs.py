@@ -33,10 +33,11 @@ def test_readme_shows_the_two_commands() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    from accountleader.config import EngineSettings, WorkspaceSettings
+    from accountleader.config import ArtefactSettings, EngineSettings, WorkspaceSettings
 
     text = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
-    names = [n for n in WorkspaceSettings.model_fields if n != "engine"]
+    names = [n for n in WorkspaceSettings.model_fields if n not in ("engine", "artefacts")]
     names += [f"engine.{n}" for n in EngineSettings.model_fields]
+    names += [f"artefacts.{n}" for n in ArtefactSettings.model_fields]
     missing = [n for n in names if f"`{n}`" not in text]
     assert not missing, f"settings missing from docs/settings.md: {missing}"
