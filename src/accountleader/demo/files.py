@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..domain.salesforce_ids import to_18
 from .accounts import INDUSTRIES, Accounts
 from .activity import CALL, TASK_EMAIL, Touches
 from .cases import Cases
@@ -348,4 +349,28 @@ def currency_file() -> dict:
         "DecimalPlaces": "2",
         "IsActive": "true",
         "IsCorporate": booleans(codes == "USD"),
+    }
+
+
+#: Salesforce's ForecastCategory API values for the ForecastCategoryName labels.
+_FORECAST_API = {"Pipeline": "Pipeline", "Best Case": "BestCase", "Commit": "Forecast", "Closed": "Closed", "Omitted": "Omitted"}
+
+
+def stage_file() -> dict:
+    """OpportunityStage.csv: the org's stage picklist, as the Data Export writes it."""
+    n = len(STAGES)
+    won = np.arange(n) == CLOSED_WON
+    closed = np.arange(n) >= CLOSED_WON
+    return {
+        "Id": np.array([to_18(f"01JHs{i + 1:010d}") for i in range(n)], dtype=object),
+        "MasterLabel": np.array(STAGES, dtype=object),
+        "ApiName": np.array(STAGES, dtype=object),
+        "IsActive": "true",
+        "SortOrder": np.array([str(i + 1) for i in range(n)], dtype=object),
+        "IsClosed": booleans(closed),
+        "IsWon": booleans(won),
+        "ForecastCategory": np.array([_FORECAST_API[f] for f in STAGE_FORECAST], dtype=object),
+        "ForecastCategoryName": STAGE_FORECAST,
+        "DefaultProbability": numbers(STAGE_PROBABILITY),
+        "Description": "",
     }

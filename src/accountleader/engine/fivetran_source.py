@@ -20,6 +20,7 @@ address an email is linked to the lower contact id rather than the first in file
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -49,14 +50,39 @@ _SUPPORT = (
 )
 _MANAGER = r"manager|director|head of|vp|vice president|chief|gerente|jefe|lead"
 _SELLER = r"sales|account|seller|ventas|ejecutiv"
+# Not people who sell (the importer's normalize.NON_PERSON / NON_PERSON_PROFILE, lower-case text)
+_NON_PERSON = (
+    r"\b(system |salesforce |sfdc |crm )?admin(istrator|istrador(a)?)?\b|\bintegra(tion|ci[oó]n)\b|"
+    r"\bautomated\b|\bautomation\b|\bmarketplace\b|\bplatform (integration|user)\b|\bchatter\b|"
+    r"\bapi (user|only)\b|\bsecurity user\b|\bdata\.com\b|\bsite guest\b|\bguest user\b|\bno-?reply\b"
+)
+_NON_PERSON_PROFILE = _NON_PERSON + r"|\bplatform\b|\bread only\b"
+_DONE_STATUS = ["completed", "completada", "completado", "done", "complete", "closed"]
+# Stage names that say won / lost / closed / open (the importer's stages.py)
+_LOST = (
+    r"\blost\b|\bloss\b|perdid|\bdead\b|descartad|rechazad|cancel|disqualif|descalific|\bunqualified\b|"
+    r"verloren|\bperdu|no ganad|\bdeclined\b|\bclosed[ -]?no\b"
+)
+_WON = r"\bwon\b|\bwin\b|ganad|\bsigned\b|firmad|gewonnen|\bgagn|vendid|\bsold\b|\bbooked\b"
+_CLOSED = r"closed|cerrad|\bfinal|terminad|\bdone\b"
+_OPEN = (
+    r"prospect|qualif|calific|needs|analys|an[aá]lisis|value|propos|propuesta|quote|cotiz|negotia|negocia|review|"
+    r"revisi|discover|demo|inter[eé]s|contact|engag|percep|decision|evalua|nurtur|pipeline|\bopen\b|abiert|\bnew\b|"
+    r"nuev|\blead\b|trial|pilot|present|verbal|commit|dise[nñ]o|seguimiento|follow"
+)
 _RENEWAL = r"renew|downgrade|retention|maintenance|renovaci"
 _EXPANSION = r"upgrade|upsell|up-sell|cross|add-on|addon|expan|replacement|existing|ampliaci"
 _NEW = r"new|nuevo|nueva|logo|acquisition"
 
 
+def _fivetran_case(name: str) -> str:
+    """Fivetran's name for an API name: snake_case, a managed package's ``__`` as one ``_``."""
+    return re.sub(r"_{2,}", "_", snake_case(name))
+
+
 def table_stems(obj: str) -> tuple[str, ...]:
     """Names Fivetran (or its seed files) gives the table of Salesforce object ``obj``."""
-    s = snake_case(obj)
+    s = _fivetran_case(obj)
     return (s, f"sf_{s}_data", f"sf_{s}", f"{s}_data")
 
 
@@ -85,7 +111,7 @@ class _Source:
 
 
 def _col(t: ir.Table, field: str) -> ir.Value | None:
-    name = field if field.startswith("_fivetran") else snake_case(field)
+    name = field if field.startswith("_fivetran") else _fivetran_case(field)
     return t[name] if name in t.columns else None
 
 
@@ -148,6 +174,11 @@ def _typed(v: ir.Value | None, col: Column) -> ir.Value:
         v = v.cast(ibis.dtype("timestamp"))  # naive UTC, as the canonical tables hold time
     if col.type == "date" and v.type().is_string():
         v = v.cast("timestamp")
+    if col.type in ("timestamp", "date"):
+        v = v.cast(target)
+        # 9999-12-31 / 4000-12-31: Salesforce's "no end" date, read as none
+        sentinel = v.year().isin([4000, 9999]) & (v.month() == 12) & (v.day() == 31)
+        return ibis.ifelse(sentinel.fill_null(False), ibis.null(target), v)
     return v.cast(target)
 
 
@@ -268,10 +299,49 @@ def _contact_name(t: ir.Table) -> ir.Value | None:
     return name if built is None else ibis.coalesce(name, built)
 
 
+def _role_id(t: ir.Table) -> ir.Value | None:
+    c = _col(t, "UserRoleId")
+    return None if c is None else _clean(c.cast("string")).nullif(SALESFORCE_NULL_ID)
+
+
+def _user_function(t: ir.Table) -> ir.Value | None:
+    """Function__c, or "system" for a UserType other than Standard or an admin / integration profile."""
+    given = first_of("Function__c")(t)
+    system: ir.BooleanValue | None = None
+    kind = _col(t, "UserType")
+    if kind is not None:
+        k = kind.cast("string").strip().lower()
+        system = ((k != "") & (k != "standard")).fill_null(False)
+    prof = _col(t, "ProfileName")
+    if prof is None:
+        prof = _col(t, "Profile_Name__c")
+    if prof is not None:
+        by_profile = _regex(prof.cast("string").lower(), _NON_PERSON_PROFILE)
+        system = by_profile if system is None else (system | by_profile)
+    if system is None:
+        return given
+    return ibis.ifelse(system, ibis.literal("system"), given if given is not None else ibis.null("string"))
+
+
+def _task_done(t: ir.Table) -> ir.Value | None:
+    """Task IsClosed; where absent (or empty), Status Completed / Completada / Done."""
+    closed, status = _col(t, "IsClosed"), _col(t, "Status")
+    from_status = None
+    if status is not None:
+        low = status.cast("string").strip().lower()
+        from_status = ibis.cases((low == "", ibis.null("boolean")), (low.isin(_DONE_STATUS), True), else_=False)
+    if closed is None:
+        return from_status
+    closed = _as_bool(closed if closed.type().is_boolean() else _clean(closed.cast("string")))
+    return closed if from_status is None else ibis.coalesce(closed, from_status)
+
+
+_NOTHING: Callable[[ir.Table], ir.Value | None] = lambda t: None  # noqa: E731
+
 _OWNER_OR_CREATOR = first_of("OwnerId", "CreatedById")
 
 RULES: dict[str, dict[str, Rule]] = {
-    "User": {"role_name": "UserRoleId", "function": ("Function__c",), "team": ("Team__c",)},
+    "User": {"name": _contact_name, "role_name": _role_id, "function": _user_function, "team": ("Team__c",)},
     "Account": {"region": ("Region__c", "Sales_Region__c", "Territory__c")},
     "Contact": {"name": _contact_name, "departed_at": ("Departure_Date__c", "Departed_Date__c", "Left_Company_Date__c")},
     "Opportunity": {
@@ -289,6 +359,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "contact_id": with_prefix("WhoId", "003"),
         "opportunity_id": with_prefix("WhatId", "006"),
         "occurred_at": ("CompletedDateTime", "ActivityDateTime", "ActivityDate", "CreatedDate"),
+        "subtype": ("TaskSubtype",),
+        "is_done": _task_done,
         "source_object": constant("Task"),
     },
     "Event": {
@@ -296,6 +368,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "contact_id": with_prefix("WhoId", "003"),
         "opportunity_id": with_prefix("WhatId", "006"),
         "occurred_at": ("ActivityDateTime", "StartDateTime", "ActivityDate", "CreatedDate"),
+        "subtype": ("EventSubtype",),
+        "is_done": _NOTHING,
         "source_object": constant("Event"),
     },
     "EmailMessage": {
@@ -307,6 +381,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "opportunity_id": with_prefix("RelatedToId", "006"),
         "account_id": with_prefix("RelatedToId", "001"),
         "occurred_at": ("MessageDate", "CreatedDate"),
+        "subtype": _NOTHING,
+        "is_done": _NOTHING,
         "source_object": constant("EmailMessage"),
     },
     "Quote": {
@@ -314,7 +390,18 @@ RULES: dict[str, dict[str, Rule]] = {
         "requested_at": ("Requested_Date__c", "Quote_Requested_Date__c", "Request_Date__c"),
         "sent_at": ("Sent_Date__c", "Date_Sent__c", "Sent_Date_Time__c"),
     },
+    "SBQQ__Quote__c": {
+        "opportunity_id": "SBQQ__Opportunity2__c",
+        "account_id": "SBQQ__Account__c",
+        "status": "SBQQ__Status__c",
+        "amount": ("SBQQ__NetAmount__c", "SBQQ__CustomerAmount__c"),
+        "expiration_date": "SBQQ__ExpirationDate__c",
+    },
     "Case": {},
+    "OpportunityStage": {
+        "stage": ("MasterLabel", "ApiName"),
+        "forecast_category": ("ForecastCategoryName", "ForecastCategory"),
+    },
     "CurrencyType": {},
 }
 
@@ -330,7 +417,9 @@ OBJECT_TABLES = {
     "Event": "activities",
     "EmailMessage": "activities",
     "Quote": "quotes",
+    "SBQQ__Quote__c": "quotes",
     "Case": "cases",
+    "OpportunityStage": "stages",
     "CurrencyType": "currency_rates",
 }
 
@@ -349,7 +438,12 @@ def _snapshot_history(t: ir.Table) -> ir.Table:
 
 
 def _with_functions(users: ir.Table, opportunities: ir.Table) -> ir.Table:
-    """Fill ``function`` and ``team`` where the source has none (the importer's derivation)."""
+    """Fill ``function`` and ``team`` where the source has none (the importer's derivation).
+
+    "system" (not a person who sells: no id, an admin / integration / automated /
+    marketplace / platform / Chatter name or title, a non-Standard UserType, or inactive
+    owning no deals and neither managing nor supporting) always wins and has no team.
+    """
     owners = opportunities.filter(opportunities.owner_id.notnull()).select(_owner=opportunities.owner_id).distinct()
     bosses = users.filter(users.manager_id.notnull()).select(_boss=users.manager_id).distinct()
     names = users.select(_mid=users.user_id, _mname=users.name)
@@ -359,21 +453,101 @@ def _with_functions(users: ir.Table, opportunities: ir.Table) -> ir.Table:
     text = ibis.coalesce(u.title, ibis.literal("")).concat(
         " ", ibis.coalesce(u.department, ibis.literal("")), " ", ibis.coalesce(u.role_name, ibis.literal(""))
     ).lower()
+    person = ibis.coalesce(u.name, ibis.literal("")).concat(" ", ibis.coalesce(u.title, ibis.literal(""))).lower()
     owner = u._owner.notnull()
     boss = u._boss.notnull()
+    system = (u.function == "system").fill_null(False) | u.user_id.isnull() | _regex(person, _NON_PERSON)
     fn = ibis.cases(
+        (system, "system"),
         (boss & (~owner | _regex(text, _MANAGER)), "manager"),
         (_regex(text, _SUPPORT) & ~owner, "support"),
+        ((u.is_active == False).fill_null(False) & ~owner, "system"),  # noqa: E712
         (owner | _regex(text, _SELLER), "seller"),
         else_="other",
     )
     team = ibis.cases(
+        (fn == "system", ibis.null("string")),
         (fn == "manager", ibis.coalesce(u.name, u.role_name)),
         (u._mid.notnull(), u._mname),
         else_=u.role_name,
     )
-    u = u.mutate(function=ibis.coalesce(u.function, fn), team=ibis.coalesce(u.team, team))
+    u = u.mutate(
+        function=ibis.ifelse(fn == "system", fn, ibis.coalesce(u.function, fn)), team=ibis.coalesce(u.team, team)
+    )
     return u.select(*users.columns)
+
+
+def _stage_keys(stage_table: ir.Table | None) -> ir.Table | None:
+    """(key, closed, won) per stage name as deals may carry it: MasterLabel and ApiName, lower-cased."""
+    if stage_table is None:
+        return None
+    live = _live(stage_table)
+    closed = _typed(_col(live, "IsClosed"), TABLES["stages"].column("is_closed"))
+    won = _typed(_col(live, "IsWon"), TABLES["stages"].column("is_won"))
+    parts = []
+    for field in ("MasterLabel", "ApiName"):
+        c = _col(live, field)
+        if c is not None:
+            parts.append(live.select(_sk=_clean(c.cast("string")).lower(), _sclosed=closed, _swon=won))
+    if not parts:
+        return None
+    keys = parts[0]
+    for more in parts[1:]:
+        keys = keys.union(more, distinct=False)
+    keys = keys.filter(keys._sk.notnull() & keys._sclosed.notnull())
+    return keys.group_by("_sk").aggregate(_sclosed=keys._sclosed.max(), _swon=keys._swon.max())
+
+
+def _derive_outcomes(o: ir.Table, keys: ir.Table | None, missing: set[str]) -> ir.Table:
+    """IsClosed / IsWon where the opportunity table has none: the importer's stages.py rules, per stage."""
+    k = o.stage.strip().lower()
+    o = o.mutate(_k=k)
+    per = o.group_by("_k").aggregate(
+        _n=o.probability.notnull().cast("int64").sum(),
+        _p100=(o.probability >= 100).fill_null(False).cast("int64").sum(),
+        _p0=(o.probability == 0).fill_null(False).cast("int64").sum(),
+    )
+    if keys is not None:
+        per = per.left_join(keys, per._k == keys._sk)
+        in_file = per._sclosed.notnull()
+        f_closed, f_won = per._sclosed, per._sclosed & per._swon.fill_null(False)
+    else:
+        in_file, f_closed, f_won = ibis.literal(False), ibis.literal(False), ibis.literal(False)
+    key = per._k.fill_null("")
+    lost_name, won_name = _regex(key, _LOST), _regex(key, _WON)
+    by_100 = per._p100 * 2 > per._n
+    by_0 = (per._p0 * 2 > per._n) & ~_regex(key, _OPEN)
+    closed = ibis.cases(
+        (in_file, f_closed),
+        (lost_name | won_name | by_100 | by_0 | _regex(key, _CLOSED), True),
+        else_=False,
+    )
+    won = ibis.cases((in_file, f_won), (lost_name, False), (won_name | by_100, True), else_=False)
+    verdict = per.select(_vk=per._k, _vclosed=closed, _vwon=won)
+    j = o.left_join(verdict, o._k == verdict._vk)
+    d_closed, d_won = j._vclosed.fill_null(False), j._vwon.fill_null(False)
+    if "is_closed" in missing and "is_won" in missing:
+        j = j.mutate(is_closed=d_closed, is_won=d_won)
+    elif "is_won" in missing:
+        j = j.mutate(is_won=d_won & j.is_closed.fill_null(True))
+    else:
+        j = j.mutate(is_closed=d_closed | j.is_won.fill_null(False))
+    return j.select(*TABLES["opportunities"].column_names)
+
+
+def _stages_as_on_deals(stages: ir.Table, stage_table: ir.Table, opportunities: ir.Table) -> ir.Table:
+    """``stages.stage`` as deals carry it: the ApiName where deals use it and not the MasterLabel."""
+    label, api = _col(stage_table, "MasterLabel"), _col(stage_table, "ApiName")
+    if label is None or api is None:
+        return stages
+    pairs = _live(stage_table).select(_lab=_clean(label.cast("string")), _api=_clean(api.cast("string")))
+    on_deals = opportunities.select(_ds=opportunities.stage).distinct()
+    on_deals2 = opportunities.select(_ds2=opportunities.stage).distinct()
+    j = stages.left_join(pairs, stages.stage == pairs._lab)
+    j = j.left_join(on_deals, j.stage == on_deals._ds)
+    j = j.left_join(on_deals2, j._api == on_deals2._ds2)
+    use_api = j._ds.isnull() & j._ds2.notnull()
+    return j.mutate(stage=ibis.ifelse(use_api, j._api, j.stage)).select(*TABLES["stages"].column_names)
 
 
 def fivetran_tables(con: Any, *, database: str | None = None) -> dict[str, ibis.Table]:
@@ -412,6 +586,12 @@ def fivetran_tables(con: Any, *, database: str | None = None) -> dict[str, ibis.
         r = _live(roles).select(_rid=roles.id.cast("string"), _rname=roles.name.cast("string"))
         u = out["users"].left_join(r, out["users"].role_name == r._rid)
         out["users"] = u.mutate(role_name=ibis.coalesce(u._rname, u.role_name)).select(*TABLES["users"].column_names)
+    opp_src = found["Opportunity"]
+    missing = {c for c, f in (("is_closed", "IsClosed"), ("is_won", "IsWon")) if opp_src is not None and _col(opp_src, f) is None}
+    if missing:
+        out["opportunities"] = _derive_outcomes(out["opportunities"], _stage_keys(found["OpportunityStage"]), missing)
+    if found["OpportunityStage"] is not None:
+        out["stages"] = _stages_as_on_deals(out["stages"], found["OpportunityStage"], out["opportunities"])
     out["users"] = _with_functions(out["users"], out["opportunities"])
 
     out["opportunity_history"] = _last_per_instant(out["opportunity_history"])

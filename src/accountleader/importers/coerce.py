@@ -281,6 +281,12 @@ def build_table(
         present = [shown] if raw.has(shown) else [f for f in re.split(r" / |, ", shown) if raw.has(f)]
         if present:
             used[col.name] = ", ".join(present)
+        if col.type in ("timestamp", "date") and pa.types.is_string(text.type):
+            text, n_sentinel = null_sentinel_dates(text)
+            if n_sentinel and warnings is not None:
+                warnings.append(
+                    f"{raw.file}: {n_sentinel} values of {shown} are 9999-12-31 or 4000-12-31 (no date); read as empty"
+                )
         typed, bad = parse_column(col, text, salesforce_ids=salesforce_ids)
         if pc.any(bad).as_py():
             _report_bad(raw, shown, text, bad, _EXPECTS.get(col.type, col.type), problems, cap)

@@ -10,6 +10,7 @@ OpportunityHistory object; both shapes are read.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,8 +23,14 @@ from .objects import OBJECTS, ObjectSpec, first_of
 from .source import Source, SourceFile, no_known_files
 
 
+def _fivetran_case(name: str) -> str:
+    """Fivetran's name for a Salesforce API name: snake_case, a managed package's ``__`` as one ``_``
+    (``SBQQ__Quote__c`` -> ``sbqq_quote_c``, ``SBQQ__Opportunity2__c`` -> ``sbqq_opportunity_2_c``)."""
+    return re.sub(r"_{2,}", "_", snake_case(name))
+
+
 def _stems(obj: str) -> tuple[str, ...]:
-    s = snake_case(obj)
+    s = _fivetran_case(obj)
     return (s, f"sf_{s}_data", f"sf_{s}", f"{s}_data", "product_2" if s == "product2" else s)
 
 
@@ -56,7 +63,7 @@ _SNAPSHOT_HISTORY = ObjectSpec(
 
 
 def _naming(field: str) -> str:
-    return field if field.startswith("_fivetran") else snake_case(field)
+    return field if field.startswith("_fivetran") else _fivetran_case(field)
 
 
 def read_fivetran(path: Path, *, progress: Progress | None = None) -> tuple[ImportBatch, dict[str, pa.Table]]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..domain.schema import TABLES
+from ..domain.schema import SALESFORCE_NULL_ID, TABLES
 from ..errors import Problem
 from .batch import PROBLEM_CAP, ImportBatch
 from .coerce import ColumnSource, Derived, build_table, parse_ids
@@ -18,6 +18,7 @@ from .normalize import add_user_functions
 from .objects import OBJECTS, ObjectSpec
 from .rawtable import RawTable, read_raw
 from .source import Source, SourceFile
+from .stages import settle_stages, stage_aliases
 
 Progress = Callable[[str, float], None]
 Naming = Callable[[str], str]
@@ -34,6 +35,8 @@ class _FileRead:
     problems: list[Problem] = field(default_factory=list)
     table: pa.Table | None = None
     role_names: dict[str, str] = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)  # derivable columns missing from the header
+    aliases: dict[str, str] = field(default_factory=dict)  # stage MasterLabel -> ApiName
 
 
 def _read_file(
@@ -46,14 +49,38 @@ def _read_file(
     if spec.table == "_user_roles":
         out.role_names = _role_names(view, naming)
         return out
+    if spec.table == "users":
+        view = _drop_null_id_users(view, naming, warnings)
+    if spec.table == "stages" and view.has(naming("MasterLabel")) and view.has(naming("ApiName")):
+        t = view.table
+        out.aliases = stage_aliases(t.column(naming("MasterLabel")).to_pylist(), t.column(naming("ApiName")).to_pylist())
     mapping, missing = _mapping(view, spec, naming)
+    out.absent = {canon for canon, _ in missing if canon in spec.derivable}
+    missing = [(canon, fields) for canon, fields in missing if canon not in spec.derivable]
+    for canon in out.absent:
+        mapping.pop(canon, None)  # left empty here, derived once every file is read (stages.py)
     for canon, fields in missing:
         out.problems.append(
             Problem(raw.file, 1, " / ".join(fields), None, f"required column missing from the header (for {spec.table}.{canon})")
         )
     if not missing:
-        out.table = build_table(view, TABLES[spec.table], mapping, salesforce_ids=True, problems=out.problems, cap=PROBLEM_CAP)
+        out.table = build_table(
+            view, TABLES[spec.table], mapping, salesforce_ids=True, problems=out.problems, cap=PROBLEM_CAP, warnings=out.warnings
+        )
     return out
+
+
+def _drop_null_id_users(raw: RawTable, naming: Naming, warnings: list[str]) -> RawTable:
+    """A User row keyed by Salesforce's null id is no person: leave it out, and say so."""
+    if not raw.has(naming("Id")):
+        return raw
+    ids = pc.utf8_trim_whitespace(raw.table.column(naming("Id")))
+    null_id = pc.fill_null(pc.is_in(ids, value_set=pa.array([SALESFORCE_NULL_ID, SALESFORCE_NULL_ID[:15]])), False)
+    n = pc.sum(null_id).as_py() or 0
+    if n:
+        warnings.append(f"{raw.file}: skipped {n} rows with the null id {SALESFORCE_NULL_ID} (not a user)")
+        raw = raw.view(pc.invert(null_id))
+    return raw
 
 
 def read_objects(
@@ -76,6 +103,9 @@ def read_objects(
     """
     used: set[str] = set()
     role_names: dict[str, str] = {}
+    absent: set[str] = set()
+    aliases: dict[str, str] = {}
+    stage_file: str | None = None
     jobs: list[tuple[ObjectSpec, SourceFile]] = []
     for spec in objects:
         src = find(source, spec)
@@ -99,15 +129,22 @@ def read_objects(
             batch.files_read[done.raw.file] = done.rows_kept
             if spec.table == "_user_roles":
                 role_names = done.role_names
-            elif done.table is not None:
+            if spec.table == "opportunities":
+                absent |= done.absent
+            if spec.table == "stages":
+                aliases, stage_file = done.aliases, done.raw.file
+            if spec.table != "_user_roles" and done.table is not None:
                 batch.add(spec.table, done.table)
     batch.files_ignored = sorted(f.name for f in source.files.values() if f.name not in used)
     if "users" in batch.tables and role_names:
         users = batch.tables["users"]
         named = pa.array([role_names.get(r, r) if r else None for r in users.column("role_name").to_pylist()], pa.string())
         batch.tables["users"] = users.set_column(users.schema.get_field_index("role_name"), "role_name", named)
+    settle_stages(batch, absent=absent, aliases=aliases, stage_file=stage_file)
     if "users" in batch.tables:
-        batch.tables["users"] = add_user_functions(batch.tables["users"], batch.tables.get("opportunities"))
+        batch.tables["users"] = add_user_functions(
+            batch.tables["users"], batch.tables.get("opportunities"), warnings=batch.warnings
+        )
     _resolve_email_contacts(batch)
 
 
@@ -153,7 +190,8 @@ def _mapping(raw: RawTable, spec: ObjectSpec, naming: Naming) -> tuple[dict[str,
         fields = tuple(naming(f) for f in getattr(rule, "fields", ()))
         if col.required and fields and not any(raw.has(f) for f in fields):
             missing.append((col.name, fields))
-        mapping[col.name] = Derived(" / ".join(fields) or col.name, lambda _raw, _r=rule: _r(get, n))
+        shown = " / ".join(f for f in fields if raw.has(f)) or " / ".join(fields) or col.name
+        mapping[col.name] = Derived(shown, lambda _raw, _r=rule: _r(get, n))
     return mapping, missing
 
 

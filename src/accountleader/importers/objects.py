@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..domain.schema import TABLES
-from .normalize import opportunity_type
+from ..domain.schema import SALESFORCE_NULL_ID, TABLES
+from .normalize import NON_PERSON_PROFILE, opportunity_type
 
 Array = pa.ChunkedArray | pa.Array
 Getter = Callable[[str], Array | None]  # API name -> text column, or None when absent
@@ -151,13 +151,80 @@ def _contact_name(get: Getter, n: int) -> Array:
 _contact_name.fields = ("Name", "FirstName", "LastName")  # type: ignore[attr-defined]
 
 
+def _role_id(get: Getter, n: int) -> Array:
+    """UserRoleId, with Salesforce's null id read as no role (it must never become a team name)."""
+    col = first_of("UserRoleId")(get, n)
+    return pc.if_else(
+        pc.fill_null(pc.is_in(col, value_set=pa.array([SALESFORCE_NULL_ID, SALESFORCE_NULL_ID[:15]])), False),
+        pa.scalar(None, pa.string()),
+        col,
+    )
+
+
+_role_id.fields = ("UserRoleId",)  # type: ignore[attr-defined]
+
+
+def _user_function(get: Getter, n: int) -> Array:
+    """Function__c when the org keeps one; "system" for users that are not people who sell.
+
+    Salesforce's ``UserType`` is ``Standard`` for licensed people; anything else
+    (AutomatedProcess, CloudIntegrationUser, CsnOnly for Chatter, Guest, partner and
+    portal users) is not a seller.  A profile name (``Profile.Name`` in a Data Loader
+    export) naming an administrator, integration, Chatter or platform profile says the same.
+    """
+    given = first_of("Function__c")(get, n)
+    system = pa.array([False] * n, pa.bool_())
+    kind = get("UserType")
+    if kind is not None:
+        k = pc.utf8_lower(pc.utf8_trim_whitespace(kind))
+        system = pc.or_(system, pc.fill_null(pc.and_(pc.not_equal(k, ""), pc.not_equal(k, "standard")), False))
+    for f in ("Profile.Name", "ProfileName", "Profile_Name__c"):
+        prof = get(f)
+        if prof is not None:
+            system = pc.or_(system, pc.fill_null(pc.match_substring_regex(prof, NON_PERSON_PROFILE, ignore_case=True), False))
+    return pc.if_else(system, "system", given)
+
+
+_user_function.fields = ("Function__c", "UserType", "Profile.Name")  # type: ignore[attr-defined]
+
+
+def _task_done(get: Getter, n: int) -> Array:
+    """Task ``IsClosed``; where absent (or blank), Status Completed / Completada / Done."""
+    closed = get("IsClosed")
+    status = get("Status")
+    from_status = _null(n)
+    if status is not None:
+        low = pc.utf8_lower(pc.utf8_trim_whitespace(status))
+        done = pc.is_in(low, value_set=pa.array(["completed", "completada", "completado", "done", "complete", "closed"]))
+        from_status = pc.if_else(pc.equal(low, ""), pa.scalar(None, pa.string()), pc.if_else(done, "true", "false"))
+    if closed is None:
+        return from_status
+    closed = pc.if_else(pc.equal(pc.utf8_trim_whitespace(closed), ""), pa.scalar(None, pa.string()), closed)
+    return pc.coalesce(closed, from_status)
+
+
+_task_done.fields = ("IsClosed", "Status")  # type: ignore[attr-defined]
+
+
+def _no_value(get: Getter, n: int) -> Array:
+    return _null(n)
+
+
+_no_value.fields = ()  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class ObjectSpec:
-    """One Salesforce object: its file, its canonical table, and column rules."""
+    """One Salesforce object: its file, its canonical table, and column rules.
+
+    ``derivable`` names required columns that may be missing from the header because
+    they are derived after reading (Opportunity IsClosed / IsWon, see ``stages.py``).
+    """
 
     object: str
     table: str
     rules: dict[str, Rule] = field(default_factory=dict)
+    derivable: frozenset[str] = frozenset()
 
     def rule(self, column: str) -> Rule | None:
         if column in self.rules:
@@ -169,7 +236,11 @@ _OWNER_OR_CREATOR = first_of("OwnerId", "CreatedById")
 
 OBJECTS: tuple[ObjectSpec, ...] = (
     ObjectSpec("UserRole", "_user_roles"),
-    ObjectSpec("User", "users", {"role_name": "UserRoleId", "function": first_of("Function__c"), "team": first_of("Team__c")}),
+    ObjectSpec(
+        "User",
+        "users",
+        {"name": _contact_name, "role_name": _role_id, "function": _user_function, "team": first_of("Team__c")},
+    ),
     ObjectSpec("Account", "accounts", {"region": first_of("Region__c", "Sales_Region__c", "Territory__c")}),
     ObjectSpec(
         "Contact",
@@ -189,6 +260,7 @@ OBJECTS: tuple[ObjectSpec, ...] = (
             "quote_requested_at": first_of("Quote_Requested_Date__c", "Quote_Requested__c"),
             "quality_flag": first_of("Quality_Flag__c"),
         },
+        derivable=frozenset({"is_closed", "is_won"}),
     ),
     ObjectSpec("OpportunityHistory", "opportunity_history"),
     ObjectSpec("OpportunityContactRole", "opportunity_contact_roles"),
@@ -201,6 +273,8 @@ OBJECTS: tuple[ObjectSpec, ...] = (
             "contact_id": with_prefix("WhoId", "003"),
             "opportunity_id": with_prefix("WhatId", "006"),
             "occurred_at": first_of("CompletedDateTime", "ActivityDateTime", "ActivityDate", "CreatedDate"),
+            "subtype": first_of("TaskSubtype"),
+            "is_done": _task_done,
             "source_object": constant("Task"),
         },
     ),
@@ -212,6 +286,8 @@ OBJECTS: tuple[ObjectSpec, ...] = (
             "contact_id": with_prefix("WhoId", "003"),
             "opportunity_id": with_prefix("WhatId", "006"),
             "occurred_at": first_of("ActivityDateTime", "StartDateTime", "ActivityDate", "CreatedDate"),
+            "subtype": first_of("EventSubtype"),
+            "is_done": _no_value,
             "source_object": constant("Event"),
         },
     ),
@@ -227,6 +303,8 @@ OBJECTS: tuple[ObjectSpec, ...] = (
             "opportunity_id": with_prefix("RelatedToId", "006"),
             "account_id": with_prefix("RelatedToId", "001"),
             "occurred_at": first_of("MessageDate", "CreatedDate"),
+            "subtype": _no_value,
+            "is_done": _no_value,
             "source_object": constant("EmailMessage"),
         },
     ),
@@ -239,6 +317,26 @@ OBJECTS: tuple[ObjectSpec, ...] = (
             "sent_at": first_of("Sent_Date__c", "Date_Sent__c", "Sent_Date_Time__c"),
         },
     ),
+    # Salesforce CPQ (Steelbrick) quotes, beside or instead of standard Quotes; ids differ, both are kept.
+    ObjectSpec(
+        "SBQQ__Quote__c",
+        "quotes",
+        {
+            "opportunity_id": "SBQQ__Opportunity2__c",
+            "account_id": first_of("SBQQ__Account__c"),
+            "status": first_of("SBQQ__Status__c"),
+            "amount": first_of("SBQQ__NetAmount__c", "SBQQ__CustomerAmount__c"),
+            "expiration_date": first_of("SBQQ__ExpirationDate__c"),
+        },
+    ),
     ObjectSpec("Case", "cases"),
+    ObjectSpec(
+        "OpportunityStage",
+        "stages",
+        {
+            "stage": first_of("MasterLabel", "ApiName"),
+            "forecast_category": first_of("ForecastCategoryName", "ForecastCategory"),
+        },
+    ),
     ObjectSpec("CurrencyType", "currency_rates"),
 )
