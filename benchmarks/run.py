@@ -53,9 +53,11 @@ FLOOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "opportunity_contact_roles": ("opportunity_id", "contact_id", "role"),
     "activities": (
         "activity_id", "kind", "direction", "owner_id", "contact_id", "what_id", "opportunity_id", "account_id", "occurred_at",
+        "created_at", "subject", "subtype", "is_done", "source_object",
     ),
     "quotes": ("quote_id", "opportunity_id", "account_id", "requested_at", "created_at", "sent_at"),
     "cases": ("case_id", "created_at"),
+    "stages": ("stage", "sort_order", "probability", "is_closed", "is_won"),
     "currency_rates": (),
 }
 
