@@ -41,6 +41,48 @@ def canonical(name: str, rows: list[dict[str, Any]]) -> pa.Table:
     )
 
 
+#: The columns ``domain.artefacts.annotate`` adds, with their Arrow types (the contract the
+#: metrics read; see domain/metrics/_clean.py).
+ARTEFACT_COLUMNS: dict[str, dict[str, pa.DataType]] = {
+    "opportunities": {"closed_at": pa.timestamp("us"), "entered_late": pa.bool_(), "placeholder_amount": pa.bool_()},
+    "opportunity_history": {"artefact": pa.string()},
+    "activities": {"artefact": pa.string()},
+    "quotes": {"artefact": pa.string()},
+    "contacts": {"bulk_loaded": pa.bool_()},
+}
+
+
+def _clean_default(name: str, column: str, row: dict[str, Any]) -> Any:
+    """The value of an artefact column on a row with no artefact."""
+    if column == "closed_at":
+        close = row.get("close_date")
+        return datetime(close.year, close.month, close.day) if row.get("is_closed") and close else None
+    if column == "artefact":
+        return None
+    return False
+
+
+def annotated(name: str, rows: list[dict[str, Any]]) -> pa.Table:
+    """:func:`canonical` plus the artefact columns of ``name`` (as the analysis hands them to
+    the metrics): taken from the rows where given, else clean defaults: ``closed_at`` the
+    close date's midnight for closed deals, ``entered_late`` / ``placeholder_amount`` /
+    ``bulk_loaded`` False, ``artefact`` null."""
+    extra = ARTEFACT_COLUMNS.get(name, {})
+    base = canonical(name, [{k: v for k, v in r.items() if k not in extra} for r in rows])
+    for column, typ in extra.items():
+        values = [r[column] if column in r else _clean_default(name, column, r) for r in rows]
+        base = base.append_column(pa.field(column, typ), pa.array(values, type=typ))
+    return base
+
+
+def annotate_all(tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    """Canonical Arrow tables with clean artefact columns added (nothing flagged)."""
+    out = {}
+    for name, tab in tables.items():
+        out[name] = annotated(name, tab.to_pylist()) if name in ARTEFACT_COLUMNS else tab
+    return out
+
+
 def load(con: Any, tables: dict[str, pa.Table]) -> dict[str, Any]:
     """Create each table in an Ibis connection (test-only) and return the Ibis tables.
 
