@@ -306,7 +306,8 @@ def pending_quote_requests(ws: Workspace, *, as_of: datetime, quote_stages: list
     t = ws.analysis_tables()
     o, h, q = t["opportunities"], t["opportunity_history"], t["quotes"]
     asof = ibis.literal(as_of)
-    hq = h.filter((h.changed_at <= asof) & h.stage.lower().isin([s.lower() for s in quote_stages]))
+    # a deal clicked through the quote stage (or bulk-loaded into it) asked for no quote
+    hq = h.filter((h.changed_at <= asof) & h.stage.lower().isin([s.lower() for s in quote_stages]) & h.artefact.isnull())
     entry = hq.group_by("opportunity_id").aggregate(stage_entered_at=hq.changed_at.min())
     open_ = o.filter((o.created_at <= asof) & (~o.is_closed | (o.closed_at > asof).fill_null(False)))
     if owner_ids is not None:
