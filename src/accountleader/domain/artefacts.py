@@ -278,7 +278,12 @@ def annotate(t: Mapping[str, ir.Table], profile: Sequence[Mapping[str, Any]], *,
         closed_at=ibis.ifelse(o.is_closed.fill_null(False), closed_at, ibis.null("timestamp")),
         closed_by_history=(o.is_closed.fill_null(False) & (o._hist_closed_at.date() < o.close_date)).fill_null(False),
         entered_late=_in(o._first_stage, late_stages),
-        placeholder_amount=((value <= rules.placeholder_max_amount) | (lost & o._repeated.fill_null(False))).fill_null(False),
+        # a won deal's amount is what was booked (a 55 USD product exists): only zero is a placeholder there
+        placeholder_amount=(
+            (value == 0)
+            | (~o.is_won.fill_null(False) & (value <= rules.placeholder_max_amount))
+            | (lost & o._repeated.fill_null(False))
+        ).fill_null(False),
     )
     out["opportunities"] = o.drop("_hist_closed_at", "_first_stage", "_repeated")
 
