@@ -203,7 +203,7 @@ def write_messy_export(
         },
         "logging_stopped": {
             "count": (last_move - stop) // DAY,
-            "ids": [str(np.datetime64(stop, "D"))],
+            "ids": [str(np.datetime64(stop, "s").astype("datetime64[D]"))],
             "rows_dropped": dropped,
             "dark_only_by_stop_accounts": dark_only,
         },

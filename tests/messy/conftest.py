@@ -1,0 +1,32 @@
+"""One messy demo company, built through the CLI (`demo --messy`), analysed once per session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from messy_demo import SCALE, Messy
+
+from accountleader.cli.console import CaptureConsole
+from accountleader.cli.main import main
+from accountleader.demo import TRUTH_FILE, PlantedTruth
+from accountleader.demo.messy import MESSY_TRUTH_FILE
+from accountleader.workspace import Workspace
+
+
+@pytest.fixture(scope="session")
+def messy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Messy]:
+    path: Path = tmp_path_factory.mktemp("messy") / "ws"
+    con = CaptureConsole()
+    code = main(["-w", str(path), "demo", "--messy", "--scale", str(SCALE), "--json"], console=con)
+    assert code == 0, con.errors
+    imported = json.loads(con.out)
+    export = path / "demo-export"
+    ws = Workspace.open(path)
+    truth = PlantedTruth.from_json((export / TRUTH_FILE).read_text(encoding="utf-8"))
+    planted = json.loads((export / MESSY_TRUTH_FILE).read_text(encoding="utf-8"))
+    analysis = ws.analyze()
+    yield Messy(ws, export, truth, planted, imported, analysis, ws.status())
+    ws.close()
