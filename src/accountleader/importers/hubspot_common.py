@@ -138,7 +138,7 @@ def distinct_rows(raw: RawTable, key: Array) -> RawTable:
 
 
 def add_table(batch: ImportBatch, table: str, raw: RawTable, mapping: dict[str, ColumnSource | None]) -> None:
-    cols = {k: v for k, v in mapping.items() if v is not None}
+    cols = {k: _shown_as_present(v, raw) for k, v in mapping.items() if v is not None}
     batch.add(table, build_table(raw, TABLES[table], cols, salesforce_ids=False, problems=batch.problems, cap=PROBLEM_CAP))
 
 
@@ -157,3 +157,14 @@ def stage_meaning(labels: Array, probability: Array | None, is_closed: Array | N
     won = is_won if is_won is not None else pa.nulls(n, pa.bool_())
     won = pc.or_(pc.fill_null(won, False), pc.and_(pc.fill_null(closed, False), pc.or_(prob_won, label_won)))
     return pc.fill_null(closed, False), pc.and_(won, pc.fill_null(closed, False))
+
+
+def _shown_as_present(rule: ColumnSource, raw: RawTable) -> ColumnSource:
+    """Name only the candidate columns this file has, so errors point at the column really read."""
+    if not isinstance(rule, Derived):
+        return rule
+    parts = rule.source.split(" / ")
+    here = [p for p in parts if raw.has(p)]
+    if here and len(here) < len(parts):
+        return Derived(" / ".join(here), rule.compute)
+    return rule
