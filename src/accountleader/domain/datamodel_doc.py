@@ -63,4 +63,72 @@ def data_model_markdown() -> str:
     ]
     for t in RESULT_TABLES.values():
         lines += _table_section(t)
+    lines += _status_section()
     return "\n".join(lines).rstrip() + "\n"
+
+
+#: The keys of `accountleader status --json` (the same object as the web API's status), in order.
+STATUS_KEYS: tuple[tuple[str, str], ...] = (
+    ("workspace", "The workspace directory."),
+    ("has_data", "False before the first import; then only `workspace`, `tables` (all 0) and `warnings` follow."),
+    ("imported_at", "When the data was imported (UTC, ISO 8601)."),
+    ("source", '`{"kind", "path"}`: the importer (`salesforce`, `fivetran`, `hubspot`, `csv`) and what it read.'),
+    ("tables", "Rows per canonical table."),
+    ("date_ranges", 'Per table, `{"column", "min", "max"}` of its main date column.'),
+    ("warnings", "What the importer noticed and how it read it (one sentence each)."),
+    ("files_ignored", "Files in the source that no table was read from."),
+    (
+        "sources",
+        'The import report: one entry per file and table it fed, `{"file", "table", "rows", "columns"}`; '
+        "`columns` maps each canonical column to the source column(s) it was read from "
+        '(e.g. `{"stage": "StageName", "name": "FirstName, LastName"}`; generated ids and constants '
+        "are named in brackets). Columns computed from other files (a HubSpot deal's stage meaning) "
+        "are not listed.",
+    ),
+    ("default_as_of", '`{"at", "basis"}`: the as-of `analyze` uses by default, and what set it.'),
+    ("logging_stopped_at", "The date org-wide activity logging stopped, or null."),
+    (
+        "stages",
+        "The stage profile the analysis uses: per stage its order, probability, closed / won, commit and "
+        "quote stage, and the basis each was taken on.",
+    ),
+    (
+        "artefacts",
+        'Data artefacts detected, one entry per kind: `{"kind", "count", "examples", "unit", "effect"}`; '
+        "`examples` are a few record ids (or the date, for `logging_stopped`), `effect` says what the "
+        "analysis keeps them out of. Kinds: `closed_by_history`, `bulk_loaded`, `logging_stopped`, "
+        "`entered_late`, `quote_as_closing_document`, `mass_email`, `open_task`, `placeholder_amount` "
+        "(rules in docs/metrics.md).",
+    ),
+)
+
+
+def _status_section() -> list[str]:
+    lines = [
+        "# `status --json`",
+        "",
+        "`accountleader status --json` describes the data in the workspace: what was imported from",
+        "where, how each file was read, and what the data can and cannot support. Keys:",
+        "",
+        "| key | meaning |",
+        "|---|---|",
+    ]
+    lines += [f"| `{key}` | {meaning} |" for key, meaning in STATUS_KEYS]
+    lines += [
+        "",
+        "An entry of `sources`:",
+        "",
+        "```json",
+        '{"file": "Opportunity.csv", "table": "opportunities", "rows": 1840,',
+        ' "columns": {"opportunity_id": "Id", "stage": "StageName", "amount": "Amount"}}',
+        "```",
+        "",
+        "An entry of `artefacts`:",
+        "",
+        "```json",
+        '{"kind": "mass_email", "count": 200, "examples": ["00T5e00000AbCdEAAV"], "unit": "records",',
+        ' "effect": "not a touch for reach or engagement"}',
+        "```",
+        "",
+    ]
+    return lines
