@@ -26,7 +26,14 @@ from .engine import connect as engine_connect
 from .engine import data_quality, storage
 from .engine.analyze import RESULTS_FORMAT, run_analysis
 from .errors import InputError
-from .importers import ImportBatch, is_hubspot, read_fivetran, read_hubspot, read_mapped_csv, read_salesforce_export
+from .importers import (
+    ImportBatch,
+    is_hubspot,
+    read_fivetran,
+    read_hubspot,
+    read_mapped_csv,
+    read_salesforce_export,
+)
 
 Progress = Callable[[str, float], None]
 
