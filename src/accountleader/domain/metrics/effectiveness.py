@@ -381,13 +381,12 @@ def excluded_activities(activities: ir.Table, *, as_of: datetime, window_days: f
     a = activities.filter(activities.occurred_at <= as_of_literal(as_of))
     if window_days is not None:
         a = a.filter(a.occurred_at > days_before(as_of, window_days))
-    a = a.filter(a.owner_id.notnull())
-    if "artefact" not in a.columns:
-        return a.group_by("owner_id").aggregate(mass_email_n=ibis.literal(0), open_task_n=ibis.literal(0)).limit(0)
-    a = a.filter(a.artefact.notnull())
+    kind = a.artefact if "artefact" in a.columns else ibis.null("string")
+    a = a.mutate(_kind=kind)
+    a = a.filter(a.owner_id.notnull() & a._kind.notnull())
     return a.group_by("owner_id").aggregate(
-        mass_email_n=a.count(where=a.artefact == "mass_email"),
-        open_task_n=a.count(where=a.artefact == "open_task"),
+        mass_email_n=a.count(where=a._kind == "mass_email"),
+        open_task_n=a.count(where=a._kind == "open_task"),
     )
 
 
