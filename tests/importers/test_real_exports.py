@@ -331,3 +331,11 @@ def test_task_subtype_is_kept_as_written_and_done_comes_from_isclosed_or_status(
     _, tables = read_salesforce_export(ex.write("with_isclosed"))
     acts = {r["activity_id"]: r for r in tables["activities"].to_pylist()}
     assert (acts[to_18("00TAx00000TsK01")]["is_done"], acts[to_18("00TAx00000TsK02")]["is_done"]) == (False, True)
+
+
+def test_a_hashed_or_anonymised_user_type_says_nothing_about_the_user(sf_export: Export) -> None:
+    """Fivetran's seed data hashes every value: a UserType that is no word is not a verdict."""
+    sf_export.add_column("User", "UserType", ["xv6xgJYOh/ZMPRNDPbzueQ==", "xv6xgJYOh/ZMPRNDPbzueQ=="])
+    _, tables = read_salesforce_export(sf_export.write())
+    functions = {r["user_id"]: r["function"] for r in tables["users"].to_pylist()}
+    assert functions == {U_MANAGER: "manager", U_SELLER: "seller"}

@@ -311,7 +311,7 @@ def _user_function(t: ir.Table) -> ir.Value | None:
     kind = _col(t, "UserType")
     if kind is not None:
         k = kind.cast("string").strip().lower()
-        system = ((k != "") & (k != "standard")).fill_null(False)
+        system = (k.re_search(r"^[a-z]+$") & (k != "standard")).fill_null(False)  # hashed values say nothing
     prof = _col(t, "ProfileName")
     if prof is None:
         prof = _col(t, "Profile_Name__c")

@@ -177,7 +177,9 @@ def _user_function(get: Getter, n: int) -> Array:
     kind = get("UserType")
     if kind is not None:
         k = pc.utf8_lower(pc.utf8_trim_whitespace(kind))
-        system = pc.or_(system, pc.fill_null(pc.and_(pc.not_equal(k, ""), pc.not_equal(k, "standard")), False))
+        # a word other than Standard (hashed or anonymised values say nothing)
+        typed = pc.and_(pc.match_substring_regex(k, r"^[a-z]+$"), pc.not_equal(k, "standard"))
+        system = pc.or_(system, pc.fill_null(typed, False))
     for f in ("Profile.Name", "ProfileName", "Profile_Name__c"):
         prof = get(f)
         if prof is not None:
