@@ -201,13 +201,13 @@ def parse_dates(s: Array) -> tuple[Array, Array]:
     return pc.cast(ts, pa.date32()), bad
 
 
-def null_sentinel_dates(s: Array) -> tuple[Array, int]:
-    """``9999-12-31`` / ``4000-12-31`` (Salesforce's "no end") as empty; returns the count blanked."""
-    hit = pc.fill_null(pc.match_substring_regex(s, _SENTINEL_DATES), False)
-    n = pc.sum(hit).as_py() or 0
-    if not n:
-        return s, 0
-    return pc.if_else(hit, pa.scalar(None, pa.string()), s), n
+def sentinel_dates(s: Array, bad: Array) -> Array:
+    """Which unreadable cells are ``9999-12-31`` / ``4000-12-31`` (Salesforce's "no end").
+
+    Only looked for among values that could not be read (those years are past any
+    plausible date), so clean columns pay nothing.
+    """
+    return pc.fill_null(pc.and_(bad, pc.match_substring_regex(s, _SENTINEL_DATES)), False)
 
 
 def parse_column(col: Column, s: Array, *, salesforce_ids: bool) -> tuple[Array, Array]:
@@ -281,13 +281,16 @@ def build_table(
         present = [shown] if raw.has(shown) else [f for f in re.split(r" / |, ", shown) if raw.has(f)]
         if present:
             used[col.name] = ", ".join(present)
-        if col.type in ("timestamp", "date") and pa.types.is_string(text.type):
-            text, n_sentinel = null_sentinel_dates(text)
-            if n_sentinel and warnings is not None:
-                warnings.append(
-                    f"{raw.file}: {n_sentinel} values of {shown} are 9999-12-31 or 4000-12-31 (no date); read as empty"
-                )
         typed, bad = parse_column(col, text, salesforce_ids=salesforce_ids)
+        if col.type in ("timestamp", "date") and pc.any(bad).as_py():
+            sentinel = sentinel_dates(text, bad)  # read as empty (the parse left them null)
+            n_sentinel = pc.sum(sentinel).as_py() or 0
+            if n_sentinel:
+                bad = pc.and_(bad, pc.invert(sentinel))
+                if warnings is not None:
+                    warnings.append(
+                        f"{raw.file}: {n_sentinel} values of {shown} are 9999-12-31 or 4000-12-31 (no date); read as empty"
+                    )
         if pc.any(bad).as_py():
             _report_bad(raw, shown, text, bad, _EXPECTS.get(col.type, col.type), problems, cap)
         if col.enum is not None:
