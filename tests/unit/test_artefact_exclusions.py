@@ -297,6 +297,25 @@ def test_a_logging_stop_produces_no_going_dark_driver():
     assert rows(ch.change_reasons(idx, logging_stopped_at=stop), "account_id") == {}
 
 
+def test_an_account_dark_before_the_logging_stop_still_says_so_counted_to_the_stop():
+    # a2's calls end on 2024-02-26 10:00: 63.6 days before the 04-30 stop (and 124 before as-of).
+    stop = datetime(2024, 4, 30)
+    acts = mem("activities", _weekly("a1", ts("2024-01-01 10:00"), ts("2024-04-29 10:00"))
+               + _weekly("a2", ts("2024-01-01 10:00"), ts("2024-02-26 10:00")))
+    acc = ibis.memtable(canonical("accounts", [dict(account_id="a1", owner_id="u1"), dict(account_id="a2", owner_id="u1")]))
+    idx = ch.change_index(acc, mem("opportunities", []), mem("opportunity_history", []), mem("contacts", []), acts,
+                          as_of=AS_OF, logging_stopped_at=stop)
+    r = rows(idx, "account_id")["a2"]
+    assert r["days_since_last_activity"] == pytest.approx(63 + 14 / 24)
+    reasons = rows(ch.change_reasons(idx, logging_stopped_at=stop), "account_id")
+    assert set(reasons) == {"a2"}
+    # activity drop 100% -> 10 points; 63.6 days dark -> 15 * 49.6 / 79.6 = 9.3 points
+    assert reasons["a2"]["reasons"].split("; ") == [  # analyze splits the joined reasons on "; "
+        "activity drop: 100% (to 2024-04-30, no activity logged since)",
+        "days since last activity: 64 (to 2024-04-30, no activity logged since)",
+    ]
+
+
 def test_after_a_logging_stop_gaps_end_where_logging_did_and_say_so():
     stop = datetime(2024, 3, 25)
     acc = ibis.memtable(canonical("accounts", [dict(account_id="a1", owner_id="u1"),

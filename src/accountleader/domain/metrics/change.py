@@ -359,11 +359,11 @@ def change_drivers(
     ``account_id``, ``rank`` (1 = biggest), ``driver``, ``value``, ``points``,
     ``reason`` (e.g. ``"stage regressions: 2"``, ``"activity drop: 67%"``).  With an
     org-wide ``logging_stopped_at``, engagement reasons say they are counted up to it:
-    ``"days since last activity: 40 (to 2024-05-01; no activity logged since)"``.
+    ``"days since last activity: 40 (to 2024-05-01, no activity logged since)"``.
     """
     stopped = ""
     if logging_stopped_at is not None:
-        stopped = f" (to {logging_stopped_at:%Y-%m-%d}; no activity logged since)"
+        stopped = f" (to {logging_stopped_at:%Y-%m-%d}, no activity logged since)"  # no "; ": reasons are joined by it
     parts = []
     for d in drivers:
         value = index[d.column].cast("float64")
