@@ -19,6 +19,8 @@ def test_it_imports_with_the_won_and_lost_of_the_truth(messy: Messy) -> None:
     assert int((~opps.is_closed).sum()) == messy.planted["demo"]["open"]
     users = messy.workspace.table("users").to_pandas().set_index("user_id")
     assert users.name.notna().all() and (users.name.str.strip() != "").all()
+    contacts = messy.workspace.table("contacts").to_pandas()
+    assert contacts.name.notna().all() and (contacts.name.str.strip() != "").all()
 
 
 def test_the_spanish_stages_are_read_from_the_stage_file(messy: Messy) -> None:

@@ -43,6 +43,8 @@ def test_every_file_is_quoted_crlf_utf8_with_18_character_ids(messy: Messy) -> N
 def test_user_has_no_name_and_opportunity_no_isclosed_or_iswon(messy: Messy) -> None:
     users = messy["User"]
     assert "Name" not in users.columns and {"FirstName", "LastName"} <= set(users.columns)
+    contacts = messy["Contact"]
+    assert "Name" not in contacts.columns and {"FirstName", "LastName"} <= set(contacts.columns)
     opps = messy["Opportunity"]
     assert not {"IsClosed", "IsWon"} & set(opps.columns)
 

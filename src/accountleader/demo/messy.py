@@ -2,7 +2,7 @@
 
 It generates the normal demo (same seed and scale), then rewrites the export files
 with every artefact that real Salesforce exports carry (see ``docs/real-exports``):
-Spanish stages with an ``OpportunityStage.csv``, ``User.csv`` without ``Name``,
+Spanish stages with an ``OpportunityStage.csv``, ``User.csv`` and ``Contact.csv`` without ``Name``,
 ``Opportunity.csv`` without ``IsClosed``/``IsWon``, one seller per country, non-selling
 owners (an integration user, an admin, the null id), deals closed in history weeks
 before their CloseDate, a bulk load, a logging stop, deals entered late or clicked

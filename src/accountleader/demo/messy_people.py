@@ -92,9 +92,10 @@ _MONTHS = (
 
 
 def drop_names(fr: Frames) -> None:
-    """A weekly Data Export's ``User.csv`` (FirstName/LastName, no Name); Opportunity
-    without ``IsClosed``/``IsWon`` (a Data Loader export with chosen columns)."""
+    """A weekly Data Export's ``User.csv`` and ``Contact.csv`` (FirstName/LastName, no Name);
+    Opportunity without ``IsClosed``/``IsWon`` (a Data Loader export with chosen columns)."""
     fr["User"] = fr["User"].drop(columns=["Name"])
+    fr["Contact"] = fr["Contact"].drop(columns=["Name"])
     fr["Opportunity"] = fr["Opportunity"].drop(columns=["IsClosed", "IsWon"])
 
 
