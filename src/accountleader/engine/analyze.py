@@ -42,7 +42,7 @@ Progress = Callable[[str, float], None]
 
 #: Bump when result tables change shape or meaning: stored results from an older
 #: format are recomputed rather than reused.
-RESULTS_FORMAT = 7
+RESULTS_FORMAT = 8  # 8: reps count what the metrics left out as artefacts
 
 EFFICIENCY_COMPONENTS = {
     "quote_turnaround_median_hours": "lower_is_better",
