@@ -76,7 +76,8 @@ def _kind(headers: list[str], stem: str) -> str | None:
         return "companies"
     if record and has("First Name", "Last Name", "Email") and not ("owner" in stem or "user" in stem):
         return "contacts"
-    if ("owner" in stem or "user" in stem or has("User ID", "Owner ID")) and has("First Name", "Last Name", "Email"):
+    people = ("first name" in h and "last name" in h) or ("email" in h and has("User ID", "Owner ID"))
+    if ("owner" in stem or "user" in stem or has("User ID", "Owner ID")) and people:
         return "owners"
     return None
 
@@ -104,7 +105,8 @@ def _classify(source: Source) -> dict[str, SourceFile]:
 
 
 def is_hubspot_export(source: Source) -> bool:
-    return bool(_classify(source))
+    """HubSpot's record exports are there (an owners file alone is not an export)."""
+    return bool(_classify(source).keys() & {"deals", "companies", "contacts"})
 
 
 def read_hubspot_export(source: Source, batch: ImportBatch) -> set[str]:
