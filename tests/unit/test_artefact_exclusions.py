@@ -328,3 +328,33 @@ def test_after_a_logging_stop_gaps_end_where_logging_did_and_say_so():
     gaps = rows(fx.effort_gaps(acc, acts, fit, as_of=AS_OF, logging_stopped_at=stop), "account_id")
     assert set(gaps) == {"a2"}  # a2 was starved before the stop too
     assert "no activity logged org-wide since 2024-03-25" in gaps["a2"]["reason"]
+
+
+# --- next best actions after a logging stop ------------------------------------------------------
+
+
+def test_after_a_logging_stop_actions_count_silence_only_up_to_it():
+    from datetime import date
+
+    from accountleader.domain import actions as act
+
+    deal_row = {"opportunity_id": "O1", "account_id": "A1", "owner_id": "u1", "name": "Deal", "stage": "Discovery",
+                "amount": 50_000.0, "is_closed": False, "contacts_engaged": 1, "has_decision_maker": False}
+    people = {"A1": [{"contact_id": "C1", "account_id": "A1", "name": "Ana", "title": "CFO",
+                      "buyer_role": "economic_buyer", "last_touch": "2024-04-20T10:00:00"}]}
+    accounts = {"A1": {"account_id": "A1", "name": "Acme", "fit_tier": "A", "fit_score": 90.0}}
+    plain = act.ActionContext(as_of=date(2024, 6, 30))
+    stopped = act.ActionContext(as_of=date(2024, 6, 30), logging_stopped_at=date(2024, 4, 30))
+    (before,) = act.reach_decision_maker([deal_row], accounts, people, plain)
+    (after,) = act.reach_decision_maker([deal_row], accounts, people, stopped)
+    # 04-20 -> 06-30 is 71 days; to the 04-30 stop only 10
+    assert before.evidence["days_since_decision_maker_touch"] == 71
+    assert after.evidence["days_since_decision_maker_touch"] == 10
+    assert "no decision maker engaged in 10 days (counted to 2024-04-30: no activity logged org-wide since)" in after.reason
+    assert after.score < before.score
+    gap = [{"account_id": "A1", "owner_id": "u1", "gap": "starved", "fit_tier": "A", "fit_score": 90.0, "activities_n": 1}]
+    (starved,) = act.invest_in_starved_accounts(gap, accounts, stopped)
+    assert "no activity logged org-wide since" in starved.reason
+    # a stop after as_of is no stop
+    late = act.ActionContext(as_of=date(2024, 6, 30), logging_stopped_at=date(2024, 7, 5))
+    assert late.activity_until == date(2024, 6, 30) and late.stop_note() == ""

@@ -67,7 +67,10 @@ class ActionContext:
 
     ``reference_amount``: a deal this size (or larger) gets the full value factor; callers
     pass e.g. the 75th percentile of open deal amounts.  ``window_days``: the engagement
-    window of the analysis.  ``sla_business_days``: the quote SLA.
+    window of the analysis.  ``sla_business_days``: the quote SLA.  ``logging_stopped_at``:
+    the day activity logging stopped org-wide (``status`` → ``logging_stopped_at``), if it
+    did before ``as_of``: silence is then counted up to that day, never blamed on a contact
+    or an account, and the reason says "no activity logged since".
     """
 
     as_of: date
@@ -75,6 +78,22 @@ class ActionContext:
     sla_business_days: float = 2.0
     reference_amount: float = 100_000.0
     tended_activity_reference: int = 30
+    logging_stopped_at: date | None = None
+
+    @property
+    def stopped(self) -> date | None:
+        """The logging stop, when it is before ``as_of``; else None."""
+        stop = _day(self.logging_stopped_at)
+        return stop if stop is not None and stop < self.as_of else None
+
+    @property
+    def activity_until(self) -> date:
+        """The day silence is measured to: ``as_of``, or the logging stop when earlier."""
+        return self.stopped or self.as_of
+
+    def stop_note(self) -> str:
+        stop = self.stopped
+        return f" (counted to {stop:%Y-%m-%d}: no activity logged org-wide since)" if stop else ""
 
 
 @dataclass(frozen=True)
@@ -200,9 +219,10 @@ def reach_decision_maker(deals: Iterable[Row], accounts: Mapping[str, Row], cont
         acc = accounts.get(d.get("account_id") or "", {})
         people = contacts_by_account.get(d.get("account_id") or "", [])
         who = _best_contact(people)
-        silent = _days_since_dm_touch(people, ctx.as_of)
+        silent = _days_since_dm_touch(people, ctx.activity_until)
         kind_of_deal = "proposal" if is_proposal(d.get("stage")) else "deal"
-        since = "no decision maker ever engaged" if silent is None else f"no decision maker engaged in {silent} days"
+        since = ("no decision maker ever engaged" if silent is None
+                 else f"no decision maker engaged in {max(silent, 0)} days{ctx.stop_note()}")
         facts = (f"{tier_phrase(acc)}, open {kind_of_deal} of {money(d.get('amount'))} ({d.get('stage')}), "
                  f"{d.get('contacts_engaged') or 0} contact engaged in {ctx.window_days} days, {since}")
         account_name = acc.get("name") or d.get("account_id")
@@ -211,7 +231,7 @@ def reach_decision_maker(deals: Iterable[Row], accounts: Mapping[str, Row], cont
             reason = f"Call {who.get('name')} ({title}, {role_label(who.get('buyer_role'))}) at {account_name}: {facts}."
         else:
             reason = f"Find and reach a decision maker at {account_name} (none on file): {facts}."
-        urgency = 1.0 if silent is None else silent / max(ctx.window_days, 1)
+        urgency = 1.0 if silent is None else max(silent, 0) / max(ctx.window_days, 1)
         if is_proposal(d.get("stage")):
             urgency = max(urgency, 0.75)
         out.append(Action(
@@ -330,10 +350,10 @@ def invest_in_starved_accounts(gaps: Iterable[Row], accounts: Mapping[str, Row],
         n = int(g.get("activities_n") or 0)
         fit = g.get("fit_score")
         reason = (f"Plan a first move at {acc.get('name') or g.get('account_id')}: tier {g.get('fit_tier')} "
-                  f"(fit {fit:.0f}), only {n} touch{'es' if n != 1 else ''} in {ctx.window_days} days."
+                  f"(fit {fit:.0f}), only {n} touch{'es' if n != 1 else ''} in {ctx.window_days} days{ctx.stop_note()}."
                   if fit is not None else
                   f"Plan a first move at {acc.get('name') or g.get('account_id')}: tier {g.get('fit_tier')}, "
-                  f"only {n} touches in {ctx.window_days} days.")
+                  f"only {n} touches in {ctx.window_days} days{ctx.stop_note()}.")
         out.append(Action(
             kind="invest_in_starved_account", title=KIND_TITLES["invest_in_starved_account"], reason=reason,
             score=score("invest_in_starved_account", account_value(fit), 1.0 - n / 3, fit_factor(g.get("fit_tier"))),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .. import queries
@@ -48,6 +48,12 @@ class Basis:
     def as_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.date().isoformat(), "window_days": self.window_days,
                 "sla_business_days": self.sla_business_days, "data_notes": list(self.data_notes)}
+
+
+def _logging_stop(ws: Workspace) -> date | None:
+    """The day activity logging stopped org-wide, if it did: actions count silence up to it."""
+    at = ws.quality().get("logging_stopped_at")
+    return date.fromisoformat(at[:10]) if at else None
 
 
 def data_notes(quality: dict[str, Any]) -> list[str]:
@@ -145,6 +151,7 @@ def _actions(book: _Book, basis: Basis, ws: Workspace, *, limit: int) -> list[ac
     ctx = act.ActionContext(
         as_of=basis.as_of.date(), window_days=basis.window_days, sla_business_days=basis.sla_business_days,
         reference_amount=act.reference_amount(d.get("amount") for d in book.open_deals),
+        logging_stopped_at=_logging_stop(ws),
     )
     return act.next_best_actions(
         deals=book.open_deals,
@@ -271,7 +278,8 @@ def account_report(ws: Workspace, account: str, *, progress: Step = _quiet) -> d
     deals = [o for o in view["opportunities"] if not o.get("is_closed")]
     ctx = act.ActionContext(as_of=basis.as_of.date(), window_days=basis.window_days,
                             sla_business_days=basis.sla_business_days,
-                            reference_amount=act.reference_amount(o.get("amount") for o in ws.opportunities(open_only=True)))
+                            reference_amount=act.reference_amount(o.get("amount") for o in ws.opportunities(open_only=True)),
+                            logging_stopped_at=_logging_stop(ws))
     quotes = [q for q in queries.quote_events(ws) if q.get("account_id") == account_id]
     pending = [p for p in queries.pending_quote_requests(ws, as_of=basis.as_of, quote_stages=basis.quote_stages)
                if p.get("account_id") == account_id]
