@@ -178,13 +178,9 @@ def test_sizes_grow_with_scale(demo: Export, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_scale_one_is_fast_and_full_size(tmp_path: Path) -> None:
-    import time
-
-    started = time.perf_counter()
+def test_scale_one_is_full_size(tmp_path: Path) -> None:
+    # how fast it is written is a benchmark matter (benchmarks/), not a timed test
     result = write_demo_export(tmp_path, scale=1.0)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 10, elapsed
     assert len(result.truth.seller_archetypes) == 40
     assert result.files["Account.csv"] == 2000
     assert 14_000 <= result.files["Contact.csv"] <= 16_000
