@@ -248,6 +248,25 @@ def test_fivetran_hubspot_tables_become_canonical_tables(fivetran_hubspot: Path,
     assert code in (0, 2) and "Traceback" not in con.out + con.errors
 
 
+def test_fivetran_hubspot_as_typed_parquet_tables_reads_the_same(fivetran_hubspot: Path, tmp_path: Path) -> None:
+    """Fivetran lands typed tables (ints, booleans, timestamps) as Parquet in a lake."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from accountleader.importers import read_hubspot
+
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    for f in fivetran_hubspot.glob("*.csv"):
+        pq.write_table(pacsv.read_csv(f), lake / f"{f.stem}.parquet")
+    _, from_csv = read_hubspot(fivetran_hubspot)
+    batch, from_parquet = read_hubspot(lake)
+    for name in ("opportunities", "opportunity_history", "stages", "activities", "users"):
+        key = from_csv[name].column_names[0]
+        assert from_parquet[name].sort_by(key).to_pylist() == from_csv[name].sort_by(key).to_pylist(), name
+    assert batch.files_ignored == ["contact_list.parquet"]
+
+
 def test_a_bad_value_names_file_line_column_and_value(fivetran_hubspot: Path, workspace_dir: Path) -> None:
     deal = fivetran_hubspot / "deal.csv"
     deal.write_text(deal.read_text().replace("48000", "48k"))
@@ -337,3 +356,22 @@ def test_a_csv_mapping_whose_files_are_absent_is_refused_naming_the_files_seen(t
     code, con = run("-w", str(workspace_dir), "import", "csv", str(src), "--mapping", "maven_crm")
     assert code == 2
     assert "budget_2024.csv" in con.errors and "not found" in con.errors
+
+
+# -- the import report, for the Salesforce importer too ----------------------------------------------
+
+
+def test_a_salesforce_import_reports_the_source_column_of_every_canonical_column(tmp_path: Path, workspace_dir: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from sf_export import Export
+
+    export = Export(tmp_path / "sf")
+    code, con = run("-w", str(workspace_dir), "import", "salesforce", str(export.write()), "--json")
+    assert code == 0, con.errors
+    report = {(s["file"], s["table"]): s for s in json.loads(con.out)["sources"]}
+    opp = report[("Opportunity.csv", "opportunities")]
+    assert opp["rows"] == 2 and opp["columns"]["stage"] == "StageName" and opp["columns"]["opportunity_id"] == "Id"
+    assert report[("Contact.csv", "contacts")]["columns"]["name"] == "FirstName, LastName"
+    assert {t for _, t in report} >= {"users", "accounts", "contacts", "opportunities", "activities"}
