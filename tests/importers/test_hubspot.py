@@ -217,6 +217,7 @@ def test_fivetran_hubspot_tables_become_canonical_tables(fivetran_hubspot: Path,
         assert deals["104"]["is_won"] and deals["104"]["type"] == "expansion"
         assert deals["106"]["stage"] == "Contract Sent" and not deals["106"]["is_closed"]  # from its latest deal_stage row
         assert deals["101"]["account_id"] == "701" and deals["101"]["owner_id"] == "501"
+        assert deals["103"]["probability"] == 90.0  # the stage's default probability, in percent
 
         history = sorted((h["opportunity_id"], h["changed_at"], h["stage"]) for h in rows(ws, "opportunity_history"))
         assert [h for h in history if h[0] == "101"] == [
@@ -270,10 +271,14 @@ def test_fivetran_hubspot_as_typed_parquet_tables_reads_the_same(fivetran_hubspo
 def test_a_bad_value_names_file_line_column_and_value(fivetran_hubspot: Path, workspace_dir: Path) -> None:
     deal = fivetran_hubspot / "deal.csv"
     deal.write_text(deal.read_text().replace("48000", "48k"))
+    stage = fivetran_hubspot / "deal_pipeline_stage.csv"
+    stage.write_text(stage.read_text().replace("Contract Sent,1,0.9,", "Contract Sent,1,high,"))
     code, con = run("-w", str(workspace_dir), "import", "hubspot", str(fivetran_hubspot))
     assert code == 2
     shown = " ".join((con.out + con.errors).split())
     assert "deal.csv 2 property_amount 48k expected a number" in shown
+    assert "deal_pipeline_stage.csv 3 probability high expected a number" in shown
+    assert "Traceback" not in shown
     assert not (workspace_dir / "crm.duckdb").exists()
 
 

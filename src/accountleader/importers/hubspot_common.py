@@ -8,8 +8,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..domain.schema import TABLES
+from ..errors import Problem
 from .batch import PROBLEM_CAP, ImportBatch
-from .coerce import ColumnSource, Derived, build_table
+from .coerce import ColumnSource, Derived, build_table, parse_floats
 from .rawtable import RawTable, read_raw
 from .source import SourceFile
 
@@ -168,3 +169,17 @@ def _shown_as_present(rule: ColumnSource, raw: RawTable) -> ColumnSource:
     if here and len(here) < len(parts):
         return Derived(" / ".join(here), rule.compute)
     return rule
+
+
+def numbers(batch: ImportBatch, raw: RawTable, column: str, text: Array | None = None) -> Array:
+    """A column read as numbers; text that is not a number is a problem naming file, line and value."""
+    col = raw.table.column(column) if text is None else text
+    values, bad = parse_floats(col)
+    for i in pc.indices_nonzero(pc.fill_null(bad, False)).to_pylist()[:PROBLEM_CAP]:
+        batch.problems.append(Problem(raw.file, raw.line_of(i), column, col[i].as_py(), "expected a number"))
+    return values
+
+
+def percent(values: Array) -> Array:
+    """A probability as HubSpot stores it (0 to 1) in percent, as text for the canonical column."""
+    return pc.cast(pc.multiply(values, 100.0), pa.string())

@@ -44,7 +44,9 @@ from .hubspot_common import (
     lookup,
     matches,
     nulls,
+    numbers,
     or_nulls,
+    percent,
     pick,
     read_source,
     stage_meaning,
@@ -290,9 +292,9 @@ def _deals(batch: ImportBatch, raw: RawTable, owners: _Owners) -> None:
 
     def probability(v: RawTable) -> Array:
         text = pc.replace_substring(or_nulls(first(v, *prob_cols), v), "%", "")
-        values = pc.cast(blank_to_null(text), pa.float64(), safe=False)
-        fraction = pc.fill_null(pc.less_equal(pc.max(values), 1.0), False)
-        return pc.cast(pc.multiply(values, 100.0) if fraction.as_py() else values, pa.string())
+        values = numbers(batch, v, prob_cols[0], text)
+        fraction = pc.fill_null(pc.less_equal(pc.max(values), 1.0), False)  # 0.9 is HubSpot's 90 %
+        return percent(values) if fraction.as_py() else pc.cast(values, pa.string())
 
     mapping: dict[str, ColumnSource | None] = {
         "opportunity_id": _p(raw, "Record ID", "Deal ID"),

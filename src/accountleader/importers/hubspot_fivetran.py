@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -48,7 +49,9 @@ from .hubspot_common import (
     matches,
     multi_valued,
     nulls,
+    numbers,
     or_nulls,
+    percent,
     pick,
     read_source,
     stage_meaning,
@@ -136,8 +139,11 @@ def read_fivetran_hubspot(source: Source, batch: ImportBatch) -> set[str]:
 class _Stages:
     """Stage id -> display name, closed, won (from deal_pipeline_stage)."""
 
-    def __init__(self, ids: Array, names: Array, closed: Array, won: Array) -> None:
-        self.ids, self.names, self.closed, self.won = ids, names, closed, won
+    def __init__(self, ids: Array, names: Array, closed: Array, won: Array, probability: Array) -> None:
+        self.ids, self.names, self.closed, self.won, self.probability = ids, names, closed, won, probability
+
+    def probability_of(self, ids: Array) -> Array:
+        return lookup(ids, self.ids, self.probability)
 
     def name_of(self, ids: Array) -> Array:
         return lookup(ids, self.ids, self.names)
@@ -163,8 +169,7 @@ def _stages(r: _Reader) -> _Stages | None:
     if pipelines is not None and pipelines.has("pipeline_id") and pipelines.has("label"):
         pipe_names = pc.coalesce(lookup(pipe_ids, pipelines.table.column("pipeline_id"), pipelines.table.column("label")), pipe_ids)
     names = _unique_names(labels.to_pylist(), pipe_names.to_pylist(), ids.to_pylist())
-    prob_text = first(raw, "probability")
-    prob = pc.cast(prob_text, pa.float64(), safe=False) if prob_text is not None else None
+    prob = numbers(r.batch, raw, "probability") if raw.has("probability") else None
     closed, won = stage_meaning(names, prob, truthy(first(raw, "is_closed")), truthy(first(raw, "closed_won")))
     active = truthy(first(raw, "active"))
     deleted = truthy(first(raw, "_fivetran_deleted"))
@@ -174,14 +179,14 @@ def _stages(r: _Reader) -> _Stages | None:
     mapping: dict[str, ColumnSource | None] = {
         "stage": derived("label", lambda _r: names),
         "sort_order": pick("display_order"),
-        "probability": derived("probability", lambda _r: pc.cast(pc.multiply(prob, 100.0), pa.string()) if prob is not None else nulls(raw)),
+        "probability": derived("probability", lambda _r: percent(prob)) if prob is not None else None,
         "is_closed": derived("is_closed", lambda _r: bool_text(closed)),
         "is_won": derived("closed_won / probability / label", lambda _r: bool_text(won)),
         "is_active": derived("active / _fivetran_deleted", lambda _r: bool_text(is_active)),
         "pipeline": derived("pipeline_id", lambda _r: pipe_names),
     }
     add_table(r.batch, "stages", raw, mapping)
-    return _Stages(ids, names, closed, won)
+    return _Stages(ids, names, closed, won, prob if prob is not None else pa.nulls(t.num_rows, pa.float64()))
 
 
 def _unique_names(labels: list[str | None], pipelines: list[str | None], ids: list[str | None]) -> pa.Array:
@@ -386,8 +391,9 @@ def _deals(r: _Reader, stages: _Stages | None) -> None:
         )
     name = pc.fill_null(name, NO_STAGE)
     closed, won = pc.fill_null(closed, False), pc.fill_null(won, False)
-    prob_stage = None
-    hs_prob = first(raw, "property_hs_deal_stage_probability")
+    # the deal's own probability where synced, else its stage's default
+    hs_prob = numbers(batch, raw, "property_hs_deal_stage_probability") if raw.has("property_hs_deal_stage_probability") else None
+    stage_prob = stages.probability_of(stage_id) if stages is not None else None
 
     def account(v: RawTable) -> Array:
         ids = or_nulls(first(v, "deal_id", "id"), v)
@@ -403,8 +409,8 @@ def _deals(r: _Reader, stages: _Stages | None) -> None:
 
     def probability(_v: RawTable) -> Array:
         if hs_prob is None:
-            return nulls(raw) if prob_stage is None else prob_stage
-        return pc.cast(pc.multiply(pc.cast(hs_prob, pa.float64(), safe=False), 100.0), pa.string())
+            return percent(stage_prob) if stage_prob is not None else nulls(raw)
+        return percent(hs_prob if stage_prob is None else pc.coalesce(hs_prob, stage_prob))
 
     mapping: dict[str, ColumnSource | None] = {
         "opportunity_id": pick("deal_id", "id"),
@@ -416,7 +422,9 @@ def _deals(r: _Reader, stages: _Stages | None) -> None:
         "amount": pick("property_amount", "property_amount_in_home_currency"),
         "currency": pick("property_deal_currency_code"),
         "amount_corporate": pick("property_amount_in_home_currency"),
-        "probability": derived("property_hs_deal_stage_probability", probability) if hs_prob is not None else None,
+        "probability": derived("property_hs_deal_stage_probability / deal_pipeline_stage.probability", probability)
+        if hs_prob is not None or stage_prob is not None
+        else None,
         "forecast_category": pick("property_hs_forecast_category", "property_forecast_category"),
         "created_at": pick("property_createdate", "property_hs_createdate"),
         "close_date": pick("property_closedate"),
@@ -589,7 +597,7 @@ def _add_engagements(
 
     def done(v: RawTable) -> Array:
         st = first(v, "property_hs_task_status", "status")
-        if st is None or kind_of(v).to_pylist().count("task") == 0:
+        if st is None:
             return nulls(v)
         is_task = pc.equal(typ(v), "TASK")
         result = pc.if_else(pc.equal(pc.utf8_upper(st), "COMPLETED"), "true", "false")
@@ -637,7 +645,7 @@ def _fix_epoch_seconds(r: _Reader, file: str, start: int) -> None:
     if acts is None or acts.num_rows <= start:
         return
     at = acts.column("occurred_at")
-    rows = pa.array([i >= start for i in range(acts.num_rows)])
+    rows = pa.array(np.arange(acts.num_rows) >= start)
     slip = pc.and_(rows, pc.fill_null(pc.less(at, pa.scalar(_EPOCH_SLIP, pa.timestamp("us"))), False))
     n = int(pc.sum(slip).as_py() or 0)
     if not n:
