@@ -68,3 +68,13 @@ def test_import_reports_the_planted_data_quirks(messy: Messy) -> None:
     opps = messy.workspace.table("opportunities")
     flagged = set(opps.filter(opps.quality_flag == "closed_before_created").opportunity_id.to_pyarrow().to_pylist())
     assert flagged == set(messy.truth.out_of_sequence_opportunities)
+
+
+def test_starved_high_fit_accounts_are_in_the_gap_list(messy: Messy) -> None:
+    """Only where the fit model finds a signal (scale 1; at the fixture's scale it finds none)."""
+    if not messy.analysis.fit["signal"]:
+        pytest.skip("the fit model finds no signal at this scale, so no account has a tier")
+    gaps = messy.workspace.results("effort_gaps").to_pandas()
+    starved = set(gaps[gaps.gap == "starved"].account_id)
+    planted = messy.truth.starved_high_fit_accounts
+    assert len(planted & starved) >= 0.9 * len(planted), f"found {len(planted & starved)} of {len(planted)}"

@@ -55,6 +55,7 @@ from .messy_people import (
     one_country_per_seller,
     open_tasks,
     reassign_accounts,
+    starve_before_stop,
     stop_logging,
 )
 from .truth import PlantedTruth
@@ -163,6 +164,9 @@ def write_messy_export(
         set(dark_only_by_stop(before, stop, end)) - set(truth.starved_high_fit_accounts)
     )
     dropped = stop_logging(fr, stop)
+    dropped["starved_before_stop"] = starve_before_stop(
+        fr, sorted(truth.starved_high_fit_accounts), stop
+    )
     bulk_people = bulk_contacts(fr, load_at, _n(30, 0.02, len(fr["Contact"])))
     senders = [sellers[(3 * k + 1) % len(sellers)] for k in range(3)]
     sends = [stop - d * DAY + 14 * HOUR for d in (68, 40, 12)]

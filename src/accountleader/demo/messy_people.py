@@ -200,14 +200,49 @@ def stop_logging(fr: Frames, stop: int) -> dict[str, int]:
 def dark_only_by_stop(
     activity: pd.DataFrame, stop: int, end: int, window_days: int = 90, below: int = 3
 ) -> list[str]:
-    """Accounts with ``below`` or more activities in the window before ``end`` whose activity
-    before ``stop`` (in that window) is fewer than ``below``: quiet only because logging stopped."""
-    a = activity[
-        (activity.t >= end - window_days * DAY) & (activity.t < end) & (activity.account != "")
-    ]
-    total = a.groupby("account").size()
-    before = a[a.t < stop].groupby("account").size().reindex(total.index, fill_value=0)
-    return sorted(total.index[(total >= below) & (before < below)])
+    """Accounts that look quiet only because logging stopped.
+
+    Each had ``below`` or more activities in the ``window_days`` before ``end`` and in the
+    ``window_days`` before ``stop``, but fewer than ``below`` in the part of the window
+    before ``end`` that precedes the stop: an analysis whose window ignores the stop calls
+    them starved or dark, one whose window ends at the stop does not.
+    """
+    a = activity[activity.account != ""]
+
+    def n(lo: int, hi: int) -> pd.Series:
+        return a[(a.t >= lo) & (a.t < hi)].groupby("account").size()
+
+    span = window_days * DAY
+    full, logged, cut = n(end - span, end), n(stop - span, stop), n(end - span, stop)
+    frame = pd.DataFrame({"full": full, "logged": logged, "cut": cut}).fillna(0)
+    quiet = frame[(frame.full >= below) & (frame.logged >= below) & (frame.cut < below)]
+    return sorted(quiet.index)
+
+
+def starve_before_stop(fr: Frames, accounts: list[str], stop: int, window_days: int = 90) -> int:
+    """Keep the planted starved accounts starved in the window that ends at the stop: drop
+    their Task/Event/EmailMessage in the ``window_days`` before it. Returns rows dropped."""
+    if not accounts:
+        return 0
+    lo = stop - window_days * DAY
+    opp_account = dict(zip(fr["Opportunity"].Id, fr["Opportunity"].AccountId, strict=True))
+    dropped = 0
+    for name, column in (
+        ("Task", "CompletedDateTime"),
+        ("Event", "StartDateTime"),
+        ("EmailMessage", "MessageDate"),
+    ):
+        frame = fr[name]
+        account = (
+            frame.RelatedToId.map(lambda x: opp_account.get(x, x))
+            if name == "EmailMessage"
+            else frame.AccountId
+        )
+        at = seconds(frame[column])
+        hit = account.isin(accounts).to_numpy() & (at >= lo) & (at < stop)
+        dropped += int(hit.sum())
+        fr[name] = frame[~hit].reset_index(drop=True)
+    return dropped
 
 
 def bulk_contacts(fr: Frames, at: int, n: int) -> list[str]:
