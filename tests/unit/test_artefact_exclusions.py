@@ -327,7 +327,7 @@ def test_after_a_logging_stop_gaps_end_where_logging_did_and_say_so():
     assert set(blamed) == {"a1", "a2"}  # the window to 06-30 holds no activity at all
     gaps = rows(fx.effort_gaps(acc, acts, fit, as_of=AS_OF, logging_stopped_at=stop), "account_id")
     assert set(gaps) == {"a2"}  # a2 was starved before the stop too
-    assert "no activity logged org-wide since 2024-03-25" in gaps["a2"]["reason"]
+    assert "no activity logged since 2024-03-25 (org-wide)" in gaps["a2"]["reason"]
 
 
 # --- next best actions after a logging stop ------------------------------------------------------
@@ -350,11 +350,11 @@ def test_after_a_logging_stop_actions_count_silence_only_up_to_it():
     # 04-20 -> 06-30 is 71 days; to the 04-30 stop only 10
     assert before.evidence["days_since_decision_maker_touch"] == 71
     assert after.evidence["days_since_decision_maker_touch"] == 10
-    assert "no decision maker engaged in 10 days (counted to 2024-04-30: no activity logged org-wide since)" in after.reason
+    assert "no decision maker engaged in 10 days (counted to 2024-04-30: no activity logged since, org-wide)" in after.reason
     assert after.score < before.score
     gap = [{"account_id": "A1", "owner_id": "u1", "gap": "starved", "fit_tier": "A", "fit_score": 90.0, "activities_n": 1}]
     (starved,) = act.invest_in_starved_accounts(gap, accounts, stopped)
-    assert "no activity logged org-wide since" in starved.reason
+    assert "no activity logged since" in starved.reason
     # a stop after as_of is no stop
     late = act.ActionContext(as_of=date(2024, 6, 30), logging_stopped_at=date(2024, 7, 5))
     assert late.activity_until == date(2024, 6, 30) and late.stop_note() == ""

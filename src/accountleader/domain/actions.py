@@ -93,7 +93,7 @@ class ActionContext:
 
     def stop_note(self) -> str:
         stop = self.stopped
-        return f" (counted to {stop:%Y-%m-%d}: no activity logged org-wide since)" if stop else ""
+        return f" (counted to {stop:%Y-%m-%d}: no activity logged since, org-wide)" if stop else ""
 
 
 @dataclass(frozen=True)

@@ -434,7 +434,7 @@ def effort_gaps(
     t = t.left_join(ranked, t.account_id == ranked._rid).drop("_rid")
     days = f"{window_days:g}"
     stopped = (
-        f"; no activity logged org-wide since {end:%Y-%m-%d}, so the window ends there" if end < as_of else ""
+        f"; no activity logged since {end:%Y-%m-%d} (org-wide), so the window ends there" if end < as_of else ""
     )
     score = ibis.coalesce(t.fit_score.round(0).cast("int64").cast("string"), ibis.literal("?"))
     starved = t.fit_tier.isin(HIGH_FIT_TIERS) & (t.activities_n < starved_below)
