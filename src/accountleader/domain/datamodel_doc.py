@@ -82,8 +82,8 @@ STATUS_KEYS: tuple[tuple[str, str], ...] = (
         'The import report: one entry per file and table it fed, `{"file", "table", "rows", "columns"}`; '
         "`columns` maps each canonical column to the source column(s) it was read from "
         '(e.g. `{"stage": "StageName", "name": "FirstName, LastName"}`; generated ids and constants '
-        "are named in brackets). Columns computed from other files (a HubSpot deal's stage meaning) "
-        "are not listed.",
+        "are named in brackets; a column read through another file is named `table.column`, e.g. a "
+        "HubSpot deal's `is_closed`: `deal_pipeline_stage.is_closed`).",
     ),
     ("default_as_of", '`{"at", "basis"}`: the as-of `analyze` uses by default, and what set it.'),
     ("logging_stopped_at", "The date org-wide activity logging stopped, or null."),

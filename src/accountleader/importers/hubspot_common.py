@@ -141,6 +141,15 @@ def distinct_rows(raw: RawTable, key: Array) -> RawTable:
 def add_table(batch: ImportBatch, table: str, raw: RawTable, mapping: dict[str, ColumnSource | None]) -> None:
     cols = {k: _shown_as_present(v, raw) for k, v in mapping.items() if v is not None}
     batch.add(table, build_table(raw, TABLES[table], cols, salesforce_ids=False, problems=batch.problems, cap=PROBLEM_CAP))
+    # columns read through another file (a deal's stage meaning) or built from several: named as written
+    for entry in batch.sources:
+        if entry["file"] == raw.file and entry["table"] == table:
+            for col, rule in cols.items():
+                if col in entry["columns"] or not isinstance(rule, Derived):
+                    continue
+                parts = [p for p in rule.source.split(" / ") if "." in p or " + " in p or raw.has(p)]
+                if any("." in p or " + " in p for p in parts):
+                    entry["columns"][col] = " / ".join(parts)
 
 
 def stage_meaning(labels: Array, probability: Array | None, is_closed: Array | None, is_won: Array | None) -> tuple[Array, Array]:

@@ -418,7 +418,7 @@ def _deals(r: _Reader, stages: _Stages | None) -> None:
         "owner_id": pick("owner_id", "property_hubspot_owner_id"),
         "name": pick("property_dealname"),
         "type": derived("property_dealtype", lambda v: opportunity_type(or_nulls(first(v, "property_dealtype"), v))),
-        "stage": derived("deal_pipeline_stage_id / property_dealstage / deal_stage", lambda _v: name),
+        "stage": derived("deal_pipeline_stage_id / property_dealstage / deal_stage.value", lambda _v: name),
         "amount": pick("property_amount", "property_amount_in_home_currency"),
         "currency": pick("property_deal_currency_code"),
         "amount_corporate": pick("property_amount_in_home_currency"),
@@ -429,7 +429,7 @@ def _deals(r: _Reader, stages: _Stages | None) -> None:
         "created_at": pick("property_createdate", "property_hs_createdate"),
         "close_date": pick("property_closedate"),
         "is_closed": derived("deal_pipeline_stage.is_closed", lambda _v: bool_text(closed)),
-        "is_won": derived("deal_pipeline_stage.closed_won / probability / label", lambda _v: bool_text(won)),
+        "is_won": derived("deal_pipeline_stage.closed_won / deal_pipeline_stage.probability / deal_pipeline_stage.label", lambda _v: bool_text(won)),
         "lead_source": pick("property_hs_analytics_source", "property_lead_source"),
     }
     add_table(batch, "opportunities", raw, mapping)
@@ -628,7 +628,7 @@ def _add_engagements(
         "account_id": derived("engagement_company.company_id", lambda v: links.of("company", ids(v), v)),
         "occurred_at": derived("property_hs_timestamp / start_time / timestamp", occurred),
         "created_at": pick("property_hs_createdate", "created_at"),
-        "status": derived("property_hs_task_status / property_hs_call_status / ...", status),
+        "status": derived("property_hs_task_status / status / property_hs_call_status / property_hs_email_status / meeting_outcome / property_hs_meeting_outcome", status),
         "subtype": derived("type", typ),
         "is_done": derived("property_hs_task_status", done),
         "source_object": derived("(HubSpot engagement)", lambda v: pa.array(["other"] * v.table.num_rows, pa.string())),
