@@ -47,7 +47,7 @@ def test_fivetran_hubspot_seeds_import_with_deals_stages_engagements_and_owners(
     assert fed["deal_data.csv"] == "opportunities" and fed["deal_stage_data.csv"] == "opportunity_history"
     assert fed["deal_pipeline_stage_data.csv"] == "stages" and fed["owner_data.csv"] == "users"
     assert fed["engagement_meeting_data.csv"] == "activities"
-    assert "merged_deal_data.csv" in summary["files_ignored"]
+    assert "company_property_history_data.csv" in summary["files_ignored"]  # read by nothing: said
 
     with Workspace.open(workspace_dir) as ws:
         stages = {s["stage"]: s for s in rows(ws, "stages")}
@@ -120,7 +120,9 @@ FIVETRAN_TABLES = {
         "104,false,renewals,r_won,502,Acme renewal,12000,2024-04-01,2024-03-01 12:00:00,existingbusiness",
         "105,true,default,contractsent,501,Deleted deal,1,2024-01-01,2024-01-01 00:00:00,",
         "106,false,default,,501,Stage only in history,5000,2024-07-01,2024-03-02 09:00:00,",
+        "107,false,default,contractsent,501,Acme WMS (duplicate),48000,2024-03-28,2024-01-06 09:00:00,newbusiness",
     ],
+    "merged_deal": ["deal_id,merged_deal_id,_fivetran_synced", "101,107,2024-01-07 10:00:00.000"],
     "deal_stage": [
         "deal_id,date_entered,value,_fivetran_start,_fivetran_active,_fivetran_end",
         "101,2024-01-05 9:00:00,appointmentscheduled,2024-01-05 9:00:00,false,2024-02-20 14:30:00",
@@ -199,6 +201,7 @@ def test_fivetran_hubspot_tables_become_canonical_tables(fivetran_hubspot: Path,
     summary = json.loads(con.out)
     assert summary["files_ignored"] == ["contact_list.csv"]
     assert any("engagements are linked to several contacts" in w for w in summary["warnings"])
+    assert "deal.csv: skipped 1 deals merged into another deal (merged_deal.csv)" in summary["warnings"]
     with Workspace.open(workspace_dir) as ws:
         stages = {s["stage"]: s for s in rows(ws, "stages")}
         # 'Closed Won' is used by two pipelines: named with the pipeline
@@ -211,6 +214,7 @@ def test_fivetran_hubspot_tables_become_canonical_tables(fivetran_hubspot: Path,
 
         deals = {d["opportunity_id"]: d for d in rows(ws, "opportunities")}
         assert "105" not in deals  # is_deleted
+        assert "107" not in deals  # merged into 101
         assert (deals["101"]["stage"], deals["101"]["is_closed"], deals["101"]["is_won"]) == ("Closed Won (Sales Pipeline)", True, True)
         assert (deals["102"]["is_closed"], deals["102"]["is_won"]) == (True, False)
         assert (deals["103"]["is_closed"], deals["103"]["created_at"]) == (False, datetime(2024, 2, 1, 8, 5))

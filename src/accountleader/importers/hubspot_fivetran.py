@@ -7,7 +7,8 @@ Fivetran's dbt test seeds name it (``deal_data.csv``).  What becomes what:
   sort order, probability x 100, ``is_closed``; won when ``closed_won`` is true, or a
   closed stage has probability 1.0 or a label that says won.  A label used in several
   pipelines is named ``label (pipeline)``.
-- ``deal`` -> ``opportunities``; the stage is the deal's ``deal_pipeline_stage_id``
+- ``deal`` -> ``opportunities`` (without the deals ``merged_deal`` says were merged into
+  another); the stage is the deal's ``deal_pipeline_stage_id``
   (else ``property_dealstage``, else its latest ``deal_stage`` row), and closed / won
   come from that stage.  The company comes from ``deal_company``.
 - ``deal_stage`` (one row per stage entered, ``date_entered``) -> ``opportunity_history``;
@@ -79,7 +80,7 @@ HUBSPOT_TABLES = (
     "engagement_task",
     "engagement_communication",
 )
-OTHER_TABLES = ("contact", "contact_company", "owner_team", "team", "deal_property_history")
+OTHER_TABLES = ("contact", "contact_company", "owner_team", "team", "deal_property_history", "merged_deal")
 ENGAGEMENT_TYPES = {  # table suffix -> (kind, HubSpot type)
     "call": ("call", "CALL"),
     "email": ("email", "EMAIL"),
@@ -350,6 +351,7 @@ def _deals(r: _Reader, stages: _Stages | None) -> None:
     key = first(raw, "deal_id", "id")
     if key is None:
         return
+    raw, key = _without_merged(r, raw, key)
     latest = _latest_stage_ids(r)
     companies = r.raw("deal_company")
     n = raw.table.num_rows
@@ -433,6 +435,21 @@ def _deals(r: _Reader, stages: _Stages | None) -> None:
         "lead_source": pick("property_hs_analytics_source", "property_lead_source"),
     }
     add_table(batch, "opportunities", raw, mapping)
+
+
+def _without_merged(r: _Reader, raw: RawTable, key: Array) -> tuple[RawTable, Array]:
+    """Deals merged into another (``merged_deal.merged_deal_id``) no longer exist in HubSpot: skipped."""
+    merged = r.raw("merged_deal")
+    if merged is None or not merged.has("merged_deal_id"):
+        return raw, key
+    gone = pc.fill_null(pc.is_in(key, value_set=pc.drop_null(merged.table.column("merged_deal_id")).combine_chunks()), False)
+    n = int(pc.sum(gone).as_py() or 0)
+    if not n:
+        return raw, key
+    r.batch.warnings.append(f"{raw.file}: skipped {n} deals merged into another deal ({merged.file})")
+    raw = raw.view(pc.invert(gone))
+    r.batch.files_read[raw.file] = raw.table.num_rows
+    return raw, or_nulls(first(raw, "deal_id", "id"), raw)
 
 
 def _history(r: _Reader, stages: _Stages | None) -> None:
