@@ -76,7 +76,11 @@ STATUS_KEYS: tuple[tuple[str, str], ...] = (
     ("tables", "Rows per canonical table."),
     ("date_ranges", 'Per table, `{"column", "min", "max"}` of its main date column.'),
     ("warnings", "What the importer noticed and how it read it (one sentence each)."),
-    ("files_ignored", "Files in the source that no table was read from."),
+    (
+        "files_ignored",
+        "Files in the source the importer did not read. Files read only to look values up (a HubSpot "
+        "`deal_pipeline` or `engagement_deal`) are neither here nor in `sources`.",
+    ),
     (
         "sources",
         'The import report: one entry per file and table it fed, `{"file", "table", "rows", "columns"}`; '
