@@ -35,6 +35,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from .metrics._clean import selling_activities
 from .metrics._time import epoch_seconds
 
 KINDS = (
@@ -331,9 +332,8 @@ def annotate(t: Mapping[str, ir.Table], profile: Sequence[Mapping[str, Any]], *,
     return out
 
 
-def real_activities(activities: ir.Table) -> ir.Table:
-    """Activities that are selling work: no list email, no open task (on annotated tables)."""
-    return activities.filter(activities.artefact.isnull())
+#: Activities that are selling work (no list email, no open task): the metrics' own definition.
+real_activities = selling_activities
 
 
 # --- what each artefact flags ----------------------------------------------------------------
