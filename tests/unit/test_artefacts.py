@@ -264,3 +264,15 @@ def test_quote_stage_learned_from_where_first_quotes_are_made():
     prof = {p["stage"]: p for p in artefacts.profile_stages(evidence)}
     assert [s for s, p in prof.items() if p["is_quote_stage"]] == ["Etapa 2"]
     assert "8 of 10 deals" in prof["Etapa 2"]["quote_basis"]
+
+
+def test_a_repeated_lost_amount_is_a_placeholder_only_when_it_dominates():
+    # 40 lost deals: 12 carry 5000 (30% -> placeholder), 10 carry 8100 (25% -> real), 18 distinct
+    lost = [_opp(f"X{i}", "Cerrada Perdida", closed=True, amount=5000.0) for i in range(12)]
+    lost += [_opp(f"Y{i}", "Cerrada Perdida", closed=True, amount=8100.0) for i in range(10)]
+    lost += [_opp(f"Z{i}", "Cerrada Perdida", closed=True, amount=20000.0 + i) for i in range(18)]
+    tables = {name: canonical(name, []) for name in TABLES} | {"opportunities": canonical("opportunities", lost)}
+    t = load(ibis.duckdb.connect(), tables)
+    profile = artefacts.profile_stages(artefacts.stage_evidence(t).to_pyarrow().to_pylist())
+    o = artefacts.annotate(t, profile)["opportunities"].to_pandas()
+    assert set(o.opportunity_id[o.placeholder_amount]) == {f"X{i}" for i in range(12)}

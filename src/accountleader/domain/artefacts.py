@@ -271,9 +271,10 @@ def annotate(t: Mapping[str, ir.Table], profile: Sequence[Mapping[str, Any]], *,
     value = ibis.coalesce(o.amount_corporate, o.amount)
     # one value repeated on many lost deals (and rare on won ones) is a placeholder too
     lost_vals = o.filter(lost & value.notnull())
-    lost_n = lost_vals.count()
     reps = lost_vals.group_by(_v=ibis.coalesce(lost_vals.amount_corporate, lost_vals.amount)).aggregate(_vn=lost_vals.count())
-    reps = reps.filter((reps._vn >= rules.placeholder_repeat_min) & (reps._vn >= lost_n * rules.placeholder_repeat_share))
+    # the share is of all lost deals with an amount: a window over every value's count
+    reps = reps.mutate(_lost_n=reps._vn.sum().over(ibis.window()))
+    reps = reps.filter((reps._vn >= rules.placeholder_repeat_min) & (reps._vn >= reps._lost_n * rules.placeholder_repeat_share))
     o = o.left_join(reps.select("_v", _repeated=ibis.literal(True)), value == reps._v).drop("_v")
     o = o.mutate(
         closed_at=ibis.ifelse(o.is_closed.fill_null(False), closed_at, ibis.null("timestamp")),
