@@ -79,6 +79,9 @@ class ActionContext:
     reference_amount: float = 100_000.0
     tended_activity_reference: int = 30
     logging_stopped_at: date | None = None
+    #: Stage names (any case) that mean a proposal is out: the org's quote stage and the open
+    #: stages after it (from the stage profile, so Spanish orgs work); empty means the defaults.
+    proposal_stages: tuple[str, ...] = ()
 
     @property
     def stopped(self) -> date | None:
@@ -181,8 +184,9 @@ def score(kind: str, value: float, urgency: float, fit: float) -> float:
 # -- the kinds --------------------------------------------------------------------------------
 
 
-def is_proposal(stage: str | None) -> bool:
-    return (stage or "").lower() in PROPOSAL_STAGES
+def is_proposal(stage: str | None, ctx: ActionContext | None = None) -> bool:
+    names = [s.lower() for s in ctx.proposal_stages] if ctx is not None and ctx.proposal_stages else PROPOSAL_STAGES
+    return (stage or "").lower() in names
 
 
 def is_single_threaded(deal: Row) -> bool:
@@ -220,7 +224,7 @@ def reach_decision_maker(deals: Iterable[Row], accounts: Mapping[str, Row], cont
         people = contacts_by_account.get(d.get("account_id") or "", [])
         who = _best_contact(people)
         silent = _days_since_dm_touch(people, ctx.activity_until)
-        kind_of_deal = "proposal" if is_proposal(d.get("stage")) else "deal"
+        kind_of_deal = "proposal" if is_proposal(d.get("stage"), ctx) else "deal"
         since = ("no decision maker ever engaged" if silent is None
                  else f"no decision maker engaged in {max(silent, 0)} days{ctx.stop_note()}")
         facts = (f"{tier_phrase(acc)}, open {kind_of_deal} of {money(d.get('amount'))} ({d.get('stage')}), "
@@ -232,7 +236,7 @@ def reach_decision_maker(deals: Iterable[Row], accounts: Mapping[str, Row], cont
         else:
             reason = f"Find and reach a decision maker at {account_name} (none on file): {facts}."
         urgency = 1.0 if silent is None else max(silent, 0) / max(ctx.window_days, 1)
-        if is_proposal(d.get("stage")):
+        if is_proposal(d.get("stage"), ctx):
             urgency = max(urgency, 0.75)
         out.append(Action(
             kind="reach_decision_maker", title=KIND_TITLES["reach_decision_maker"], reason=reason,
@@ -310,7 +314,7 @@ def line_up_support(deals: Iterable[Row], accounts: Mapping[str, Row], ctx: Acti
     """Open proposals (not single-threaded) with no champion or no decision maker engaged."""
     out = []
     for d in deals:
-        if d.get("is_closed") or not is_proposal(d.get("stage")) or is_single_threaded(d):
+        if d.get("is_closed") or not is_proposal(d.get("stage"), ctx) or is_single_threaded(d):
             continue
         roles = list(d.get("roles_engaged") or [])
         missing = []

@@ -50,6 +50,17 @@ class Basis:
                 "sla_business_days": self.sla_business_days, "data_notes": list(self.data_notes)}
 
 
+def proposal_stages(quality: dict[str, Any], quote_stages: Sequence[str]) -> tuple[str, ...]:
+    """The quote stages and every open stage after the first of them, in the org's stage order."""
+    stages = quality.get("stages", [])
+    wanted = {s.lower() for s in quote_stages}
+    orders = [st["sort_order"] for st in stages if st["stage"].lower() in wanted or st.get("is_quote_stage")]
+    if not orders:
+        return tuple(quote_stages)
+    first = min(orders)
+    return tuple(st["stage"] for st in stages if not st["is_closed"] and st["sort_order"] >= first)
+
+
 def _logging_stop(ws: Workspace) -> date | None:
     """The day activity logging stopped org-wide, if it did: actions count silence up to it."""
     at = ws.quality().get("logging_stopped_at")
@@ -151,7 +162,7 @@ def _actions(book: _Book, basis: Basis, ws: Workspace, *, limit: int) -> list[ac
     ctx = act.ActionContext(
         as_of=basis.as_of.date(), window_days=basis.window_days, sla_business_days=basis.sla_business_days,
         reference_amount=act.reference_amount(d.get("amount") for d in book.open_deals),
-        logging_stopped_at=_logging_stop(ws),
+        logging_stopped_at=_logging_stop(ws), proposal_stages=proposal_stages(ws.quality(), basis.quote_stages),
     )
     return act.next_best_actions(
         deals=book.open_deals,
@@ -279,7 +290,8 @@ def account_report(ws: Workspace, account: str, *, progress: Step = _quiet) -> d
     ctx = act.ActionContext(as_of=basis.as_of.date(), window_days=basis.window_days,
                             sla_business_days=basis.sla_business_days,
                             reference_amount=act.reference_amount(o.get("amount") for o in ws.opportunities(open_only=True)),
-                            logging_stopped_at=_logging_stop(ws))
+                            logging_stopped_at=_logging_stop(ws),
+                            proposal_stages=proposal_stages(ws.quality(), basis.quote_stages))
     quotes = [q for q in queries.quote_events(ws) if q.get("account_id") == account_id]
     pending = [p for p in queries.pending_quote_requests(ws, as_of=basis.as_of, quote_stages=basis.quote_stages)
                if p.get("account_id") == account_id]
