@@ -106,5 +106,9 @@ def test_good_export_replaces_the_data_and_is_analysed(admin_web: WebApp, demo_e
     assert body["analysis_error"] is None and body["analysis"]["tables"]["reps"] > 0
     status = c.get("/api/v1/import").json()["status"]
     assert status["has_data"] and status["tables"]["opportunities"] == body["import"]["tables"]["opportunities"]
+    # the JSON twin and the page both list the data artefacts found (the demo has bulk-loaded contacts)
+    found = {a["kind"]: a["count"] for a in status["artefacts"] if a["count"]}
+    assert found.get("bulk_loaded", 0) > 0
     page = c.get("/import")
     assert page.status_code == 200 and 'id="workspace-status"' in page.text
+    assert 'id="artefacts"' in page.text and "bulk loaded" in page.text
