@@ -23,6 +23,11 @@ from .errors import ConfigError
 
 DEFAULT_WORKSPACE = Path("accountleader-workspace")
 SETTINGS_FILE = "settings.yaml"
+#: The buyer roles a decision-level value may map to (domain.schema.BUYER_ROLES; config may
+#: not import the domain, a test keeps the two equal).
+BuyerRoleName = Literal[
+    "executive", "economic_buyer", "decision_maker", "champion", "technical_evaluator", "user", "procurement", "unknown"
+]
 
 
 class Environment(BaseSettings):
@@ -77,6 +82,18 @@ class ArtefactSettings(BaseModel):
     logging_min_quiet_days: int = Field(21, ge=7)
 
 
+class VerdictSettings(BaseModel):
+    """Thresholds of the seller verdict (docs/metrics.md, "The right-things-right matrix")."""
+
+    min_create_share: float = Field(0.2, ge=0, le=1)
+    min_new_pipeline_amount: float = Field(0.0, ge=0)
+    min_peers: int = Field(5, ge=2)
+    process_seller_miss_share: float = Field(0.9, gt=0, le=1)
+    process_share: float = Field(0.6, gt=0, le=1)
+    process_min_measured: int = Field(3, ge=1)
+    results_z: float = Field(1.96, gt=0, le=5)
+
+
 class WorkspaceSettings(BaseModel):
     """Settings a sales leader or RevOps analyst tunes per workspace."""
 
@@ -92,8 +109,12 @@ class WorkspaceSettings(BaseModel):
     corporate_currency: str = "USD"
     icp_rules_file: str | None = None
     icp_blend_weight: float = Field(0.5, ge=0, le=1)
+    # Contact decision-level picklist value (JobLevel__c, Level__c, ...) -> buyer role. When
+    # set it beats the title (docs/metrics.md, "Right people"); empty = the field is ignored.
+    decision_level_map: dict[str, BuyerRoleName] = Field(default_factory=dict)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     artefacts: ArtefactSettings = Field(default_factory=ArtefactSettings)
+    verdict: VerdictSettings = Field(default_factory=VerdictSettings)
 
     @classmethod
     def load(cls, workspace: Path) -> WorkspaceSettings:

@@ -33,11 +33,12 @@ def test_readme_shows_the_two_commands() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    from accountleader.config import ArtefactSettings, EngineSettings, WorkspaceSettings
+    from accountleader.config import ArtefactSettings, EngineSettings, VerdictSettings, WorkspaceSettings
 
     text = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
-    names = [n for n in WorkspaceSettings.model_fields if n not in ("engine", "artefacts")]
+    names = [n for n in WorkspaceSettings.model_fields if n not in ("engine", "artefacts", "verdict")]
     names += [f"engine.{n}" for n in EngineSettings.model_fields]
     names += [f"artefacts.{n}" for n in ArtefactSettings.model_fields]
+    names += [f"verdict.{n}" for n in VerdictSettings.model_fields]
     missing = [n for n in names if f"`{n}`" not in text]
     assert not missing, f"settings missing from docs/settings.md: {missing}"

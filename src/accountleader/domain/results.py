@@ -16,7 +16,10 @@ REPS = Table(
         C("name", "string", "Seller's name."),
         C("team", "string", "Team name."),
         C("manager_id", "id", "The seller's manager."),
-        C("quadrant", "string", "leading, busy, slow or at_risk; empty when an index is unknown."),
+        C("quadrant", "string", "The verdict: leading, tending, busy, slow, at_risk or not_enough_peers; empty when an index is unknown (docs/metrics.md)."),
+        C("verdict_note", "string", "Where verdict and results disagree (results beat a slow/at-risk verdict, or fall short of a leading one), or too few peers: what the results or the absolute standards say."),
+        C("comparable_sellers_n", "int", "Sellers with both indices: the peers a percentile verdict is taken among."),
+        C("process_excluded", "string", "Components left out of this seller's index because most sellers miss them (a process problem), comma-separated."),
         C("efficiency_index", "float", "0-100 percentile index of doing things right."),
         C("effectiveness_index", "float", "0-100 percentile index of doing the right things."),
         C("warning", "string", "Plain-language warning where an index is low."),
@@ -41,6 +44,16 @@ REPS = Table(
         C("won_n", "int", "Deals won."),
         C("lost_n", "int", "Deals lost."),
         C("won_amount", "float", "Bookings: amount won."),
+        C("new_pipeline_amount", "float", "New-business and expansion amount created in the window (placeholder amounts left out)."),
+        C("new_pipeline_n", "int", "New-business and expansion deals created in the window."),
+        C("expected_n", "int", "Closed deals the expectation is taken over: the sample size."),
+        C("expected_wins", "float", "Wins expected from those deals: the sum of each account's fit probability (or the base rate)."),
+        C("expected_won_amount", "float", "Won amount expected: the sum of fit probability x deal value."),
+        C("expected_basis", "string", "What priced the deals: account fit, account fit with the base rate where unscored, or the base rate (no fit signal)."),
+        C("results_vs_expected", "float", "Wins over expected wins: above 1 beats what the accounts should yield."),
+        C("results_vs_expected_low", "float", "Low end of the interval on results_vs_expected (wins minus z standard deviations of the expected count)."),
+        C("results_vs_expected_high", "float", "High end of that interval."),
+        C("results_vs_expected_amount", "float", "Won amount over expected won amount."),
         C("open_pipeline_amount", "float", "Open pipeline amount."),
         C("avg_days_to_close", "float", "Mean days from creation to close on won deals (deals entered late left out)."),
         C("quote_closing_document_n", "int", "Quotes created as closing documents (at or after the commit stage): not turnaround samples."),
@@ -129,4 +142,21 @@ TEAMS = Table(
     primary_key="team",
 )
 
-RESULT_TABLES = {t.name: t for t in (REPS, TEAMS, ACCOUNT_RESULTS, OPPORTUNITY_RESULTS)}
+PROCESS_PROBLEMS = Table(
+    "process_problems",
+    "One row per standard most sellers of the company (or of a team) miss: a process problem, not a person's.",
+    (
+        C("scope", "string", "company or team.", required=True),
+        C("team", "string", "The team, for a team-wide problem; empty company-wide."),
+        C("component", "string", "The efficiency component left out of the affected sellers' index.", required=True),
+        C("process", "string", "The process, e.g. quoting."),
+        C("owner", "string", "Who owns the process, e.g. the quote desk (pricing)."),
+        C("standard", "string", "The standard missed."),
+        C("sellers_n", "int", "Sellers measured on the standard in the scope."),
+        C("affected_n", "int", "Of them, sellers missing it."),
+        C("share", "float", "affected_n / sellers_n, 0-1."),
+    ),
+    primary_key="component",
+)
+
+RESULT_TABLES = {t.name: t for t in (REPS, TEAMS, ACCOUNT_RESULTS, OPPORTUNITY_RESULTS, PROCESS_PROBLEMS)}

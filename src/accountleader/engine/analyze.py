@@ -42,7 +42,7 @@ Progress = Callable[[str, float], None]
 
 #: Bump when result tables change shape or meaning: stored results from an older
 #: format are recomputed rather than reused.
-RESULTS_FORMAT = 8  # 8: reps count what the metrics left out as artefacts
+RESULTS_FORMAT = 9  # 9: the verdict needs creation (tending), peers and results beside it
 
 EFFICIENCY_COMPONENTS = {
     "quote_turnaround_median_hours": "lower_is_better",
@@ -147,9 +147,11 @@ def run_analysis(
     sla = settings.quote_sla_business_days
 
     step("buyer roles from titles", 0.02)
-    contacts_pa = t["contacts"].select("contact_id", "title").to_pyarrow()
+    # decision_level only when the team maps it (and the table has it: older workspaces may not)
+    use_level = bool(settings.decision_level_map) and "decision_level" in t["contacts"].columns
+    contacts_pa = t["contacts"].select("contact_id", "title", *(["decision_level"] if use_level else [])).to_pyarrow()
     ocr_pa = t["opportunity_contact_roles"].select("opportunity_id", "contact_id", "role").to_pyarrow()
-    contact_roles_pa = build_contact_roles(contacts_pa, ocr_pa)
+    contact_roles_pa = build_contact_roles(contacts_pa, ocr_pa, decision_level_map=settings.decision_level_map)
     contact_roles = ibis.memtable(contact_roles_pa)
 
     step("account fit", 0.1)
@@ -251,17 +253,42 @@ def run_analysis(
     step("the right-things-right matrix", 0.65)
     # percentiles rank sellers among sellers: support staff and managers own activities too
     seller_ids = users.filter(users.function == "seller").select(owner_id=users.user_id)
+    vs = settings.verdict
+    seller_eff_figures = eff.semi_join(seller_ids, "owner_id")
+    problems_expr, excluded_expr = matrix.process_problems(
+        seller_eff_figures, users, seller_miss_share=vs.process_seller_miss_share,
+        response_sla_hours=settings.response_sla_hours, process_share=vs.process_share,
+        min_measured=vs.process_min_measured,
+    )
+    problems_pa = _conform(_run(problems_expr, "process_problems", timings), "process_problems")
+    excluded = _materialize(excluded_expr, "process_excluded", timings)
     mat = _materialize(
         matrix.right_things_right_matrix(
-            eff.semi_join(seller_ids, "owner_id"),
+            seller_eff_figures,
             seller_eff.semi_join(seller_ids, "owner_id"),
             efficiency_components=EFFICIENCY_COMPONENTS,
             effectiveness_components=EFFECTIVENESS_COMPONENTS,
+            creation=tend.select("owner_id", "create_share", "new_pipeline_amount"),
+            min_create_share=vs.min_create_share,
+            min_new_pipeline_amount=vs.min_new_pipeline_amount,
+            min_peers=vs.min_peers,
+            excluded=excluded,
         ),
         "matrix",
         timings,
     )
-    reps_expr = _reps(users, eff, seller_eff, tend, perf, mat)
+    base_rate = fit_report.base_rate
+    expected = None
+    if base_rate is not None and 0 < base_rate < 1:
+        expected = _materialize(
+            performance.expected_results(
+                opps, account_fit if fit_report.signal else None, as_of=as_of, base_rate=base_rate, z=vs.results_z
+            ),
+            "expected_results",
+            timings,
+        )
+    reps_expr = _reps(users, eff, seller_eff, tend, perf, mat, expected=expected, excluded=excluded,
+                      settings=settings, base_rate=base_rate)
     step("computing seller results", 0.7)
     reps_pa = _conform(_run(reps_expr, "reps", timings), "reps")
 
@@ -331,6 +358,7 @@ def run_analysis(
                 "contact_roles": contact_roles_pa,
                 "effort_gaps": gaps_pa,
                 "quote_events": quotes_pa,
+                "process_problems": problems_pa,
             }
         ),
         fit_report=fit_report,
@@ -347,6 +375,7 @@ _SORT_KEYS = {
     "contact_roles": ["contact_id"],
     "effort_gaps": ["gap", "account_id"],
     "quote_events": ["quote_id"],
+    "process_problems": ["component", "scope", "team"],
 }
 
 
@@ -428,16 +457,85 @@ def _outer_join_all(parts: list[ir.Table], key: str) -> ir.Table:
     return out
 
 
-def _reps(users, eff, seller_eff, tend, perf, mat):  # type: ignore[no-untyped-def]
+def _reps(users, eff, seller_eff, tend, perf, mat, *, expected=None, excluded=None, settings=None,  # type: ignore[no-untyped-def]
+          base_rate=None):
     sellers = users.filter(users.function == "seller").select("user_id", "name", "team", "manager_id")
     r = sellers
-    for part in (eff, seller_eff, tend, perf, mat):
+    for part in (eff, seller_eff, tend, perf, mat, expected):
+        if part is None:
+            continue
         part = part.rename(user_id="owner_id")
         dupes = [c for c in part.columns if c in r.columns and c != "user_id"]
         r = r.left_join(part.drop(*dupes), "user_id").drop("user_id_right")
     # what the figures left out, per seller: zero, not unknown, where nothing was
     left_out = {c: r[c].fill_null(0) for c in EXCLUDED_COUNTS if c in r.columns}
-    return r.mutate(won_amount=r.bookings, **left_out)
+    r = r.mutate(won_amount=r.bookings, new_pipeline_amount=r.new_pipeline_amount.fill_null(0.0), **left_out)
+    if excluded is not None:
+        ex = excluded.group_by("owner_id").aggregate(_ex=excluded.component.collect().sort())
+        r = r.left_join(ex, r.user_id == ex.owner_id).drop("owner_id")
+        r = r.mutate(process_excluded=ibis.ifelse(r._ex.length() > 0, r._ex.join(","), ibis.null("string"))).drop("_ex")
+    return _with_verdict_note(r, settings or WorkspaceSettings(), base_rate)
+
+
+def _fmt(x: ir.NumericValue, digits: int = 0) -> ir.StringValue:
+    v = x.round(digits)
+    return (v.cast("int64") if digits == 0 else v).cast("string")
+
+
+def _pct_text(x: ir.NumericValue) -> ir.StringValue:
+    return _fmt(x * 100) + "%"
+
+
+def _with_verdict_note(r: ir.Table, settings: WorkspaceSettings, base_rate: float | None) -> ir.Table:
+    """``verdict_note``: where the verdict and the seller's results (or the lack of peers) need a word.
+
+    A verdict never contradicts results silently: ``slow`` or ``at_risk`` with wins clearly
+    above what the accounts should yield (the interval's low end above 1), or ``leading``
+    with wins clearly below it (the high end below 1), carry a note; so does
+    ``not_enough_peers``, with the seller's figures against the absolute standards."""
+    if "results_vs_expected_low" not in r.columns:
+        r = r.mutate(results_vs_expected_low=ibis.null("float64"), results_vs_expected_high=ibis.null("float64"),
+                     results_vs_expected=ibis.null("float64"), expected_wins=ibis.null("float64"),
+                     expected_n=ibis.null("int64"))
+    lo, hi = r.results_vs_expected_low, r.results_vs_expected_high
+    facts = (
+        "won " + r.won_n.cast("string") + " of " + r.expected_n.cast("string") + " closed deals against "
+        + _fmt(r.expected_wins, 1) + " expected from the fit of their accounts (x" + _fmt(r.results_vs_expected, 2)
+        + ", interval " + _fmt(lo, 2) + "-" + _fmt(hi, 2) + ")"
+    )
+    q = r.quadrant
+    beat = (lo > 1).fill_null(False) & q.isin(["slow", "at_risk"])
+    short = (hi < 1).fill_null(False) & (q == "leading")
+    sla = settings.quote_sla_business_days
+    standards = ["Judged against absolute standards instead"]
+    absolute = ibis.literal("; ".join(standards) + ": ")
+    parts = [
+        ibis.ifelse(r.quote_over_sla_share.notnull(),
+                    _pct_text(r.quote_over_sla_share) + f" of quotes over the {sla:g}-business-day SLA",
+                    ibis.null("string")),
+        ibis.ifelse(r.response_latency_median_hours.notnull(),
+                    "median inbound reply " + _fmt(r.response_latency_median_hours, 1)
+                    + f" h (SLA {settings.response_sla_hours:g} h)", ibis.null("string")),
+        ibis.ifelse(r.win_rate.notnull(),
+                    "win rate " + _pct_text(r.win_rate)
+                    + (f" against the fit base rate {base_rate:.0%}" if base_rate is not None else ""),
+                    ibis.null("string")),
+    ]
+    joined = ibis.literal("")
+    for p in parts:
+        joined = ibis.ifelse(p.notnull(), ibis.ifelse(joined == "", p, joined + "; " + p), joined)
+    few = q == "not_enough_peers"
+    note = ibis.cases(
+        (few, "Too few comparable sellers for a percentile verdict (" + r.comparable_sellers_n.cast("string")
+         + f", fewer than {settings.verdict.min_peers}). " + absolute
+         + ibis.ifelse(joined == "", "no measured standard", joined) + "."),
+        (beat, "Results beat the verdict: " + facts + "; the " + q.replace("_", " ")
+         + " verdict is about how they work, not what they win."),
+        (short, "Results fall short of the verdict: " + facts + "; leading on how they work, below what their "
+         "accounts should yield."),
+        else_=ibis.null("string"),
+    )
+    return r.mutate(verdict_note=note)
 
 
 def _conform(table: pa.Table, name: str) -> pa.Table:

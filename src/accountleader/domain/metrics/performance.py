@@ -64,6 +64,7 @@ def deal_outcomes(opportunities: ir.Table, *, as_of: datetime) -> ir.Table:
     return o.select(
         "opportunity_id",
         "owner_id",
+        "account_id",
         value=value,
         won=won,
         lost=closed & ~won,
@@ -128,6 +129,71 @@ def owner_performance(opportunities: ir.Table, *, as_of: datetime) -> ir.Table:
     left out of every amount above).
     """
     return _aggregate(deal_outcomes(opportunities, as_of=as_of), "owner_id")
+
+
+def expected_results(
+    opportunities: ir.Table,
+    account_fit: ir.Table | None,
+    *,
+    as_of: datetime,
+    base_rate: float,
+    z: float = 1.96,
+) -> ir.Table:
+    """What each seller's closed deals should have yielded, given the fit of their accounts.
+
+    Each deal closed by ``as_of`` is expected to win with its account's fit probability
+    (``account_fit.fit_score`` / 100, a calibrated win probability), or with ``base_rate``
+    where the account has no score; pass ``account_fit=None`` when the fit model found no
+    signal, and every deal takes the base rate.  Per ``owner_id``:
+
+    ``expected_n`` (closed deals: the sample), ``expected_wins`` (sum of p),
+    ``expected_won_amount`` (sum of p x value; placeholder amounts left out),
+    ``expected_fit_n`` (deals priced by the fit model), ``expected_basis`` (``account fit``,
+    ``account fit, base rate where unscored``, ``base rate``),
+    ``results_vs_expected`` (wins / expected wins), ``results_vs_expected_low`` /
+    ``_high`` (wins +- ``z`` standard deviations of the expected count, sqrt(sum p(1-p)),
+    over expected wins: above 1 at the low end means the seller beat their accounts' odds
+    by more than chance) and ``results_vs_expected_amount`` (won amount / expected won amount).
+    """
+    if not 0 < base_rate < 1:
+        raise ValueError(f"base_rate must be strictly between 0 and 1, got {base_rate}")
+    deals = deal_outcomes(opportunities, as_of=as_of)
+    closed = deals.filter(deals.won | deals.lost)
+    if account_fit is not None:
+        f = account_fit.select(_aid=account_fit.account_id, _p=account_fit.fit_score.cast("float64") / 100.0)
+        closed = closed.left_join(f, closed.account_id == f._aid).drop("_aid")
+        scored = closed._p.notnull() & (closed._p > 0) & (closed._p < 1)
+        p = ibis.ifelse(scored, closed._p, ibis.literal(base_rate))
+    else:
+        scored = ibis.literal(False)
+        p = ibis.literal(base_rate)
+    closed = closed.mutate(_pp=p.cast("float64"), _scored=scored.cast("int64"))
+    agg = closed.group_by("owner_id").aggregate(
+        expected_n=closed.count(),
+        _won=closed.won.cast("int64").sum(),
+        _won_amount=closed.value.sum(where=closed.won),
+        expected_wins=closed._pp.sum(),
+        _var=(closed._pp * (1 - closed._pp)).sum(),
+        expected_won_amount=(closed._pp * closed.value).sum(),
+        expected_fit_n=closed._scored.sum(),
+    )
+    sd = agg._var.sqrt()
+    ew = agg.expected_wins
+    basis = ibis.cases(
+        (agg.expected_fit_n == agg.expected_n, "account fit"),
+        (agg.expected_fit_n > 0, "account fit, base rate where unscored"),
+        else_="base rate" if account_fit is not None else "base rate (the fit model found no signal)",
+    )
+    out = agg.mutate(
+        expected_basis=basis,
+        results_vs_expected=agg._won / ew,
+        results_vs_expected_low=ibis.greatest((agg._won - z * sd) / ew, 0.0),
+        results_vs_expected_high=(agg._won + z * sd) / ew,
+        results_vs_expected_amount=ibis.ifelse(
+            agg.expected_won_amount > 0, agg._won_amount.fill_null(0.0) / agg.expected_won_amount, ibis.null("float64")
+        ),
+    )
+    return out.drop("_won", "_won_amount", "_var")
 
 
 def reporting_lines(users: ir.Table, *, max_depth: int = MAX_DEPTH) -> ir.Table:
