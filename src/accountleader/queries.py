@@ -165,6 +165,8 @@ def team_view(ws: Workspace, scope: Scope = EVERYONE, *, team: str | None = None
     r = ws.results("reps")
     counts = r.group_by("team").aggregate(
         leading_n=r.count(where=r.quadrant == "leading"),
+        tending_n=r.count(where=r.quadrant == "tending"),
+        not_enough_peers_n=r.count(where=r.quadrant == "not_enough_peers"),
         busy_n=r.count(where=r.quadrant == "busy"),
         slow_n=r.count(where=r.quadrant == "slow"),
         at_risk_n=r.count(where=r.quadrant == "at_risk"),

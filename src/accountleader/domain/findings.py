@@ -12,7 +12,12 @@ Thresholds (documented in ``docs/reports.md``):
   seller's activities on tier C/D accounts;
 * ``low_decision_maker_reach`` / ``mostly_tending``: below ``BELOW_TEAM`` times the team median;
 * ``single_threaded_deals``: any open deal with one contact and no decision maker engaged;
-* ``at_risk``: the seller sits in the at-risk quadrant.
+* ``at_risk``: the seller sits in the at-risk quadrant;
+* ``verdict_note``: the verdict and the seller's results disagree (or there are too few
+  peers for a verdict), as the reps result's ``verdict_note`` says;
+* ``process``: most sellers of the company or a team miss one standard (the
+  ``process_problems`` result): one finding names the process and its owner, and reports
+  lead with it.
 """
 
 from __future__ import annotations
@@ -155,6 +160,12 @@ def seller_findings(rep: Row, facts: SellerFacts, baseline: TeamBaseline, *, sla
             worth / 1e6, deals_n=len(deals), amount=worth,
             opportunity_ids=[d.get("opportunity_id") for d in deals])
 
+    if rep.get("verdict_note"):
+        add("verdict_note", "medium", f"{name}: {rep['verdict_note']}", 0.5,
+            quadrant=rep.get("quadrant"), results_vs_expected=rep.get("results_vs_expected"),
+            results_vs_expected_low=rep.get("results_vs_expected_low"),
+            results_vs_expected_high=rep.get("results_vs_expected_high"), expected_n=rep.get("expected_n"))
+
     if rep.get("quadrant") == "at_risk":
         add("at_risk", "high",
             f"{name} is at risk: efficiency index {rep.get('efficiency_index', 0):.0f} and effectiveness index "
@@ -174,7 +185,10 @@ def matrix_position(rep: Row) -> str:
         "busy": "fast, but effort goes to the wrong accounts or people",
         "slow": "working the right accounts and people, but slowly",
         "at_risk": "slow, and effort goes to the wrong accounts or people",
+        "tending": "working the right accounts and people, but creating little new business: managing, not leading",
     }.get(rep.get("quadrant") or "", "")
+    if rep.get("quadrant") == "not_enough_peers":
+        return f"{name} has too few comparable sellers for a percentile verdict. {rep.get('verdict_note') or ''}".strip()
     parts = [f"{name} is {str(rep.get('quadrant') or 'unplaced').replace('_', ' ')} ({meaning}): "
              f"efficiency {eff:.0f}, effectiveness {effe:.0f} of 100 among sellers."]
     why = []
@@ -189,6 +203,12 @@ def matrix_position(rep: Row) -> str:
         why.append(f"{pct(rep['decision_maker_reach'])} of contact touches with decision makers")
     if why:
         parts.append("Why: " + "; ".join(why) + ".")
+    if rep.get("results_vs_expected") is not None:
+        parts.append(f"Results: won {money(rep.get('won_amount'))} at a {pct(rep.get('win_rate'))} win rate, "
+                     f"{rep['results_vs_expected']:.2f}x the wins their accounts' fit predicts "
+                     f"({rep.get('expected_basis')}, {rep.get('expected_n')} closed deals).")
+    if rep.get("verdict_note"):
+        parts.append(str(rep["verdict_note"]))
     return " ".join(parts)
 
 
@@ -197,11 +217,16 @@ def team_findings(reps: Sequence[Row], top_change_accounts: Sequence[Row], fit_m
     out: list[Finding] = []
     placed = [r for r in reps if r.get("quadrant")]
     if placed:
-        counts = {q: [r.get("name") for r in placed if r.get("quadrant") == q] for q in ("leading", "busy", "slow", "at_risk")}
-        text = (f"{len(counts['leading'])} of {len(placed)} sellers are leading; {len(counts['busy'])} busy, "
-                f"{len(counts['slow'])} slow, {len(counts['at_risk'])} at risk")
-        if counts["at_risk"]:
-            text += f" ({', '.join(str(n) for n in counts['at_risk'])})"
+        kinds = ("leading", "tending", "busy", "slow", "at_risk", "not_enough_peers")
+        counts = {q: [r.get("name") for r in placed if r.get("quadrant") == q] for q in kinds}
+        if len(counts["not_enough_peers"]) == len(placed):
+            text = (f"None of the {len(placed)} sellers gets a percentile verdict: too few comparable sellers; "
+                    "each is judged against the absolute standards instead")
+        else:
+            text = (f"{len(counts['leading'])} of {len(placed)} sellers are leading; {len(counts['tending'])} tending, "
+                    f"{len(counts['busy'])} busy, {len(counts['slow'])} slow, {len(counts['at_risk'])} at risk")
+            if counts["at_risk"]:
+                text += f" ({', '.join(str(n) for n in counts['at_risk'])})"
         out.append(Finding("matrix", "info", text + ".", None, None, {q: len(v) for q, v in counts.items()}, 0.0))
     elif reps:
         out.append(Finding(
@@ -229,6 +254,33 @@ def team_findings(reps: Sequence[Row], top_change_accounts: Sequence[Row], fit_m
     return out
 
 
+def process_findings(problems: Sequence[Row], *, sla_business_days: float, response_sla_hours: float) -> list[Finding]:
+    """One finding per process problem (``process_problems`` result rows): the process, its
+    owner and the share of sellers affected, once for the company or the team."""
+    out = []
+    for p in problems:
+        where = "across the company" if p.get("scope") == "company" else f"in team {p.get('team')}"
+        std = p.get("standard") or ""
+        if p.get("component") == "quote_turnaround_median_hours":
+            std = f"quotes within the {sla_business_days:g}-business-day SLA"
+        elif p.get("component") == "response_latency_median_hours":
+            std = f"a median inbound reply within {response_sla_hours:g} business hours"
+        share = float(p.get("share") or 0)
+        out.append(Finding(
+            "process", "high",
+            f"A process problem, not {p.get('affected_n')} people's: {p.get('affected_n')} of {p.get('sellers_n')} "
+            f"sellers {where} ({pct(share)}) miss {std}. That is {p.get('process')}, owned by {p.get('owner')}; "
+            f"it is left out of those sellers' verdicts until it is fixed.",
+            p.get("team"), p.get("team") or "company",
+            {"scope": p.get("scope"), "team": p.get("team"), "component": p.get("component"),
+             "process": p.get("process"), "owner": p.get("owner"), "sellers_n": p.get("sellers_n"),
+             "affected_n": p.get("affected_n"), "share": share},
+            10.0 + share,
+        ))
+    return out
+
+
 def order(findings: Sequence[Finding]) -> list[Finding]:
-    """Most severe first; within a severity, the larger ``weight`` first."""
-    return sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), -f.weight, f.subject_name or "", f.kind))
+    """Process findings first, then most severe first; within a severity, the larger ``weight`` first."""
+    return sorted(findings, key=lambda f: (f.kind != "process", SEVERITY_ORDER.get(f.severity, 9), -f.weight,
+                                           f.subject_name or "", f.kind))

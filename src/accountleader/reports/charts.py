@@ -16,7 +16,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-QUADRANT_COLORS = {"leading": "#2e7d32", "busy": "#f9a825", "slow": "#1565c0", "at_risk": "#c62828"}
+QUADRANT_COLORS = {"leading": "#2e7d32", "tending": "#8d6e63", "busy": "#f9a825", "slow": "#1565c0", "at_risk": "#c62828"}
 TIER_COLORS = {"A": "#1b5e20", "B": "#66bb6a", "C": "#ffb74d", "D": "#e65100", "no tier": "#bdbdbd"}
 WIDTH = 420
 VL_VERSION = "6.4"

@@ -179,6 +179,18 @@ def _actions(book: _Book, basis: Basis, ws: Workspace, *, limit: int) -> list[ac
 # -- team -------------------------------------------------------------------------------------
 
 
+def process_problems(ws: Workspace, *, team: str | None = None) -> list[dict[str, Any]]:
+    """The ``process_problems`` result: company-wide ones, and the team's when a team is asked for."""
+    from ibis.common.exceptions import TableNotFound
+
+    try:
+        p = ws.results("process_problems")
+    except TableNotFound:  # results written before the table existed
+        return []
+    rows = p.to_pyarrow().to_pylist()
+    return [r for r in rows if r.get("scope") == "company" or team is None or r.get("team") == team]
+
+
 def team_report(ws: Workspace, team: str | None = None, *, progress: Step = _quiet) -> dict[str, Any]:
     """The team (or whole company) report: matrix, tend/create, effort/fit, quotes, change, findings."""
     basis = Basis.of(ws)
@@ -192,7 +204,10 @@ def team_report(ws: Workspace, team: str | None = None, *, progress: Step = _qui
     facts = _facts(book, basis)
     baseline = _baseline(reps, facts)
     progress("writing findings", 0.3)
-    findings = fnd.team_findings(reps, view["top_change_accounts"], view["fit_model"])
+    problems = process_problems(ws, team=team)
+    findings = fnd.process_findings(problems, sla_business_days=basis.sla_business_days,
+                                    response_sla_hours=ws.settings.response_sla_hours)
+    findings += fnd.team_findings(reps, view["top_change_accounts"], view["fit_model"])
     for r in reps:
         findings += fnd.seller_findings(r, facts.get(r["user_id"], fnd.SellerFacts()), baseline,
                                         sla_business_days=basis.sla_business_days, window_days=basis.window_days)
@@ -213,6 +228,7 @@ def team_report(ws: Workspace, team: str | None = None, *, progress: Step = _qui
         "top_change_accounts": view["top_change_accounts"],
         "findings": [f.as_dict() for f in fnd.order(findings)[:TEAM_FINDINGS_LIMIT]],
         "findings_total": len(findings),
+        "process_problems": problems,
         "actions": [{**a.as_dict(), "owner_name": name_of.get(a.owner_id)} for a in actions],
         "chart_rows": {
             "effort": effort_rows,

@@ -111,6 +111,13 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def _vs_expected(r: dict[str, Any]) -> str:
+    if r.get("results_vs_expected") is None:
+        return "—"
+    return (f"{r['results_vs_expected']:.2f}x ({r.get('results_vs_expected_low') or 0:.2f}-"
+            f"{r.get('results_vs_expected_high') or 0:.2f}, n={r.get('expected_n')})")
+
+
 def _findings_md(findings: Sequence[dict[str, Any]]) -> list[str]:
     if not findings:
         return ["_Nothing stands out: no finding crossed its threshold._", ""]
@@ -144,12 +151,17 @@ def to_markdown(doc: dict[str, Any]) -> str:
             out += [f"_The {len(doc['findings'])} most severe of {doc['findings_total']} findings; each seller's report "
                     "has all of theirs._", ""]
         out += ["## The right-things-right matrix", ""]
-        out += _table(["Seller", "Quadrant", "Efficiency", "Effectiveness", "Quote h", "Over SLA", "A/B effort", "DM reach",
-                       "Create share"],
+        out += _table(["Seller", "Verdict", "Efficiency", "Effectiveness", "Quote h", "Over SLA", "A/B effort", "DM reach",
+                       "Create share", "New pipeline", "Won", "Win rate", "Wins vs expected"],
                       [[r["name"], (r.get("quadrant") or "—").replace("_", " "), _num(r.get("efficiency_index")),
                         _num(r.get("effectiveness_index")), _num(r.get("quote_turnaround_median_hours")),
                         _pct(r.get("quote_over_sla_share")), _pct(r.get("high_fit_effort_share")),
-                        _pct(r.get("decision_maker_reach")), _pct(r.get("create_share"))] for r in doc["reps"]])
+                        _pct(r.get("decision_maker_reach")), _pct(r.get("create_share")),
+                        _money(r.get("new_pipeline_amount")), _money(r.get("won_amount")), _pct(r.get("win_rate")),
+                        _vs_expected(r)] for r in doc["reps"]])
+        notes = [f"- **{r['name']}**: {r['verdict_note']}" for r in doc["reps"] if r.get("verdict_note")]
+        if notes:
+            out += ["**Where verdict and results need a word:**", "", *notes, ""]
         out += ["## Accounts changing most", ""]
         out += _table(["Account", "Owner", "Change index", "Drivers"],
                       [[a["name"], a.get("owner_name"), _num(a.get("change_index")), "; ".join(a.get("change_drivers") or [])]
