@@ -9,7 +9,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accountleader.domain.metrics.matrix import process_problems, right_things_right_matrix, team_matrix
+from accountleader.domain.metrics.matrix import (
+    process_problems,
+    right_things_right_matrix,
+    team_matrix,
+)
 
 EFF = {"quote_hours": "lower_is_better", "response_hours": "lower_is_better"}
 FX = {"high_fit_effort_share": "higher_is_better", "decision_maker_reach": "higher_is_better"}
