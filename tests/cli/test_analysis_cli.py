@@ -55,7 +55,7 @@ def test_show_json_keeps_the_public_keys(ws_path: Path) -> None:
     accounts = json.loads(run("-w", str(ws_path), "show", "accounts", "--json")[1].out)
     assert all(isinstance(a["fit_reasons"], list) for a in accounts)
     reps = json.loads(run("-w", str(ws_path), "show", "reps", "--json")[1].out)
-    assert all(r["quadrant"] in {"leading", "busy", "slow", "at_risk", None} for r in reps)
+    assert all(r["quadrant"] in {"leading", "tending", "busy", "slow", "at_risk", "not_enough_peers", None} for r in reps)
     assert all(r["win_rate"] is None or 0 <= r["win_rate"] <= 1 for r in reps)
 
 
