@@ -34,6 +34,8 @@ TEAM_REP_COLUMNS = (
     "user_id", "name", "team", "quadrant", "efficiency_index", "effectiveness_index", "warning",
     "quote_turnaround_median_hours", "quote_turnaround_n", "response_latency_median_hours",
     "high_fit_effort_share", "decision_maker_reach", "create_share", "win_rate", "won_n", "lost_n", "won_amount",
+    "verdict_note", "new_pipeline_amount", "results_vs_expected", "results_vs_expected_low", "results_vs_expected_high",
+    "expected_n",
 )
 
 
