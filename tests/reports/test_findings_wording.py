@@ -63,3 +63,17 @@ def test_a_team_without_measured_sellers_is_told_why_the_matrix_is_empty() -> No
     found = team_findings(reps, [], None)
     assert [f.kind for f in found] == ["matrix_unknown"]
     assert "None of the 2 sellers can be placed" in found[0].text
+
+
+def test_a_verdict_note_is_a_finding_and_process_findings_lead() -> None:
+    rep = {**REP, "quadrant": "slow", "verdict_note": "Results beat the verdict: won 40 of 60 closed deals"}
+    found = fnd.seller_findings(rep, fnd.SellerFacts(), fnd.TeamBaseline(None, None, None), sla_business_days=2,
+                                window_days=90)
+    assert any(f.kind == "verdict_note" and "Results beat the verdict" in f.text for f in found)
+    problem = {"scope": "team", "team": "East", "component": "response_latency_median_hours", "process": "inbound replies",
+               "owner": "the support team (inbound routing)", "sellers_n": 5, "affected_n": 4, "share": 0.8}
+    process = fnd.process_findings([problem], sla_business_days=2, response_sla_hours=24)
+    assert len(process) == 1
+    assert "4 of 5 sellers in team East (80%)" in process[0].text and "support team" in process[0].text
+    assert fnd.order([*found, *process])[0].kind == "process"
+    assert "tending" in fnd.matrix_position({**REP, "quadrant": "tending"})
