@@ -44,7 +44,7 @@ TARGET_INCREMENTAL_S = 1.0
 FLOOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "users": ("user_id", "name", "manager_id", "function", "team"),
     "accounts": ("account_id", "name", "owner_id", "industry", "employees", "annual_revenue", "region", "country", "created_at"),
-    "contacts": ("contact_id", "account_id", "title", "departed_at", "created_at"),
+    "contacts": ("contact_id", "account_id", "title", "decision_level", "departed_at", "created_at"),
     "opportunities": (
         "opportunity_id", "account_id", "owner_id", "name", "type", "stage", "amount", "amount_corporate",
         "created_at", "close_date", "is_closed", "is_won", "quote_requested_at", "quality_flag", "probability",

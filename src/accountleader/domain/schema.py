@@ -162,6 +162,13 @@ CONTACTS = Table(
         C("name", "string", "Full name (built from first and last when absent).", sf="Name"),
         C("title", "string", "Job title, in any language.", sf="Title"),
         C("department", "string", "Department.", sf="Department"),
+        C(
+            "decision_level",
+            "string",
+            "The org's own decision-level picklist (e.g. High-Decision, Sponsor, Influencer), where it keeps one "
+            "(`JobLevel__c`, `Level__c` or `Decision_Level__c`); used through the `decision_level_map` setting.",
+            sf="JobLevel__c",
+        ),
         C("email", "string", "Email address.", sf="Email"),
         C("reports_to_id", "id", "The contact's boss.", sf="ReportsToId", references="contacts.contact_id"),
         C("created_at", "timestamp", "When the contact was created (UTC).", sf="CreatedDate"),

@@ -250,6 +250,7 @@ OBJECTS: tuple[ObjectSpec, ...] = (
         {
             "name": _contact_name,
             "departed_at": first_of("Departure_Date__c", "Departed_Date__c", "Left_Company_Date__c"),
+            "decision_level": first_of("JobLevel__c", "Level__c", "Decision_Level__c"),
         },
     ),
     ObjectSpec(
