@@ -33,7 +33,12 @@ def test_readme_shows_the_two_commands() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    from accountleader.config import ArtefactSettings, EngineSettings, VerdictSettings, WorkspaceSettings
+    from accountleader.config import (
+        ArtefactSettings,
+        EngineSettings,
+        VerdictSettings,
+        WorkspaceSettings,
+    )
 
     text = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
     names = [n for n in WorkspaceSettings.model_fields if n not in ("engine", "artefacts", "verdict")]
