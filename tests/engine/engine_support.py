@@ -22,6 +22,7 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "contact_roles": ("contact_id",),
     "effort_gaps": ("account_id",),
     "quote_events": ("quote_id",),
+    "process_problems": ("component", "scope", "team"),
 }
 
 REL_TOL = 1e-9
