@@ -105,6 +105,9 @@ def _fit_summary(report: Any) -> dict[str, Any]:
         "accounts_n": report.n_accounts,
         "base_rate": report.base_rate,
         "permutation_p": report.permutation_p,
+        "auc": report.auc,
+        "features_used": list(report.features_used),
+        "dropped": dict(report.dropped),
     }
 
 
@@ -332,7 +335,7 @@ class Workspace:
                 as_of=when.isoformat(),
                 tables={name: t.num_rows for name, t in result.tables.items()},
                 fit=_fit_summary(result.fit_report),
-                notes=result.notes,
+                notes=[*result.notes, *(f"account fit: {why}." for why in result.fit_report.dropped.values())],
                 reused=False,
                 seconds=round(time.perf_counter() - started, 3),
                 as_of_basis=dq.as_of_basis if as_of is None else "given",
@@ -342,6 +345,17 @@ class Workspace:
                 self.results_path, result.tables, {"fingerprint": fingerprint, "summary": summary.as_dict()}
             )
         return summary
+
+    def fit_report(self, *, as_of: datetime | date | str | None = None) -> dict[str, Any]:
+        """Fit the account model on the data as of ``as_of`` and return its measurement:
+        out-of-fold AUC, log-loss and Brier against the base rate, permutation p, the
+        features used and those dropped with reasons (`accountleader model fit`)."""
+        from .domain.scoring.fit import fit_account_scores
+        from .engine.analyze import _fit_features
+
+        when = self.resolve_as_of(as_of)
+        report = fit_account_scores(_fit_features(self.analysis_tables(), when)).report
+        return {"as_of": when.isoformat(), **report.as_dict()}
 
     def _fingerprint(self, as_of: datetime) -> str:
         st = self.crm_path.stat()

@@ -42,7 +42,8 @@ Progress = Callable[[str, float], None]
 
 #: Bump when result tables change shape or meaning: stored results from an older
 #: format are recomputed rather than reused.
-RESULTS_FORMAT = 9  # 9: the verdict needs creation (tending), peers and results beside it
+RESULTS_FORMAT = 10  # 10: account_results carry won_n/lost_n/open_n; the fit model drops territories
+# 9: the verdict needs creation (tending), peers and results beside it
 
 EFFICIENCY_COMPONENTS = {
     "quote_turnaround_median_hours": "lower_is_better",
@@ -93,16 +94,24 @@ def _fit_features(t: dict[str, ir.Table], as_of: datetime) -> pd.DataFrame:
     counts = closed.group_by("account_id").aggregate(
         won_n=closed.is_won.cast("int64").sum(), lost_n=(~closed.is_won).cast("int64").sum()
     )
+    # open at as_of: created by then and not closed by then (the first-move guard reads it)
+    live = o.filter(
+        o.account_id.notnull() & (o.created_at.isnull() | (o.created_at <= asof)) & ~_clean.closed_by(o, asof)
+    )
+    open_counts = live.group_by("account_id").aggregate(open_n=live.count())
     a = t["accounts"]
     # Customer status (Type) is left out on purpose: Salesforce orgs flip an account from
     # Prospect to Customer on its first win, so it leaks the outcome the model predicts
     # (on the demo company every Prospect has 0% wins by construction).
-    features = a.select("account_id", "industry", "employees", "annual_revenue", "region", "country")
+    # owner_id is no attribute: the model uses it to drop attributes that coincide with one
+    # seller (territories), see docs/metrics.md.
+    features = a.select("account_id", "owner_id", "industry", "employees", "annual_revenue", "region", "country")
     features = features.left_join(counts, "account_id").drop("account_id_right")
+    features = features.left_join(open_counts, "account_id").drop("account_id_right")
     # sorted so that cross-validation folds and permutations never depend on row order
     df = features.order_by("account_id").to_pandas()
-    df["won_n"] = df["won_n"].fillna(0).astype(int)
-    df["lost_n"] = df["lost_n"].fillna(0).astype(int)
+    for col in ("won_n", "lost_n", "open_n"):
+        df[col] = df[col].fillna(0).astype(int)
     return df
 
 
@@ -119,6 +128,10 @@ def _score_fit(df: pd.DataFrame, settings: WorkspaceSettings) -> tuple[pa.Table,
             "fit_score": pa.array(scored["fit_score"].astype("float64").tolist(), pa.float64()),
             "fit_tier": pa.array([None if pd.isna(x) else str(x) for x in scored["fit_tier"]], pa.string()),
             "fit_reasons": pa.array([_json_list(r) for r in scored["fit_reasons"]], pa.string()),
+            # the account's own history at as_of, beside its fit (account_results)
+            "won_n": pa.array(df["won_n"].astype("int64").tolist(), pa.int64()),
+            "lost_n": pa.array(df["lost_n"].astype("int64").tolist(), pa.int64()),
+            "open_n": pa.array(df["open_n"].astype("int64").tolist(), pa.int64()),
         }
     )
     return fit_arrow, result.report
