@@ -353,10 +353,15 @@ def invest_in_starved_accounts(gaps: Iterable[Row], accounts: Mapping[str, Row],
         acc = accounts.get(g.get("account_id") or "", {})
         n = int(g.get("activities_n") or 0)
         fit = g.get("fit_score")
-        reason = (f"Plan a first move at {acc.get('name') or g.get('account_id')}: tier {g.get('fit_tier')} "
+        # never a "first move" where the team already won or has deals open (account_results)
+        won_n, open_n = int(acc.get("won_n") or 0), int(acc.get("open_n") or 0)
+        verb = (f"Re-engage {acc.get('name') or g.get('account_id')} ({won_n} won, {open_n} open deal"
+                f"{'s' if open_n != 1 else ''})" if won_n or open_n
+                else f"Plan a first move at {acc.get('name') or g.get('account_id')}")
+        reason = (f"{verb}: tier {g.get('fit_tier')} "
                   f"(fit {fit:.0f}), only {n} touch{'es' if n != 1 else ''} in {ctx.window_days} days{ctx.stop_note()}."
                   if fit is not None else
-                  f"Plan a first move at {acc.get('name') or g.get('account_id')}: tier {g.get('fit_tier')}, "
+                  f"{verb}: tier {g.get('fit_tier')}, "
                   f"only {n} touches in {ctx.window_days} days{ctx.stop_note()}.")
         out.append(Action(
             kind="invest_in_starved_account", title=KIND_TITLES["invest_in_starved_account"], reason=reason,
