@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..config import environment
-from ..workspace import Workspace
 from .console import Console
+
+if TYPE_CHECKING:  # the workspace pulls in Ibis, pandas and the engines: loaded when a command needs it
+    from ..workspace import Workspace
 
 app = typer.Typer(
     name="accountleader",
@@ -31,6 +32,9 @@ class State:
     @property
     def workspace(self) -> Workspace:
         if self._workspace is None:
+            from ..config import environment
+            from ..workspace import Workspace
+
             self._workspace = Workspace.open(self.workspace_path or environment().workspace)
         return self._workspace
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..workspace import ImportSummary, Progress, Workspace
 from .app import app, state
+
+if TYPE_CHECKING:
+    from ..workspace import ImportSummary, Progress, Workspace
 
 import_app = typer.Typer(help="Import CRM data into the workspace (replaces what was there).", no_args_is_help=True)
 app.add_typer(import_app, name="import")

@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-import yaml
-from pydantic import ValidationError
 
-from ..config import WorkspaceSettings
 from ..errors import ConfigError
 from .app import app, state
 
@@ -43,6 +40,11 @@ def set_(
     value: Annotated[str, typer.Argument(help="New value (YAML: 3, true, [A, B], text).")],
 ) -> None:
     """Change one setting; the value is checked before anything is written."""
+    import yaml
+    from pydantic import ValidationError
+
+    from ..config import WorkspaceSettings
+
     st = state()
     current = st.workspace.settings.model_dump(mode="json")
     known = _flatten(current)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .. import store as app_store
-from ..config import environment
 from ..domain.access import ROLES
 from .app import app, state
+
+if TYPE_CHECKING:
+    from .. import store as app_store
 
 users_app = typer.Typer(help="People who may log in to the web app, and their roles.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -18,9 +19,18 @@ ROLE_HELP = "One of: " + ", ".join(ROLES) + "."
 CrmOpt = Annotated[str | None, typer.Option("--crm-user-id", help="The CRM user id this person is (required unless admin).")]
 
 
+def _api():  # type: ignore[no-untyped-def]
+    """The app-database module: SQLAlchemy and Alembic load only when a `users` command runs."""
+    from .. import store
+
+    return store
+
+
 def _store() -> app_store.Store:
-    ws_path = state().workspace.path
-    return app_store.open_store(app_store.default_url(ws_path, environment().database_url))
+    from ..config import environment
+
+    api = _api()
+    return api.open_store(api.default_url(state().workspace.path, environment().database_url))
 
 
 @users_app.command("add")
@@ -35,7 +45,7 @@ def add(
     """Add a user who can log in to the web app."""
     store = _store()
     try:
-        user = app_store.create_user(store, username=username, password=password, role=role, crm_user_id=crm_user_id)
+        user = _api().create_user(store, username=username, password=password, role=role, crm_user_id=crm_user_id)
     finally:
         store.close()
     state().console.success(f"added {user.username} ({user.role}{', CRM ' + user.crm_user_id if user.crm_user_id else ''})")
@@ -46,7 +56,7 @@ def list_(json: Annotated[bool, typer.Option("--json", help="Print JSON for scri
     """List users and their roles."""
     store = _store()
     try:
-        people = app_store.list_users(store)
+        people = _api().list_users(store)
     finally:
         store.close()
     con = state().console
@@ -66,7 +76,7 @@ def set_role(
     """Change a user's role (and optionally their CRM user id)."""
     store = _store()
     try:
-        user = app_store.set_role(store, username=username, role=role, crm_user_id=crm_user_id)
+        user = _api().set_role(store, username=username, role=role, crm_user_id=crm_user_id)
     finally:
         store.close()
     state().console.success(f"{user.username} is now {user.role}")
@@ -80,12 +90,12 @@ def token(
     """Create an API token for scripts; printed once, stored only as a hash."""
     store = _store()
     try:
-        user = next((u for u in app_store.list_users(store) if u.username == app_store.users.normalize_username(username)), None)
+        user = next((u for u in _api().list_users(store) if u.username == _api().users.normalize_username(username)), None)
         if user is None:
             from ..errors import NotFoundError
 
             raise NotFoundError(f"no user named {username!r}")
-        secret = app_store.create_token(store, user_id=user.id, name=name)
+        secret = _api().create_token(store, user_id=user.id, name=name)
     finally:
         store.close()
     state().console.info(secret)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import ibis
-import ibis.expr.types as ir
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 Role = Literal["admin", "manager", "rep", "support"]
 ROLES: tuple[Role, ...] = ("admin", "manager", "rep", "support")
@@ -48,6 +48,8 @@ class Scope:
         """Rows owned by a visible seller, or (support) on an assigned account."""
         if self.user_ids is None:
             return table
+        import ibis  # the CLI loads this module for role names; Ibis only when a table is filtered
+
         cond = table[owner_column].isin(sorted(self.user_ids)) if self.user_ids else ibis.literal(False)
         if self.account_ids and account_column is not None:
             cond = cond | table[account_column].isin(sorted(self.account_ids))
