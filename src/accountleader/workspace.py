@@ -380,7 +380,7 @@ class Workspace:
         mtime = self.results_path.stat().st_mtime
         if self._results_con is None or mtime != self._results_mtime:
             if self._results_con is not None:
-                self._results_con.disconnect()
+                engine_connect.disconnect(self._results_con)
             self._results_con = engine_connect.connect_duckdb(self.results_path)
             self._results_mtime = mtime
         return self._results_con.table(name)
@@ -402,13 +402,13 @@ class Workspace:
     def _close_crm(self) -> None:
         self._dq = None  # its annotated tables live on the connection
         if self._con is not None:
-            self._con.disconnect()
+            engine_connect.disconnect(self._con)
             self._con = None
 
     def _close(self) -> None:
         self._close_crm()
         if self._results_con is not None:
-            self._results_con.disconnect()
+            engine_connect.disconnect(self._results_con)
             self._results_con = None
 
     def tables(self) -> dict[str, ibis.Table]:

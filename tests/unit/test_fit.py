@@ -195,3 +195,13 @@ def test_icp_file_load_and_bad_yaml(tmp_path: Path) -> None:
         load_icp_rules(bad)
     with pytest.raises(ConfigError, match="cannot read"):
         load_icp_rules(tmp_path / "missing.yaml")
+
+
+def test_an_attribute_with_no_value_at_all_is_ignored_not_a_crash() -> None:
+    """Maven's accounts carry no country: an attribute with no levels must not break the fit."""
+    df = _synthetic()
+    df["country"] = None
+    result = fit_account_scores(df)
+    assert result.report.signal is True
+    assert "country" not in result.report.features_used
+    assert result.accounts["fit_score"].notna().all()

@@ -23,6 +23,19 @@ def connect_duckdb(path: Path, *, memory_limit: str | None = None) -> Any:
     return con
 
 
+def disconnect(con: Any) -> None:
+    """Close an Ibis connection, first forgetting the tables ``.cache()`` made on it.
+
+    A cached table is a temporary table that dies with the connection; Ibis drops it from a
+    weakref finalizer when the expression is collected, which after the close would run on
+    a closed connection and raise inside the garbage collector."""
+    for entry in list(getattr(con, "_cache_name_to_entry", {}).values()):
+        entry.finalizer.detach()
+    getattr(con, "_cache_name_to_entry", {}).clear()
+    getattr(con, "_cache_op_to_entry", {}).clear()
+    con.disconnect()
+
+
 def canonical_tables(con: Any) -> dict[str, ibis.Table]:
     present = set(con.list_tables())
     missing = [name for name in TABLES if name not in present]

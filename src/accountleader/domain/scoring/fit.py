@@ -222,6 +222,14 @@ def owner_confounding(codes: np.ndarray, owners: Sequence[str | None], weights: 
     return None
 
 
+def _unknown_where_rare(codes: np.ndarray, rare: np.ndarray) -> np.ndarray:
+    """Codes of rare levels become -1 (unknown). An attribute with no levels at all (every
+    value missing) has nothing to keep."""
+    if not len(rare):
+        return np.full_like(codes, -1)
+    return np.where((codes >= 0) & rare[np.clip(codes, 0, len(rare) - 1)], -1, codes)
+
+
 class AccountFitModel:
     """Fit on accounts with closed-deal counts, then predict fit scores for any accounts.
 
@@ -323,13 +331,13 @@ class AccountFitModel:
             counts = np.bincount(a.codes[rows][a.codes[rows] >= 0], minlength=len(a.labels))
             rare = counts < self.min_level_accounts
             self._spec.setdefault("rare", {})[a.name] = rare
-            a.codes = np.where((a.codes >= 0) & rare[np.clip(a.codes, 0, None)], -1, a.codes)
+            a.codes = _unknown_where_rare(a.codes, rare)
 
     def _apply_rare(self, attrs: list[_Attribute]) -> None:
         for a in attrs:
             rare = self._spec.get("rare", {}).get(a.name)
             if rare is not None:
-                a.codes = np.where((a.codes >= 0) & rare[np.clip(a.codes, 0, None)], -1, a.codes)
+                a.codes = _unknown_where_rare(a.codes, rare)
 
     # -- the design matrix ----------------------------------------------------------------
     def _learn_columns(self, attrs: list[_Attribute], rows: np.ndarray) -> None:
@@ -469,6 +477,9 @@ class AccountFitModel:
         attrs = self._attributes(df, learn=True)
         rows = np.flatnonzero(closed > 0)
         self._dropped = self._confounded(df, attrs, rows, closed[rows]) if len(rows) else {}
+        for a in attrs:
+            if a.name not in self._dropped and not (a.codes[rows] >= 0).any():
+                self._dropped[a.name] = f"{a.display} left out: no account with closed deals has a value"
         attrs = [a for a in attrs if a.name not in self._dropped]
         self._attrs_used = [a.name for a in attrs]
         self._spec["used"] = list(self._attrs_used)
