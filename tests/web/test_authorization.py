@@ -233,6 +233,6 @@ def test_every_page_and_its_json_twin_come_from_the_same_numbers(demo: Demo) -> 
     api_paths = {p for _, p, in_schema in route_table(demo.web.app) if in_schema}
     for _, path, in_schema in route_table(demo.web.app):
         if not in_schema and not path.startswith("/api/") and path not in ("/", "/login", "/logout", "/me/tokens"):
-            assert "/api/v1" + path in api_paths, f"page {path} has no JSON twin"
+            assert "/api/v1" + path.removeprefix("/admin") in api_paths, f"page {path} has no JSON twin"
     documented = set(c.get("/api/v1/openapi.json").json()["paths"])
     assert api_paths <= documented

@@ -46,7 +46,7 @@ def test_bad_values_are_named_with_what_was_entered_and_nothing_is_saved(web: We
 
 def test_api_settings_errors_list_each_field(web: WebApp) -> None:
     admin = web.add_user("ann", "admin")
-    token = app_store.create_token(web.store, user_id=admin.id, name="t")
+    token = app_store.create_token(web.store, user_id=admin.id, name="t", write=True)
     c = web.client()
     auth = {"Authorization": f"Bearer {token}"}
     bad = c.put("/api/v1/settings", json={"icp_blend_weight": 2, "colour": "blue"}, headers=auth)

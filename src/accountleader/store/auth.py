@@ -1,25 +1,30 @@
-"""Browser sessions and API tokens: random secrets handed out once, stored only as SHA-256."""
+"""Browser sessions: random secrets handed out once, stored only as SHA-256.
+
+API tokens live in tokens.py (re-exported here for callers that import them from auth).
+"""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from ..errors import InputError, NotFoundError
+from ..errors import NotFoundError
 from .db import Store
-from .models import ApiToken, User, WebSession, utcnow
+from .models import User, WebSession, utcnow
+from .tokens import (  # noqa: F401 - re-exported
+    TOKEN_PREFIX,
+    create_token,
+    get_token,
+    revoke_token,
+    token_hash,
+    verify_token,
+)
 from .users import UserPublic, public
 
 SESSION_LIFETIME = timedelta(hours=12)
-TOKEN_PREFIX = "al_"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -75,39 +80,3 @@ def revoke_user_sessions(store: Store, *, user_id: int) -> int:
             update(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None)).values(revoked_at=utcnow())
         )
         return int(result.rowcount)
-
-
-def create_token(store: Store, *, user_id: int, name: str) -> str:
-    """A new API token; the returned secret is shown once and never stored."""
-    label = name.strip()
-    if not label or len(label) > 100:
-        raise InputError("token name must be 1-100 characters", value=name)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with store.session() as s:
-        if s.get(User, user_id) is None:
-            raise NotFoundError(f"no user with id {user_id}")
-        s.add(ApiToken(token_hash=token_hash(token), user_id=user_id, name=label))
-    return token
-
-
-def verify_token(store: Store, *, token: str) -> UserPublic | None:
-    """The active user owning the unrevoked ``token``, else None."""
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    with store.session() as s:
-        user = s.scalar(
-            select(User)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
-        )
-        return public(user) if user is not None else None
-
-
-def revoke_token(store: Store, *, token: str) -> bool:
-    with store.session() as s:
-        result = s.execute(
-            update(ApiToken)
-            .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
-        return bool(result.rowcount)

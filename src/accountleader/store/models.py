@@ -1,4 +1,4 @@
-"""The application database's tables: people, their sessions and tokens, and settings.
+"""The application database's tables: people, their sessions and tokens, settings, the audit log.
 
 CRM data never lives here; it stays in the analytics engine. These tables are small and
 transactional, and the same models run on SQLite (one team member) and PostgreSQL (a team).
@@ -100,6 +100,9 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Every token expires; a read-only token (the default) is refused on any POST/PUT.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    can_write: Mapped[bool] = mapped_column(default=False)
 
 
 class Setting(Base):
@@ -111,3 +114,21 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+
+
+class AuditEvent(Base):
+    """Who did what, when, from where: logins (good and bad) and every admin action.
+
+    Names are kept as text, not foreign keys, so the record outlives the user.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str | None] = mapped_column(String(150), default=None)
+    subject: Mapped[str | None] = mapped_column(String(150), default=None)
+    address: Mapped[str | None] = mapped_column(String(64), default=None)
+    success: Mapped[bool] = mapped_column(default=True)
+    detail: Mapped[str | None] = mapped_column(Text, default=None)

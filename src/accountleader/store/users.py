@@ -8,19 +8,25 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ..domain.access import ROLES, Role
 from ..errors import InputError, NotFoundError
+from .audit import note
 from .db import Store
-from .models import User
+from .models import ApiToken, User, WebSession, utcnow
 
 _HASHER = PasswordHasher()
 # Verified against when the username is unknown, so both paths cost the same time.
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,149}$")
 MIN_PASSWORD_LENGTH = 8
+
+
+class WrongPassword(InputError):
+    """The current password given to confirm a change is not right."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,8 @@ def check_password(password: str) -> None:
         raise InputError(f"password is too short: use at least {MIN_PASSWORD_LENGTH} characters")
 
 
-def create_user(store: Store, *, username: str, password: str, role: str, crm_user_id: str | None = None) -> UserPublic:
+def create_user(store: Store, *, username: str, password: str, role: str, crm_user_id: str | None = None,
+                by: str | None = None) -> UserPublic:
     name = normalize_username(username)
     checked = check_role(role, crm_user_id)
     check_password(password)
@@ -82,6 +89,7 @@ def create_user(store: Store, *, username: str, password: str, role: str, crm_us
             user = User(username=name, password_hash=_HASHER.hash(password), role=checked, crm_user_id=crm, active=True)
             s.add(user)
             s.flush()
+            note(s, event="user_add", actor=by, subject=name, detail={"role": checked})
             return public(user)
     except IntegrityError:
         raise InputError(f"user {name!r} already exists", value=name) from None
@@ -125,24 +133,68 @@ def list_users(store: Store) -> list[UserPublic]:
         return [public(u) for u in s.scalars(select(User).order_by(User.username))]
 
 
-def set_role(store: Store, *, username: str, role: str, crm_user_id: str | None = None) -> UserPublic:
-    """Change a user's role (and, when given, their CRM user id)."""
+def _named(s: Session, username: str) -> User:
     name = normalize_username(username)
+    user = s.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise NotFoundError(f"no user named {name!r}")
+    return user
+
+
+def set_role(store: Store, *, username: str, role: str, crm_user_id: str | None = None,
+             by: str | None = None) -> UserPublic:
+    """Change a user's role (and, when given, their CRM user id)."""
     with store.session() as s:
-        user = s.scalar(select(User).where(User.username == name))
-        if user is None:
-            raise NotFoundError(f"no user named {name!r}")
+        user = _named(s, username)
         crm = crm_user_id.strip() if crm_user_id else user.crm_user_id
+        before = user.role
         user.role = check_role(role, crm)
         user.crm_user_id = crm
+        note(s, event="user_role", actor=by, subject=user.username, detail={"from": before, "to": user.role})
         return public(user)
 
 
-def set_password(store: Store, *, username: str, password: str) -> None:
-    name = normalize_username(username)
+def revoke_everything(s: Session, user_id: int) -> int:
+    """End every live session and API token of the user, in the open unit of work."""
+    now = utcnow()
+    n = 0
+    for table in (WebSession, ApiToken):
+        result = s.execute(update(table).where(table.user_id == user_id, table.revoked_at.is_(None)).values(revoked_at=now))
+        n += int(result.rowcount)  # type: ignore[attr-defined]
+    return n
+
+
+def set_password(store: Store, *, username: str, password: str, by: str | None = None) -> int:
+    """A new password; every session and API token of the user ends. Returns how many ended."""
     check_password(password)
     with store.session() as s:
-        user = s.scalar(select(User).where(User.username == name))
-        if user is None:
-            raise NotFoundError(f"no user named {name!r}")
+        user = _named(s, username)
         user.password_hash = _HASHER.hash(password)
+        ended = revoke_everything(s, user.id)
+        note(s, event="user_passwd", actor=by, subject=user.username, detail={"revoked": ended})
+        return ended
+
+
+def change_own_password(store: Store, *, user_id: int, current: str, new: str) -> None:
+    """The user's own change: needs the current password; ends all their sessions and tokens."""
+    check_password(new)
+    with store.session() as s:
+        user = s.get(User, user_id)
+        if user is None or not user.active:
+            raise NotFoundError(f"no user with id {user_id}")
+        if not _verify(user.password_hash, current):
+            raise WrongPassword("the current password is not right")
+        user.password_hash = _HASHER.hash(new)
+        ended = revoke_everything(s, user.id)
+        note(s, event="user_passwd", actor=user.username, subject=user.username, detail={"revoked": ended, "own": True})
+
+
+def set_active(store: Store, *, username: str, active: bool, by: str | None = None) -> UserPublic:
+    """Enable or disable a login. Disabling ends every session and API token of the user."""
+    with store.session() as s:
+        user = _named(s, username)
+        user.active = active
+        ended = 0 if active else revoke_everything(s, user.id)
+        note(s, event="user_enable" if active else "user_disable", actor=by, subject=user.username,
+             detail=None if active else {"revoked": ended})
+        return public(user)

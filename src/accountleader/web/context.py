@@ -203,7 +203,10 @@ def me(user: UserPublic) -> dict[str, Any]:
     return {"user": user.as_dict()}
 
 
-def new_token(state: AppState, *, user: UserPublic, name: str) -> dict[str, Any]:
-    token = app_store.create_token(state.store, user_id=user.id, name=name)
-    return {"token": token, "name": name.strip(), "note": "shown once: store it now; send it as 'Authorization: Bearer <token>'"}
+def new_token(state: AppState, *, user: UserPublic, name: str, days: int = app_store.TOKEN_DAYS,
+              write: bool = False) -> dict[str, Any]:
+    token = app_store.create_token(state.store, user_id=user.id, name=name, days=days, write=write)
+    scope = "read and write" if write else "read-only"
+    return {"token": token, "name": name.strip(), "days": days, "write": write,
+            "note": f"{scope}, valid {days} days; shown once: store it now; send it as 'Authorization: Bearer <token>'"}
 

@@ -23,6 +23,8 @@ class Principal:
     user: UserPublic
     via: Literal["session", "token"]
     session_hash: str | None = None
+    # a session may do whatever the role allows; a token only when made with write access
+    can_write: bool = True
 
 
 def get_state(request: Request) -> AppState:
@@ -42,10 +44,10 @@ StoreDep = Annotated[Store, Depends(get_store)]
 def _principal(request: Request, state: AppState) -> Principal | None:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        user = app_store.verify_token(state.store, token=auth[7:].strip())
-        if user is None:
+        info = app_store.get_token(state.store, token=auth[7:].strip())
+        if info is None:
             raise LoginRequired()
-        return Principal(user, "token")
+        return Principal(info.user, "token", can_write=info.can_write)
     token = request.cookies.get(security.SESSION_COOKIE)
     if not token:
         return None
@@ -57,6 +59,8 @@ def current_principal(request: Request, state: StateDep) -> Principal:
     principal = _principal(request, state)
     if principal is None:
         raise LoginRequired()
+    if not principal.can_write and request.method not in READ_METHODS:
+        raise PermissionDenied("this API token is read-only; make one with write access to change anything")
     request.state.user = principal.user
     request.state.csrf_token = (
         security.session_csrf_token(state.secret_key, principal.session_hash) if principal.session_hash else None
@@ -65,6 +69,17 @@ def current_principal(request: Request, state: StateDep) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def require_session(principal: PrincipalDep) -> Principal:
+    """For what only a person at a browser may do: make tokens, change their own password."""
+    if principal.via != "session":
+        raise PermissionDenied("an API token cannot do this; log in with your password")
+    return principal
+
+
+SessionDep = Annotated[Principal, Depends(require_session)]
 
 
 def current_scope(principal: PrincipalDep, state: StateDep) -> Scope:

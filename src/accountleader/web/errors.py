@@ -24,7 +24,7 @@ from .forms import FormInvalid
 log = logging.getLogger("accountleader.web")
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          413: "too_large", 422: "invalid_input", 500: "internal_error"}
+          413: "too_large", 422: "invalid_input", 429: "too_many_attempts", 500: "internal_error"}
 
 
 class LoginRequired(Exception):
@@ -33,6 +33,14 @@ class LoginRequired(Exception):
 
 class CsrfFailed(Exception):
     """A form or cookie-authenticated API call without the right CSRF token."""
+
+
+class TooManyAttempts(Exception):
+    """Too many wrong passwords for an account or from an address: 429 with Retry-After."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many attempts; try again in {retry_after} seconds")
+        self.retry_after = retry_after
 
 
 def is_api(request: Request) -> bool:
@@ -77,6 +85,12 @@ def install(app: FastAPI) -> None:
     async def _csrf(request: Request, exc: CsrfFailed) -> Response:
         return error_response(request, 403, "the form expired or did not come from this site; reload the page and try again",
                               code="csrf_failed")
+
+    @app.exception_handler(TooManyAttempts)
+    async def _throttled(request: Request, exc: TooManyAttempts) -> Response:
+        response = error_response(request, 429, str(exc), code="too_many_attempts")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

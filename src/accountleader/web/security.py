@@ -2,7 +2,8 @@
 
 * The session cookie holds a random token; the server keeps only its SHA-256 (store/auth.py).
 * CSRF tokens are session-bound: HMAC(secret, session hash). Before login there is no session,
-  so the login form uses a double-submit nonce cookie, also HMAC'd with the secret.
+  so the login form uses a double-submit nonce cookie, also HMAC'd with the secret. The nonce
+  carries its issue time and is refused after LOGIN_FORM_LIFETIME seconds.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import time
 from hashlib import sha256
 from pathlib import Path
 
@@ -24,6 +26,9 @@ SESSION_COOKIE = "al_session"
 LOGIN_NONCE_COOKIE = "al_login_nonce"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+LOGIN_FORM_LIFETIME = 3600
+# A login page reuses the visitor's nonce only while this much of its life is left.
+_NONCE_REUSE_MARGIN = 900
 
 
 def load_secret_key(workspace: Path) -> str:
@@ -77,8 +82,34 @@ def clear_cookie(response: Response, request: Request, name: str) -> None:
     response.delete_cookie(name, httponly=True, samesite="lax", secure=is_https(request), path="/")
 
 
-def new_nonce() -> str:
-    return secrets.token_urlsafe(24)
+def new_nonce(now: float | None = None) -> str:
+    """A login-form nonce: its issue time (whole seconds) and a random part."""
+    return f"{int(time.time() if now is None else now)}.{secrets.token_urlsafe(24)}"
+
+
+def nonce_age(nonce: str, now: float | None = None) -> float | None:
+    """Seconds since the nonce was issued; None when it is malformed or from the future."""
+    issued, _, rand = nonce.partition(".")
+    if not issued.isdigit() or len(issued) > 12 or not rand:
+        return None
+    age = (time.time() if now is None else now) - int(issued)
+    return age if age >= -60 else None
+
+
+def login_nonce_fresh(nonce: str, *, margin: float = 0.0, now: float | None = None) -> bool:
+    """True while the nonce has more than ``margin`` seconds of its lifetime left."""
+    age = nonce_age(nonce, now)
+    return age is not None and age < LOGIN_FORM_LIFETIME - margin
+
+
+def reusable_nonce(nonce: str | None) -> str:
+    """The visitor's nonce if it will stay valid long enough to fill in the form, else a new one."""
+    return nonce if nonce and login_nonce_fresh(nonce, margin=_NONCE_REUSE_MARGIN) else new_nonce()
+
+
+def client_address(request: Request) -> str | None:
+    """The peer address as the server sees it (proxies' X-Forwarded-For is not trusted here)."""
+    return request.client.host if request.client else None
 
 
 def safe_next(target: str | None) -> str:

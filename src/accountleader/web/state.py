@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from ..store import Store
 from ..workspace import Workspace
+from .ratelimit import LoginLimiter
 
 T = TypeVar("T")
 
@@ -49,6 +50,8 @@ class AppState:
     # analysis or a settings save rewrites a file, and the key includes those files' stamps.
     _cache: OrderedDict[Hashable, object] = field(default_factory=OrderedDict)
     cache_size: int = 512
+    # Wrong-password counts per account and per address (bounded; see ratelimit.py).
+    login_limiter: LoginLimiter = field(default_factory=LoginLimiter)
 
     @contextmanager
     def reading(self) -> Iterator[Workspace]:

@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from ...store.tokens import TOKEN_DAYS
 from .. import context
-from ..deps import AdminDep, CsrfChecked, PrincipalDep, ScopeDep, StateDep
+from ..accounts import audited
+from ..deps import AdminDep, CsrfChecked, PrincipalDep, ScopeDep, SessionDep, StateDep
 from ..state import Page
 
 
@@ -26,11 +28,13 @@ class ErrorBody(BaseModel):
 
 class TokenRequest(BaseModel):
     name: str
+    days: int = Field(TOKEN_DAYS, description="Lifetime in days (1-366)")
+    write: bool = Field(False, description="Allow POST/PUT; tokens are read-only by default")
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Not logged in / no valid bearer token."},
-    403: {"model": ErrorBody, "description": "Your role may not do this, or the CSRF token is missing."},
+    401: {"model": ErrorBody, "description": "Not logged in / no valid bearer token (revoked, expired, user disabled)."},
+    403: {"model": ErrorBody, "description": "Your role may not do this, the CSRF token is missing, or a read-only token tried to write."},
     404: {"model": ErrorBody, "description": "Unknown id, or one outside what you may see."},
     422: {"model": ErrorBody, "description": "Invalid input; names the field and value."},
 }
@@ -55,10 +59,10 @@ def me(principal: PrincipalDep) -> JSONResponse:
     return _json(context.me(principal.user))
 
 
-@router.post("/tokens", summary="Create an API token for yourself; shown once", response_model=View,
-             status_code=201, dependencies=[CsrfChecked])
-def create_token(principal: PrincipalDep, state: StateDep, body: Annotated[TokenRequest, Body()]) -> JSONResponse:
-    return _json(context.new_token(state, user=principal.user, name=body.name), 201)
+@router.post("/tokens", summary="Create an API token for yourself (logged-in session only); shown once",
+             response_model=View, status_code=201, dependencies=[CsrfChecked])
+def create_token(principal: SessionDep, state: StateDep, body: Annotated[TokenRequest, Body()]) -> JSONResponse:
+    return _json(context.new_token(state, user=principal.user, name=body.name, days=body.days, write=body.write), 201)
 
 
 @router.get("/team", summary="The right-things-right matrix and team table (twin of /team)", response_model=View)
@@ -107,14 +111,16 @@ def import_status(state: StateDep, _: AdminDep) -> JSONResponse:
 
 @router.post("/import", summary="Upload a Salesforce export .zip; imports and analyses it (admin)",
              response_model=View, dependencies=[CsrfChecked])
-def import_upload(state: StateDep, _: AdminDep,
+def import_upload(state: StateDep, admin: AdminDep,
                   export: Annotated[UploadFile, File(description="The Salesforce export .zip")]) -> JSONResponse:
-    return _json(context.run_import(state, filename=export.filename or "", upload=export.file))
+    return _json(audited(state, "import", admin.user,
+                         lambda: context.run_import(state, filename=export.filename or "", upload=export.file),
+                         file=export.filename))
 
 
 @router.post("/analyze", summary="Recompute the results (admin)", response_model=View, dependencies=[CsrfChecked])
-def analyze(state: StateDep, _: AdminDep) -> JSONResponse:
-    return _json(context.analyze(state))
+def analyze(state: StateDep, admin: AdminDep) -> JSONResponse:
+    return _json(audited(state, "analyze", admin.user, lambda: context.analyze(state)))
 
 
 @router.get("/settings", summary="Workspace settings: SLAs, quote stages, ICP (twin of /settings)", response_model=View)
@@ -126,5 +132,11 @@ def settings(state: StateDep, _: PrincipalDep) -> JSONResponse:
             response_model=View, dependencies=[CsrfChecked])
 def save_settings(state: StateDep, admin: AdminDep,
                   values: Annotated[dict[str, Any], Body(examples=[{"quote_sla_business_days": 3}])]) -> JSONResponse:
-    return _json(context.save_settings(state, user=admin.user, values=values))
+    return _json(audited(state, "settings_save", admin.user,
+                         lambda: context.save_settings(state, user=admin.user, values=values),
+                         fields=sorted(values)))
 
+
+from .accounts import router as _accounts  # noqa: E402 - users admin and password changes
+
+router.include_router(_accounts)

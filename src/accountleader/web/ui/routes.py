@@ -11,8 +11,8 @@ from markupsafe import Markup
 from ... import store as app_store
 from ...errors import ImportRejected, InputError
 from ...store.auth import SESSION_LIFETIME
-from .. import context, security
-from ..deps import AdminDep, CsrfChecked, PrincipalDep, ScopeDep, StateDep, _principal
+from .. import accounts, context, security
+from ..deps import AdminDep, CsrfChecked, PrincipalDep, ScopeDep, SessionDep, StateDep, _principal
 from ..forms import FormInvalid
 from .render import is_htmx, render
 
@@ -34,11 +34,11 @@ def home() -> Response:
 
 def _login_page(request: Request, state: StateDep, *, next_url: str, message: str | None = None,
                 username: str = "", status: int = 200) -> Response:
-    nonce = request.cookies.get(security.LOGIN_NONCE_COOKIE) or security.new_nonce()
+    nonce = security.reusable_nonce(request.cookies.get(security.LOGIN_NONCE_COOKIE))
     request.state.csrf_token = security.login_csrf_token(state.secret_key, nonce)
     response = render(request, "login.html", {"next": next_url, "message": message, "username": username},
                       status=status, page="login")
-    security.set_cookie(response, request, security.LOGIN_NONCE_COOKIE, nonce, max_age=3600)
+    security.set_cookie(response, request, security.LOGIN_NONCE_COOKIE, nonce, max_age=security.LOGIN_FORM_LIFETIME)
     return response
 
 
@@ -55,16 +55,29 @@ def login(request: Request, state: StateDep, username: Annotated[str, Form()] = 
           next: Annotated[str, Form()] = "/team") -> Response:
     target = security.safe_next(next)
     nonce = request.cookies.get(security.LOGIN_NONCE_COOKIE, "")
-    if not nonce or not security.tokens_match(security.login_csrf_token(state.secret_key, nonce), csrf_token):
+    if (not nonce or not security.login_nonce_fresh(nonce)
+            or not security.tokens_match(security.login_csrf_token(state.secret_key, nonce), csrf_token)):
         return _login_page(request, state, next_url=target, username=username, status=403,
                            message="The login form expired. Please try again.")
     if not username.strip() or not password:
         return _login_page(request, state, next_url=target, username=username, status=422,
                            message="Enter your username and your password.")
+    address = security.client_address(request)
+    keys = state.login_limiter.keys(username, address)
+    wait = state.login_limiter.retry_after(keys)
+    if wait:
+        response = _login_page(request, state, next_url=target, username=username, status=429,
+                               message=f"Too many wrong passwords. Try again in {wait} seconds.")
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = app_store.authenticate(state.store, username=username, password=password)
+    app_store.record(state.store, event="login", actor=user.username if user else username.strip().lower(),
+                     address=address, success=user is not None)
     if user is None:
+        state.login_limiter.failed(keys)
         return _login_page(request, state, next_url=target, username=username, status=401,
                            message="Wrong username or password.")
+    state.login_limiter.succeeded(keys)
     token = app_store.create_session(state.store, user_id=user.id)
     response = _see_other(target)
     security.set_cookie(response, request, security.SESSION_COOKIE, token,
@@ -87,11 +100,12 @@ def me_page(request: Request, principal: PrincipalDep) -> Response:
 
 
 @router.post("/me/tokens", dependencies=[CsrfChecked])
-def create_token(request: Request, state: StateDep, principal: PrincipalDep,
-                 name: Annotated[str, Form()] = "") -> Response:
+def create_token(request: Request, state: StateDep, principal: SessionDep,
+                 name: Annotated[str, Form()] = "", days: Annotated[int, Form()] = app_store.TOKEN_DAYS,
+                 write: Annotated[bool, Form()] = False) -> Response:
     data = context.me(principal.user)
     try:
-        data |= context.new_token(state, user=principal.user, name=name)
+        data |= context.new_token(state, user=principal.user, name=name, days=days, write=write)
         status = 201
     except InputError as exc:
         data["token_error"] = str(exc)
@@ -145,14 +159,16 @@ def import_page(request: Request, state: StateDep, _: AdminDep) -> Response:
 
 
 @router.post("/import", dependencies=[CsrfChecked])
-def import_upload(request: Request, state: StateDep, _: AdminDep,
+def import_upload(request: Request, state: StateDep, admin: AdminDep,
                   export: Annotated[UploadFile | None, File()] = None) -> Response:
     data = context.import_status(state)
     status = 200
     try:
         if export is None or not export.filename:
             raise InputError("choose the Salesforce export .zip to upload")
-        data["result"] = context.run_import(state, filename=export.filename, upload=export.file)
+        data["result"] = accounts.audited(state, "import", admin.user,
+                                          lambda: context.run_import(state, filename=export.filename, upload=export.file),
+                                          file=export.filename)
         data |= context.import_status(state)
     except ImportRejected as exc:
         data["rejected"] = {"message": exc.summary(), "problems": [p.as_dict() for p in exc.problems],
@@ -165,8 +181,8 @@ def import_upload(request: Request, state: StateDep, _: AdminDep,
 
 
 @router.post("/analyze", dependencies=[CsrfChecked])
-def analyze(request: Request, state: StateDep, _: AdminDep) -> Response:
-    context.analyze(state)
+def analyze(request: Request, state: StateDep, admin: AdminDep) -> Response:
+    accounts.audited(state, "analyze", admin.user, lambda: context.analyze(state))
     return _see_other("/import")
 
 
@@ -180,7 +196,9 @@ async def save_settings(request: Request, state: StateDep, admin: AdminDep) -> R
     form = await request.form()
     values = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != security.CSRF_FIELD}
     try:
-        data = await _in_thread(lambda: context.save_settings(state, user=admin.user, values=values))
+        data = await _in_thread(lambda: accounts.audited(
+            state, "settings_save", admin.user, lambda: context.save_settings(state, user=admin.user, values=values),
+            fields=sorted(values)))
         data["saved"] = True
         status = 200
     except FormInvalid as exc:
@@ -196,3 +214,8 @@ async def _in_thread(fn):  # type: ignore[no-untyped-def]
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(fn)
+
+
+from .accounts import router as _accounts  # noqa: E402 - the users page and password changes
+
+router.include_router(_accounts)
