@@ -48,6 +48,37 @@ class Environment(BaseSettings):
         return v
 
 
+class Limits(BaseSettings):
+    """Caps on untrusted input, process-wide, from ``ACCOUNTLEADER_MAX_*`` variables.
+
+    They are set by whoever runs the server or the CLI, not in ``settings.yaml``: a web admin
+    cannot lift them. Web caps are enforced before the app reads a byte (web/limits.py),
+    import caps while archives are unpacked and files parsed (importers/source.py, rawtable.py).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ACCOUNTLEADER_", extra="ignore")
+
+    max_body_mb: float = Field(1.0, gt=0, le=1024)  # any request body but an import upload
+    max_upload_mb: float = Field(512.0, gt=0, le=100 * 1024)  # the import upload (POST /import)
+    max_unzipped_mb: float = Field(2048.0, gt=0, le=1024 * 1024)  # all members of one .zip, unpacked
+    max_zip_ratio: float = Field(100.0, ge=1)  # unpacked / packed size of one member ...
+    zip_ratio_after_mb: float = Field(8.0, ge=0)  # ... checked once the member unpacks past this
+    max_rows: int = Field(5_000_000, ge=1)  # data rows per input file
+    max_columns: int = Field(500, ge=1)  # columns per input file
+
+    @staticmethod
+    def mb(value: float) -> int:
+        return int(value * 1024 * 1024)
+
+
+def limits() -> Limits:
+    try:
+        return Limits()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"environment: ACCOUNTLEADER_{str(first['loc'][0]).upper()}: {first['msg']}") from None
+
+
 class EngineSettings(BaseModel):
     """Which analytics engine runs the metrics.
 

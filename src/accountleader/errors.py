@@ -109,3 +109,12 @@ class ImportRejected(InputError):
 
     def __str__(self) -> str:
         return self.summary()
+
+
+class InputTooLarge(ImportRejected):
+    """An input past a size cap (a zip bomb, too many rows or columns): refused before it is read
+    in full. Its one problem names the file, the size found and the cap with its variable."""
+
+    def summary(self) -> str:
+        first = self.problems[0] if self.problems else "input too large"
+        return f"import refused: {first}; nothing was changed"

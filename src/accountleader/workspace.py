@@ -28,6 +28,7 @@ from .engine.analyze import RESULTS_FORMAT, run_analysis
 from .errors import InputError
 from .importers import (
     ImportBatch,
+    check_archive,
     is_hubspot,
     read_fivetran,
     read_hubspot,
@@ -170,6 +171,11 @@ class Workspace:
         self.settings = settings
 
     # -- importing ----------------------------------------------------------------------------
+
+    @staticmethod
+    def check_archive(path: Path | str) -> None:
+        """Raise InputTooLarge for a .zip past the size caps (a zip bomb); reads only its directory."""
+        check_archive(Path(path))
 
     def import_salesforce(self, path: Path | str, *, progress: Progress | None = None) -> ImportSummary:
         return self._import(lambda: read_salesforce_export(Path(path), progress=progress), progress)

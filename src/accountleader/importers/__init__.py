@@ -9,5 +9,6 @@ from .fivetran import read_fivetran
 from .hubspot import is_hubspot, read_hubspot
 from .mapped import read_mapped_csv
 from .salesforce import read_salesforce_export
+from .source import check_archive
 
-__all__ = ["ImportBatch", "is_hubspot", "read_fivetran", "read_hubspot", "read_mapped_csv", "read_salesforce_export"]
+__all__ = ["ImportBatch", "check_archive", "is_hubspot", "read_fivetran", "read_hubspot", "read_mapped_csv", "read_salesforce_export"]

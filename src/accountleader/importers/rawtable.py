@@ -17,8 +17,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..config import limits
 from ..errors import Problem
-from .source import SourceFile
+from .source import SourceFile, too_large
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -165,8 +166,11 @@ def read_raw(src: SourceFile, *, delimiter: str | None = None, encoding: str | N
     ``;``-separated cp1252 export from a European Excel.
     """
     delimiter = delimiter or ","
+    caps = limits()
     data = src.read_bytes()
     if src.suffix == ".parquet":
+        meta = pq.ParquetFile(io.BytesIO(data)).metadata  # the shape, before any page is unpacked
+        _check_shape(src.name, meta.num_rows, meta.num_columns, caps.max_rows, caps.max_columns)
         table = pq.read_table(io.BytesIO(data))
         cols = [_as_text(table.column(i)) for i in range(table.num_columns)]
         return RawTable(src.name, pa.table(dict(zip(table.column_names, cols, strict=True))), "parquet", False)
@@ -188,6 +192,7 @@ def read_raw(src: SourceFile, *, delimiter: str | None = None, encoding: str | N
             return _undecodable(src.name, data, encoding, exc)
     elif not _header_is_utf8(data):
         data, shown_encoding = _to_utf8(data)
+    _check_shape(src.name, 0, len(_read_header(data, delimiter)), caps.max_rows, caps.max_columns)
     problems: list[Problem] = []
     for attempt in (1, 2):
         try:
@@ -200,6 +205,7 @@ def read_raw(src: SourceFile, *, delimiter: str | None = None, encoding: str | N
                 continue
             message = str(exc).split("\n")[0]
             return RawTable(src.name, pa.table({}), shown_encoding, True, [Problem(src.name, None, None, None, f"not a readable CSV file: {message}")])
+    _check_shape(src.name, table.num_rows, table.num_columns, caps.max_rows, caps.max_columns)
     read_encoding = "utf-8-sig" if shown_encoding == "utf-8-sig" else "utf-8"
     if problems:
         # Arrow does not know line numbers when values may hold newlines: find the rows again.
@@ -212,6 +218,13 @@ def read_raw(src: SourceFile, *, delimiter: str | None = None, encoding: str | N
     raw = RawTable(src.name, table, read_encoding, True, problems, _data=data, delimiter=delimiter)
     raw.shown_encoding = shown_encoding  # type: ignore[attr-defined]
     return raw
+
+
+def _check_shape(name: str, rows: int, columns: int, max_rows: int, max_columns: int) -> None:
+    if columns > max_columns:
+        raise too_large(name, f"has {columns:,} columns, past the cap of {max_columns:,} (ACCOUNTLEADER_MAX_COLUMNS)")
+    if rows > max_rows:
+        raise too_large(name, f"has {rows:,} data rows, past the cap of {max_rows:,} (ACCOUNTLEADER_MAX_ROWS)")
 
 
 def _undecodable(name: str, data: bytes, encoding: str, exc: UnicodeDecodeError) -> RawTable:

@@ -12,10 +12,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from .. import __version__
-from ..config import environment
+from ..config import environment, limits
 from ..store import default_url, open_store
 from ..workspace import Workspace
 from . import errors, security
+from .limits import RequestGuard, remove_stale_uploads
 from .state import AppState
 
 HERE = Path(__file__).parent
@@ -58,6 +59,8 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
     path = Path(workspace_path)
     # The app keeps its database and secret key in the workspace, so serving creates it.
     path.mkdir(parents=True, exist_ok=True)
+    remove_stale_uploads(path)  # left by a crash mid-upload
+    caps = limits()
     workspace = Workspace.open(path)
     store = open_store(default_url(path, database_url or environment().database_url))
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -89,6 +92,10 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
     app.include_router(api_router)
     app.include_router(ui_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    from .deps import _principal
+
+    # Added first, so it runs inside SecurityHeaders: its refusals carry those headers too.
+    app.add_middleware(RequestGuard, limits=caps, authenticate=lambda request: _principal(request, state))
     app.add_middleware(SecurityHeaders)
     return app
 
