@@ -11,9 +11,11 @@ Two levels:
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -167,7 +169,7 @@ class WorkspaceSettings(BaseModel):
 
     def save(self, workspace: Path) -> None:
         """Write atomically: a crash leaves the old file or the new one, never half of one."""
-        workspace.mkdir(parents=True, exist_ok=True)
+        workspace.mkdir(parents=True, exist_ok=True, mode=0o700)
         text = yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
         fd, tmp = tempfile.mkstemp(dir=workspace, prefix=".settings-", suffix=".yaml")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -175,6 +177,106 @@ class WorkspaceSettings(BaseModel):
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, workspace / SETTINGS_FILE)
+
+
+# -- secrets in URLs ---------------------------------------------------------------------------
+#
+# A connection URL names where its password comes from, never the password itself:
+# ``postgres://analyst@warehouse/crm?password_env=PGPASSWORD`` (an environment variable) or
+# ``...?password_file=secrets/warehouse.password`` (a file inside the workspace). The engine
+# resolves the reference only when it connects (engine/warehouse.py). A password written into
+# a URL by hand still works, but every read (API, pages, CLI, messages) shows it as ``****``.
+
+MASK = "****"
+#: Query parameters naming where the password is: kept and shown, they hold no secret.
+SECRET_REFERENCES = ("password_env", "password_file")
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key|credential|auth", re.IGNORECASE)
+
+
+def _secret_params(query: str) -> list[str]:
+    return [k for k, _ in parse_qsl(query, keep_blank_values=True)
+            if k not in SECRET_REFERENCES and _SECRET_PARAM.search(k)]
+
+
+def url_has_secret(url: str | None) -> bool:
+    """Whether ``url`` carries a password (in its user part or as a query parameter)."""
+    if not url or "://" not in url:
+        return False
+    parts = urlsplit(url)
+    return (parts.password is not None) or bool(_secret_params(parts.query))
+
+
+def mask_url(url: str | None) -> str | None:
+    """``url`` with any password (user part or a secret-looking query parameter) as ``****``."""
+    if not url or "://" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return MASK
+    netloc = parts.netloc
+    if "@" in netloc:
+        creds, host = netloc.rsplit("@", 1)
+        if ":" in creds:
+            netloc = f"{creds.split(':', 1)[0]}:{MASK}@{host}"
+    query = parts.query
+    if _secret_params(query):
+        pairs = [(k, MASK if k not in SECRET_REFERENCES and _SECRET_PARAM.search(k) else v)
+                 for k, v in parse_qsl(query, keep_blank_values=True)]
+        query = urlencode(pairs, safe="*/")
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def mask_text(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    """A message with every URL's password masked, and the given secret values replaced."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return re.sub(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+", lambda m: mask_url(m.group(0)) or "", text)
+
+
+def keep_masked_url(new: str | None, stored: str | None) -> str | None:
+    """A URL given back as it was read (masked) keeps the stored one, secret and all.
+
+    Any other URL carrying ``****`` or an inline password is refused: passwords belong in
+    ``password_env=NAME`` or ``password_file=PATH``."""
+    if new is not None and stored is not None and new == mask_url(stored):
+        return stored
+    if new and MASK in new:
+        raise ConfigError("engine.url: a masked URL (****) can only be given back unchanged; "
+                          "name the password with ?password_env=NAME or ?password_file=PATH")
+    if url_has_secret(new):
+        raise ConfigError("engine.url: do not put a password in the URL; name it with ?password_env=NAME "
+                          "(an environment variable) or ?password_file=PATH (a file inside the workspace)")
+    return new
+
+
+def public_settings(settings: WorkspaceSettings) -> dict[str, Any]:
+    """The settings as everyone may read them: secrets in URLs masked."""
+    data = settings.model_dump(mode="json")
+    data["engine"]["url"] = mask_url(data["engine"].get("url"))
+    return data
+
+
+# -- files named by settings --------------------------------------------------------------------
+
+
+def workspace_file(workspace: Path, value: str, *, setting: str) -> Path:
+    """The file a setting names, which must lie inside the workspace (symlinks resolved).
+
+    A relative path is taken from the workspace; ``..`` escapes, absolute paths elsewhere and
+    links pointing out are refused. Messages name the setting and path, never file content."""
+    root = Path(workspace).resolve()
+    given = Path(value).expanduser()
+    target = (given if given.is_absolute() else root / given).resolve()
+    if not target.is_relative_to(root):
+        raise ConfigError(f"{setting}: {value!r} is outside the workspace; put the file in {root} "
+                          "and give its path relative to it")
+    if not target.is_file():
+        raise ConfigError(f"{setting}: no file at {value!r} (relative paths are looked up in the workspace)")
+    return target
 
 
 def environment() -> Environment:

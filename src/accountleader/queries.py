@@ -17,12 +17,16 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from .domain.access import EVERYONE, Scope, reports_under
+from .domain.metrics.change import DRIVERS as CHANGE_DRIVERS
 from .domain.schema import BUYER_ROLES
 from .errors import NotFoundError
 
 if TYPE_CHECKING:
     from .workspace import Workspace
 
+#: The labels of the change drivers read from deals (their reasons start with them).
+_DEAL_DRIVER_LABELS = tuple(f"{d.label}:" for d in CHANGE_DRIVERS
+                            if d.column in ("close_date_pushes", "close_date_push_days", "stage_regressions", "amount_cuts"))
 JSON_LIST_COLUMNS = {"fit_reasons", "change_drivers", "roles_engaged"}
 _ROLE_RANK = {r: i for i, r in enumerate(BUYER_ROLES)}
 
@@ -205,7 +209,8 @@ def account_view(ws: Workspace, account_id: str, scope: Scope = EVERYONE) -> dic
     t = ws.analysis_tables()
     as_of = datetime.fromisoformat(ws.analysis().as_of)
     contacts = t["contacts"].filter(t["contacts"].account_id == account_id)
-    acts = t["activities"]
+    # touches by sellers outside the scope are not counted: every figure here is in scope
+    acts = scope.filter_owned(t["activities"], "owner_id", None if scope.account_ids is None else "account_id")
     acts = acts.filter((acts.occurred_at <= ibis.literal(as_of)) & acts.contact_id.notnull() & acts.artefact.isnull())
     last = acts.group_by("contact_id").aggregate(last_touch=acts.occurred_at.max(), touches_n=acts.count())
     people = contacts.left_join(last, "contact_id").drop("contact_id_right")
@@ -224,20 +229,35 @@ def account_view(ws: Workspace, account_id: str, scope: Scope = EVERYONE) -> dic
     key_roles = ["executive", "economic_buyer", "decision_maker", "champion", "technical_evaluator", "procurement"]
     opps = scope.filter_owned(ws.results("opportunity_results"), "owner_id", "account_id")
     o = opps.filter(opps.account_id == account_id).order_by([opps.is_closed, ibis.desc(opps.amount)])
+    account = rows[0]
+    if not scope.sees_everything and _has_hidden_deals(ws, account_id, scope):
+        # the stored change drivers count every deal of the account; the deal-based ones
+        # would describe deals outside this scope, so only the account-level ones are shown
+        account["change_drivers"] = [d for d in account.get("change_drivers") or []
+                                     if not str(d).startswith(_DEAL_DRIVER_LABELS)]
+        account["change_note"] = "deal-based change drivers are left out: this account has deals outside your view"
     return {
         "as_of": as_of.isoformat(),
-        "account": rows[0],
+        "account": account,
         "stakeholders": stakeholders,
         "role_gaps": [r for r in key_roles if r not in engaged_roles],
         "opportunities": records(o),
-        "timeline": change_timeline(ws, account_id, as_of),
+        "timeline": change_timeline(ws, account_id, as_of, scope),
     }
 
 
-def change_timeline(ws: Workspace, account_id: str, as_of: datetime) -> list[dict[str, Any]]:
-    """Close-date pushes, stage moves and people leaving or arriving, newest first."""
+def _has_hidden_deals(ws: Workspace, account_id: str, scope: Scope) -> bool:
+    o = ws.table("opportunities")
+    mine = o.filter(o.account_id == account_id)
+    return int(mine.count().execute()) > int(scope.filter_owned(mine, "owner_id", "account_id").count().execute())
+
+
+def change_timeline(ws: Workspace, account_id: str, as_of: datetime, scope: Scope = EVERYONE) -> list[dict[str, Any]]:
+    """Close-date pushes, stage moves and people leaving or arriving, newest first; deals
+    outside ``scope`` leave no event."""
     t = ws.analysis_tables()
-    opps = t["opportunities"].filter(t["opportunities"].account_id == account_id).select("opportunity_id", opp_name="name")
+    opps = scope.filter_owned(t["opportunities"], "owner_id", "account_id")
+    opps = opps.filter(opps.account_id == account_id).select("opportunity_id", opp_name="name")
     h = t["opportunity_history"].inner_join(opps, "opportunity_id")
     # load artefacts (bulk-loaded rows) are not events on the account's timeline
     h = h.filter((h.changed_at <= ibis.literal(as_of)) & (h.artefact.isnull() | (h.artefact != "bulk_loaded")))

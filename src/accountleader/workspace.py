@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import __version__, queries
-from .config import WorkspaceSettings, environment
+from .config import WorkspaceSettings, environment, workspace_file
 from .domain.access import EVERYONE, Scope
 from .domain.schema import TABLES
 from .engine import connect as engine_connect
@@ -243,7 +244,7 @@ class Workspace:
             return lambda step, f: progress(step, lo + (hi - lo) * f)
 
         export_dir = self.path / "demo-export"
-        self.path.mkdir(parents=True, exist_ok=True)
+        storage.private_dir(self.path)
         if export_dir.exists():
             shutil.rmtree(export_dir)
         write = write_messy_export if messy else write_demo_export
@@ -335,7 +336,8 @@ class Workspace:
             local = engine.kind == "duckdb" and engine.source == "workspace"
             dq = self.data_quality()
             result = run_analysis(
-                self.engine_tables(), as_of=when, settings=self.settings, progress=progress, quality=dq if local else None
+                self.engine_tables(), as_of=when, settings=self._settings_for_analysis(), progress=progress,
+                quality=dq if local else None,
             )
             summary = AnalysisSummary(
                 as_of=when.isoformat(),
@@ -351,6 +353,14 @@ class Workspace:
                 self.results_path, result.tables, {"fingerprint": fingerprint, "summary": summary.as_dict()}
             )
         return summary
+
+    def _settings_for_analysis(self) -> WorkspaceSettings:
+        """The settings with files they name resolved inside the workspace (refused outside it)."""
+        rules = self.settings.icp_rules_file
+        if not rules:
+            return self.settings
+        path = workspace_file(self.path, rules, setting="icp_rules_file")
+        return self.settings.model_copy(update={"icp_rules_file": str(path)})
 
     def fit_report(self, *, as_of: datetime | date | str | None = None) -> dict[str, Any]:
         """Fit the account model on the data as of ``as_of`` and return its measurement:
@@ -503,11 +513,14 @@ class Workspace:
             for col in df.columns:
                 if df[col].map(lambda v: isinstance(v, list)).any():
                     df[col] = df[col].map(lambda v: "; ".join(v) if isinstance(v, list) else v)
+                if not (pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_datetime64_any_dtype(df[col])):
+                    df[col] = df[col].map(csv_safe)  # text only: numbers stay numbers
             df.to_csv(tmp, index=False)
         elif fmt == "parquet":
             df.to_parquet(tmp, index=False)
         else:
             raise InputError(f"unknown format {fmt!r}; choose csv or parquet")
+        os.chmod(tmp, storage.FILE_MODE)
         tmp.replace(out)
         return len(df)
 
@@ -519,6 +532,27 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: What a spreadsheet takes as the start of a formula (CSV injection, OWASP).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CRM text that a spreadsheet would run as a formula (``=HYPERLINK(...)``,
+    ``=cmd|...``) gets a leading single quote, so it is shown as text; numbers and other
+    values are returned as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _iso(value: Any) -> str | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
+from security_support import planted, planted_copy  # noqa: E402, F401
 from web_support import (  # noqa: E402, F401
     _fast_password_hashing,
     database_url,

@@ -5,13 +5,30 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from rich import box
 from rich.console import Console as RichConsole
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+# Terminal escape sequences (CSI, OSC, and two-byte ESC forms), then any other control
+# character but newline and tab: a CRM value must not recolour, retitle or clear a terminal.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """``text`` with terminal escape sequences and control characters taken out."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def _safe(message: str) -> str:
+    """A message for Rich: no control characters, and brackets from data shown, not parsed as markup."""
+    return escape(clean(message))
 
 
 class Console:
@@ -23,27 +40,29 @@ class Console:
 
     # plain lines ------------------------------------------------------------------------------
     def info(self, message: str) -> None:
-        self.rich.print(message, highlight=False)
+        self.rich.print(_safe(message), highlight=False)
 
     def success(self, message: str) -> None:
-        self.rich.print(f"[green]✓[/green] {message}", highlight=False)
+        self.rich.print(f"[green]✓[/green] {_safe(message)}", highlight=False)
 
     def warning(self, message: str) -> None:
-        self.err.print(f"[yellow]warning:[/yellow] {message}", highlight=False, markup=True)
+        self.err.print(f"[yellow]warning:[/yellow] {_safe(message)}", highlight=False, markup=True)
 
     def error(self, message: str) -> None:
-        self.err.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
+        self.err.print(f"[bold red]Error:[/bold red] {_safe(message)}", highlight=False)
 
     def json(self, data: Any) -> None:
-        """Machine-readable output: plain JSON on stdout, nothing else."""
-        self.rich.file.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+        """Machine-readable output: plain JSON on stdout, nothing else. JSON escapes C0
+        controls itself; C1 controls (0x80-0x9f, e.g. the one-byte CSI) are escaped too."""
+        text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
+        self.rich.file.write(re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n")
 
     def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, justify: dict[str, str] | None = None) -> None:
         t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
         for c in columns:
             t.add_column(c, justify=(justify or {}).get(c, "left"))  # type: ignore[arg-type]
         for r in rows:
-            t.add_row(*["—" if v is None else str(v) for v in r])
+            t.add_row(*["—" if v is None else _safe(str(v)) for v in r])
         self.rich.print(t)
 
     @contextlib.contextmanager

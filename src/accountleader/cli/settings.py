@@ -26,8 +26,10 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 @settings_app.command("show")
 def show(json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Every setting and its current value."""
+    from ..config import public_settings
+
     st = state()
-    values = st.workspace.settings.model_dump(mode="json")
+    values = public_settings(st.workspace.settings)  # a password in engine.url shows as ****
     if json:
         st.console.json(values)
         return
@@ -43,7 +45,7 @@ def set_(
     import yaml
     from pydantic import ValidationError
 
-    from ..config import WorkspaceSettings
+    from ..config import WorkspaceSettings, keep_masked_url, mask_url, workspace_file
 
     st = state()
     current = st.workspace.settings.model_dump(mode="json")
@@ -58,11 +60,17 @@ def set_(
     *parents, leaf = key.split(".")
     for p in parents:
         target = target[p]
+    if key == "engine.url":
+        # the URL read back masked keeps the stored password; a new one may not carry one
+        parsed = keep_masked_url(str(parsed) if parsed is not None else None, st.workspace.settings.engine.url)
+    if key == "icp_rules_file" and parsed:
+        workspace_file(st.workspace.path, str(parsed), setting=key)
     target[leaf] = parsed
+    shown = mask_url(value) if key == "engine.url" else value
     try:
         new = WorkspaceSettings.model_validate(current)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(f"setting {key!r} = {value!r}: {first['msg']}") from None
+        raise ConfigError(f"setting {key!r} = {shown!r}: {first['msg']}") from None
     st.workspace.save_settings(new)
-    st.console.success(f"{key} = {parsed!r}")
+    st.console.success(f"{key} = {mask_url(parsed) if key == 'engine.url' else parsed!r}")

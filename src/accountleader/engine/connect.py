@@ -7,7 +7,7 @@ from typing import Any
 
 import ibis
 
-from ..config import EngineSettings
+from ..config import EngineSettings, mask_url
 from ..domain.schema import TABLES
 from ..errors import ConfigError
 
@@ -49,7 +49,7 @@ def describe(settings: EngineSettings) -> str:
         return "duckdb (embedded)"
     if settings.kind == "pyspark":
         return f"pyspark ({settings.master})"
-    return settings.url or settings.kind
+    return mask_url(settings.url) or settings.kind
 
 
 def engine_tables(settings: EngineSettings, crm_path: Path) -> dict[str, ibis.Table]:
@@ -64,4 +64,4 @@ def engine_tables(settings: EngineSettings, crm_path: Path) -> dict[str, ibis.Ta
         raise ConfigError(f"engine {settings.kind!r} needs engine.url, e.g. postgres://user@host/db")
     from .warehouse import warehouse_tables
 
-    return warehouse_tables(settings)
+    return warehouse_tables(settings, crm_path.parent)

@@ -21,11 +21,15 @@ import pyarrow as pa
 from ..errors import AccountLeaderError
 
 META_TABLE = "_meta"
+#: Workspace files hold CRM data and password hashes: readable by their owner only,
+#: whatever the umask (set where each file is created).
+FILE_MODE = 0o600
+DIR_MODE = 0o700
 
 
 def write_database(path: Path, tables: dict[str, pa.Table], meta: dict[str, Any]) -> None:
     """Replace the database at ``path`` with exactly these tables, or leave it untouched."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     _remove(tmp)
     try:
@@ -43,6 +47,7 @@ def write_database(path: Path, tables: dict[str, pa.Table], meta: dict[str, Any]
         finally:
             con.close()
         _fsync(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
         _fsync(path.parent)
     except BaseException:
@@ -52,14 +57,24 @@ def write_database(path: Path, tables: dict[str, pa.Table], meta: dict[str, Any]
 
 def write_json(path: Path, doc: Any) -> None:
     """Write a small JSON file atomically (a reader sees the old file or the new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(json.dumps(doc, ensure_ascii=False, default=str), encoding="utf-8")
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         _remove(tmp)
         raise
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if needed; the folder itself is made owner-only (0700)."""
+    path.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # a folder we do not own keeps its mode
+        if path.stat().st_mode & 0o777 != DIR_MODE:
+            os.chmod(path, DIR_MODE)
+    return path
 
 
 def read_json(path: Path) -> Any:
@@ -126,7 +141,7 @@ def _lock_is_free(directory: Path) -> bool:
 @contextlib.contextmanager
 def exclusive(directory: Path, what: str) -> Iterator[None]:
     """Only one writer per workspace at a time; a second one is told so, not queued."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     with open(directory / ".lock", "w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -7,6 +7,7 @@ and tables (no charts) for pasting into chat or email.
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import subprocess
@@ -99,8 +100,14 @@ def to_html(doc: dict[str, Any], svgs: dict[str, str]) -> str:
 # -- markdown ---------------------------------------------------------------------------------
 
 
+def _md(v: Any) -> str:
+    """CRM text for Markdown: HTML special characters escaped, so a name like
+    ``<script>`` stays text in any renderer that passes HTML through."""
+    return html.escape(str(v), quote=False)
+
+
 def _cell(v: Any) -> str:
-    return str(v if v is not None else "—").replace("|", "\\|").replace("\n", " ")
+    return _md(v if v is not None else "—").replace("|", "\\|").replace("\n", " ")
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -121,7 +128,7 @@ def _vs_expected(r: dict[str, Any]) -> str:
 def _findings_md(findings: Sequence[dict[str, Any]]) -> list[str]:
     if not findings:
         return ["_Nothing stands out: no finding crossed its threshold._", ""]
-    return [f"{i}. **{f['severity']}**: {f['text']}" for i, f in enumerate(findings, 1)] + [""]
+    return [f"{i}. **{f['severity']}**: {_md(f['text'])}" for i, f in enumerate(findings, 1)] + [""]
 
 
 def _actions_md(actions: Sequence[dict[str, Any]], owner: bool = False) -> list[str]:
@@ -139,12 +146,12 @@ def _opps_md(rows: Sequence[dict[str, Any]]) -> list[str]:
 
 def to_markdown(doc: dict[str, Any]) -> str:
     b = doc["basis"]
-    out = [f"# {doc['title']}", "",
+    out = [f"# {_md(doc['title'])}", "",
            f"_As of {b['as_of']} · engagement window {b['window_days']} days · quote SLA {b['sla_business_days']:g} "
            f"business days. Charts are in the HTML and PDF versions._", ""]
     if b.get("data_notes"):
         out += ["**Data artefacts, detected and excluded** (docs/metrics.md, \"Data artefacts\"):", "",
-                *[f"- {n}" for n in b["data_notes"]], ""]
+                *[f"- {_md(n)}" for n in b["data_notes"]], ""]
     if doc["kind"] == "team":
         out += ["## Findings", "", *_findings_md(doc["findings"])]
         if doc["findings_total"] > len(doc["findings"]):
@@ -159,7 +166,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
                         _pct(r.get("decision_maker_reach")), _pct(r.get("create_share")),
                         _money(r.get("new_pipeline_amount")), _money(r.get("won_amount")), _pct(r.get("win_rate")),
                         _vs_expected(r)] for r in doc["reps"]])
-        notes = [f"- **{r['name']}**: {r['verdict_note']}" for r in doc["reps"] if r.get("verdict_note")]
+        notes = [f"- **{_md(r['name'])}**: {_md(r['verdict_note'])}" for r in doc["reps"] if r.get("verdict_note")]
         if notes:
             out += ["**Where verdict and results need a word:**", "", *notes, ""]
         out += ["## Accounts changing most", ""]
@@ -168,17 +175,17 @@ def to_markdown(doc: dict[str, Any]) -> str:
                        for a in doc["top_change_accounts"]])
         out += ["## Next best actions across the team", "", *_actions_md(doc["actions"], owner=True)]
     elif doc["kind"] == "seller":
-        out += ["## Where they stand", "", doc["position"], ""]
+        out += ["## Where they stand", "", _md(doc["position"]), ""]
         if doc["rep"].get("warning"):
-            out += [f"> {doc['rep']['warning']}", ""]
+            out += [f"> {_md(doc['rep']['warning'])}", ""]
         out += ["## Findings", "", *_findings_md(doc["findings"])]
         out += ["## Next best actions", "", *_actions_md(doc["actions"])]
         out += ["## Open opportunities", "", *_opps_md(doc["open_opportunities"])]
     else:
         a = doc["account"]
-        out += ["## Fit", "", f"Fit score {_num(a.get('fit_score'))}, tier {a.get('fit_tier') or 'none'}; owner "
-                f"{a.get('owner_name')}; create share {_pct(a.get('create_share'))}; change index {_num(a.get('change_index'))}.", ""]
-        out += [f"- {r}" for r in a.get("fit_reasons") or []] + [""]
+        out += ["## Fit", "", f"Fit score {_num(a.get('fit_score'))}, tier {_md(a.get('fit_tier') or 'none')}; owner "
+                f"{_md(a.get('owner_name'))}; create share {_pct(a.get('create_share'))}; change index {_num(a.get('change_index'))}.", ""]
+        out += [f"- {_md(r)}" for r in a.get("fit_reasons") or []] + [""]
         out += ["## Next best actions", "", *_actions_md(doc["actions"])]
         out += ["## Stakeholders by buyer role", "",
                 f"Roles never engaged: **{', '.join(doc['role_gaps']) if doc['role_gaps'] else 'none'}**.", ""]
@@ -193,7 +200,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
                       [[_day(e["at"]), e["kind"].replace("_", " "), e.get("opportunity") or "", e["detail"]]
                        for e in doc["timeline"][:30]])
         w = doc["whitespace"]
-        out += ["## Whitespace", "", f"Similar accounts: {w['industry']}, {w['size_band']} employees "
+        out += ["## Whitespace", "", f"Similar accounts: {_md(w['industry'])}, {w['size_band']} employees "
                 f"({w['similar_accounts_n']} accounts).", ""]
         out += _table(["Product", "Similar accounts that bought it", "Share", "Open deal here"],
                       [[p["product"], f"{p['similar_accounts_bought_n']} of {p['similar_accounts_n']}", _pct(p["share"]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +58,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def _private_file(path: Path) -> None:
+    """Create the SQLite file owner-only (0600) before SQLite does: it holds password hashes.
+    SQLite gives its -wal and -shm files the main file's mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    with contextlib.suppress(OSError):  # a file we do not own keeps its mode
+        os.chmod(path, 0o600)
+
+
 def open_store(url: str) -> Store:
     """Connect to ``url`` (SQLite or PostgreSQL) and upgrade its schema to the newest migration."""
     try:
@@ -63,6 +74,7 @@ def open_store(url: str) -> Store:
             database = make_url(url).database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                _private_file(Path(database))
             engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .. import store as app_store
+from ..config import public_settings
 from ..domain.access import Scope
 from ..errors import ImportRejected, InputError
 from ..reports.data import seller_report
 from ..store import UserPublic
-from .forms import SETTINGS_FIELDS, settings_from_form
+from .forms import SETTINGS_FIELDS, form_values, settings_from_form
 from .jsonable import jsonable
 from .state import AppState
 
@@ -177,9 +178,10 @@ LAST_CHANGE_KEY = "workspace.settings.last_change"
 
 
 def settings(state: AppState) -> dict[str, Any]:
-    current = state.read(lambda ws: ws.settings)
+    current = public_settings(state.read(lambda ws: ws.settings))  # secrets in URLs masked: everyone reads this
     return {
-        "settings": current.model_dump(mode="json"),
+        "settings": current,
+        "values": form_values(current),
         "fields": [{"name": f.name, "label": f.label, "help": f.help, "kind": f.kind} for f in SETTINGS_FIELDS],
         "last_change": app_store.get_setting(state.store, key=LAST_CHANGE_KEY),
     }

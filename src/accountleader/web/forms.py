@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..config import WorkspaceSettings
-from ..errors import InputError
+from ..config import WorkspaceSettings, keep_masked_url, workspace_file
+from ..errors import ConfigError, InputError
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,12 @@ SETTINGS_FIELDS: tuple[Field, ...] = (
     Field("engagement_window_days", "Engagement window (days)", "How far back engagement and effort are counted.", step="1"),
     Field("quote_stages", "Quote stages", "Stage names that mean a quote was asked for, one per line.", kind="lines"),
     Field("corporate_currency", "Corporate currency", "Three-letter ISO code, e.g. USD.", kind="text"),
-    Field("icp_rules_file", "ICP rules file", "Optional YAML file of ideal-customer rules (path on the server).", kind="text"),
+    Field("icp_rules_file", "ICP rules file", "Optional YAML file of ideal-customer rules, inside the workspace "
+          "(path relative to it).", kind="text"),
     Field("icp_blend_weight", "ICP blend weight", "0 uses only the learned fit, 1 only the ICP rules."),
+    Field("engine.url", "Warehouse URL", "Optional Ibis backend URL; name the password with ?password_env=NAME or "
+          "?password_file=PATH, never in the URL. A saved password shows as ****: leave it as it is to keep it.",
+          kind="text"),
 )
 _FIELD_BY_NAME = {f.name: f for f in SETTINGS_FIELDS}
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -68,6 +72,12 @@ def settings_from_form(current: WorkspaceSettings, form: Mapping[str, Any], work
             data[f.name] = _lines(raw)
             if not data[f.name]:
                 errors[f.name] = "give at least one stage name"
+        elif f.name == "engine.url":
+            text = str(raw).strip() if raw is not None else ""
+            try:
+                data["engine"]["url"] = keep_masked_url(text or None, current.engine.url)
+            except ConfigError as exc:
+                errors[f.name] = str(exc).removeprefix("engine.url: ")
         elif f.kind == "text":
             text = str(raw).strip() if raw is not None else ""
             data[f.name] = (text or None) if f.name == "icp_rules_file" else text
@@ -77,8 +87,11 @@ def settings_from_form(current: WorkspaceSettings, form: Mapping[str, Any], work
     if "corporate_currency" in form and not _CURRENCY.match(currency):
         errors["corporate_currency"] = f"{currency!r} is not a three-letter currency code like USD"
     rules = data.get("icp_rules_file")
-    if "icp_rules_file" in form and rules and not (Path(rules).is_file() or (workspace / rules).is_file()):
-        errors["icp_rules_file"] = f"no file at {rules!r} (relative paths are looked up in the workspace)"
+    if "icp_rules_file" in form and rules:
+        try:
+            workspace_file(workspace, rules, setting="icp_rules_file")
+        except ConfigError as exc:
+            errors["icp_rules_file"] = str(exc).removeprefix("icp_rules_file: ")
     try:
         settings = WorkspaceSettings.model_validate(data)
     except ValidationError as exc:
@@ -90,6 +103,17 @@ def settings_from_form(current: WorkspaceSettings, form: Mapping[str, Any], work
     if errors:
         raise FormInvalid(errors)
     return settings
+
+
+def form_values(settings: dict[str, Any]) -> dict[str, Any]:
+    """Each form field's current value, read from (masked) settings; dotted names go nested."""
+    out: dict[str, Any] = {}
+    for f in SETTINGS_FIELDS:
+        value: Any = settings
+        for part in f.name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        out[f.name] = value
+    return out
 
 
 def _plain(msg: str) -> str:

@@ -18,6 +18,7 @@ An account's ICP score is the ``score`` of the first matching ``score`` rule (el
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,20 @@ class IcpRules:
     default_score: float = 50.0
 
 
+def _kind(value: Any) -> str:
+    """What a bad value is, without quoting it: messages never repeat file content."""
+    return {bool: "true/false", int: "a number", float: "a number", str: "a text", list: "a list",
+            dict: "a mapping", type(None): "nothing"}.get(type(value), "another kind of value")
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+
+
+def _key(key: str) -> str:
+    """A key named in a message: quoted when it looks like a field name, else left out."""
+    return repr(key) if _IDENT.match(key) else "(not a field name)"
+
+
 def _fail(where: str, message: str) -> ConfigError:
     return ConfigError(f"ICP rules: {where}: {message}")
 
@@ -77,10 +92,10 @@ def parse_icp_rules(data: Any, *, source: str = "ICP rules") -> IcpRules:
         raise _fail(source, "the file must be a mapping with a 'rules' list")
     unknown_top = set(data) - {"rules", "default_score"}
     if unknown_top:
-        raise _fail(source, f"unknown top-level key {sorted(unknown_top)[0]!r}")
+        raise _fail(source, f"unknown top-level key {_key(sorted(map(str, unknown_top))[0])}; allowed: rules, default_score")
     default = data.get("default_score", 50)
     if not isinstance(default, int | float) or isinstance(default, bool) or not 0 <= default <= 100:
-        raise _fail("default_score", f"must be a number from 0 to 100, got {default!r}")
+        raise _fail("default_score", f"must be a number from 0 to 100, got {_kind(default)}")
     rules_raw = data.get("rules")
     if not isinstance(rules_raw, list) or not rules_raw:
         raise _fail("rules", "must be a non-empty list")
@@ -91,25 +106,25 @@ def parse_icp_rules(data: Any, *, source: str = "ICP rules") -> IcpRules:
             raise _fail(where, "must be a mapping with 'when' and 'score' or 'add'")
         extra = set(raw) - {"when", "score", "add", "reason"}
         if extra:
-            raise _fail(f"{where}, key {sorted(extra)[0]!r}", "unknown key")
+            raise _fail(f"{where}, key {_key(sorted(map(str, extra))[0])}", "unknown key; allowed: when, score, add, reason")
         when = raw.get("when")
         if not isinstance(when, Mapping) or not when:
             raise _fail(f"{where}, key 'when'", "must be a non-empty mapping of conditions")
         cond: dict[str, Any] = {}
-        for key, value in when.items():
-            at = f"{where}, key 'when.{key}'"
+        for j, (key, value) in enumerate(when.items()):
+            at = f"{where}, key 'when.{key}'" if _IDENT.match(str(key)) else f"{where}, condition {j}"
             if key in _LIST_KEYS:
                 values = [value] if isinstance(value, str) else value
                 if not isinstance(values, list) or not values or not all(
                     isinstance(v, str) and v.strip() for v in values
                 ):
-                    raise _fail(at, f"must be a text or a list of texts, got {value!r}")
+                    raise _fail(at, f"must be a text or a list of texts, got {_kind(value)}")
                 cond[key] = frozenset(
                     v.strip() if key == "products_any" else v.strip().casefold() for v in values
                 )
             elif key in _NUM_KEYS:
                 if not isinstance(value, int | float) or isinstance(value, bool):
-                    raise _fail(at, f"must be a number, got {value!r}")
+                    raise _fail(at, f"must be a number, got {_kind(value)}")
                 cond[key] = float(value)
             else:
                 known = ", ".join(_LIST_KEYS + _NUM_KEYS)
@@ -120,12 +135,12 @@ def parse_icp_rules(data: Any, *, source: str = "ICP rules") -> IcpRules:
         key = "score" if has_score else "add"
         number = raw[key]
         if not isinstance(number, int | float) or isinstance(number, bool):
-            raise _fail(f"{where}, key '{key}'", f"must be a number, got {number!r}")
+            raise _fail(f"{where}, key '{key}'", f"must be a number, got {_kind(number)}")
         if has_score and not 0 <= number <= 100:
-            raise _fail(f"{where}, key 'score'", f"must be from 0 to 100, got {number!r}")
+            raise _fail(f"{where}, key 'score'", f"must be from 0 to 100, got {number:g}")
         reason = raw.get("reason")
         if reason is not None and not isinstance(reason, str):
-            raise _fail(f"{where}, key 'reason'", f"must be text, got {reason!r}")
+            raise _fail(f"{where}, key 'reason'", f"must be text, got {_kind(reason)}")
         if reason is None:
             verb = f"score {number:g}" if has_score else f"{number:+g}"
             reason = f"ICP rule {i} ({verb})"
@@ -140,9 +155,14 @@ def load_icp_rules(path: str | Path) -> IcpRules:
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"ICP rules: cannot read {p}: {exc.strerror or exc}") from None
+        raise ConfigError(f"ICP rules: cannot read {p}: {exc.strerror or type(exc).__name__}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"ICP rules: {p} is not UTF-8 text") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"ICP rules: {p} is not valid YAML: {exc}") from None
+        # the problem and where, never the offending text (the file might not be what was meant)
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"ICP rules: {p} is not valid YAML{at}: {getattr(exc, 'problem', None) or 'cannot parse'}") from None
     return parse_icp_rules(data, source=str(p))
 
 
