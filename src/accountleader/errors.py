@@ -1,7 +1,7 @@
 """One exception hierarchy for the whole product.
 
 Front ends translate these at the edge: the CLI prints one red line and exits 2
-(bad input) or 1 (bug); the API answers with one JSON error shape; the HTML app
+(bad input), 3 (workspace corrupt), 4 (workspace read-only), 5 (workspace busy) or 1 (bug); the API answers with one JSON error shape; the HTML app
 shows one error page. Nothing below the edges prints or exits.
 """
 
@@ -32,6 +32,28 @@ class PermissionDenied(AccountLeaderError):
     """The current user's role does not allow this."""
 
     exit_code = 2
+
+
+class WorkspaceError(AccountLeaderError):
+    """The workspace itself cannot be used as it is; the message says what to do."""
+
+
+class WorkspaceCorrupt(WorkspaceError):
+    """A workspace file (crm.duckdb, results.duckdb) cannot be read as a database."""
+
+    exit_code = 3
+
+
+class WorkspaceReadOnly(WorkspaceError):
+    """The workspace directory or one of its files may not be written by this user."""
+
+    exit_code = 4
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another process holds the workspace (an import or analysis, or a program with the file open)."""
+
+    exit_code = 5
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ It is the only place that wires importers, engine and store together.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,13 +22,13 @@ import pandas as pd
 import pyarrow as pa
 
 from . import __version__, queries
-from .config import WorkspaceSettings, environment, workspace_file
+from .config import SETTINGS_FILE, WorkspaceSettings, environment, workspace_file
 from .domain.access import EVERYONE, Scope
 from .domain.schema import TABLES
 from .engine import connect as engine_connect
 from .engine import data_quality, storage
 from .engine.analyze import RESULTS_FORMAT, run_analysis
-from .errors import InputError
+from .errors import InputError, WorkspaceCorrupt
 from .importers import (
     ImportBatch,
     check_archive,
@@ -132,12 +134,15 @@ class Workspace:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.settings = WorkspaceSettings.load(self.path)
+        self._settings_stamp = _stamp(self.path / SETTINGS_FILE)
+        self._settings = WorkspaceSettings.load(self.path)
         self._con: Any = None
         self._con_mtime: float | None = None
         self._dq: tuple[int | None, data_quality.DataQuality] | None = None
         self._results_con: Any = None
         self._results_mtime: float | None = None
+        self._quality_doc: dict[str, Any] = {}
+        self._results_names: set[str] = set()
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -167,9 +172,26 @@ class Workspace:
     def has_data(self) -> bool:
         return self.crm_path.exists()
 
+    @property
+    def settings(self) -> WorkspaceSettings:
+        """The settings in settings.yaml now: re-read when the file changes (a CLI `settings
+        set` while the server runs is seen by the server's next read)."""
+        stamp = _stamp(self.path / SETTINGS_FILE)
+        if stamp != self._settings_stamp:
+            self._settings = WorkspaceSettings.load(self.path)
+            self._settings_stamp = stamp
+        return self._settings
+
     def save_settings(self, settings: WorkspaceSettings) -> None:
-        settings.save(self.path)
-        self.settings = settings
+        with storage.translated(self.path / SETTINGS_FILE):
+            settings.save(self.path)
+        self._settings = settings
+        self._settings_stamp = _stamp(self.path / SETTINGS_FILE)
+
+    def settings_fingerprint(self) -> str:
+        """A short hash of every setting; stored with the results to tell when they are stale."""
+        raw = json.dumps(self.settings.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
     # -- importing ----------------------------------------------------------------------------
 
@@ -214,14 +236,15 @@ class Workspace:
             )
             meta = {
                 "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "data_id": uuid.uuid4().hex,
                 "accountleader_version": __version__,
                 "import": summary.as_dict(),
             }
             self._close()
-            storage.write_database(self.crm_path, tables, meta)
-            # results computed from the old data no longer hold
-            if self.results_path.exists():
-                self.results_path.unlink()
+            with storage.translated(self.crm_path):
+                storage.write_database(self.crm_path, tables, meta)
+            # The previous results stay until the next analysis replaces them: pages keep
+            # serving them, marked stale (see freshness()), instead of going blank.
         summary.seconds = round(time.perf_counter() - started, 3)
         if progress:
             progress("done", 1.0)
@@ -274,7 +297,7 @@ class Workspace:
                __version__, RESULTS_FORMAT]
         return hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
 
-    def _write_quality(self, dq: data_quality.DataQuality) -> None:
+    def _write_quality(self, dq: data_quality.DataQuality) -> dict[str, Any]:
         doc = {
             "key": self._quality_key(),
             "default_as_of": {"at": _iso(dq.default_as_of), "basis": dq.as_of_basis},
@@ -282,7 +305,10 @@ class Workspace:
             "stages": dq.stages,
             "artefacts": data_quality.artefact_counts(dq),
         }
-        storage.write_json(self.path / QUALITY_FILE, doc)
+        with contextlib.suppress(OSError):  # a read-only workspace is still readable
+            storage.write_json(self.path / QUALITY_FILE, doc)
+        self._quality_doc = doc
+        return doc
 
     def quality(self) -> dict[str, Any]:
         """What `status` shows of data quality: default as-of and its basis, logging stop,
@@ -292,7 +318,7 @@ class Workspace:
         if doc is None or doc.get("key") != self._quality_key():
             self._dq = None
             self.data_quality()
-            doc = storage.read_json(self.path / QUALITY_FILE) or {}
+            doc = self._quality_doc
         return {k: v for k, v in doc.items() if k != "key"}
 
     def data_range(self) -> tuple[datetime | None, datetime | None]:
@@ -321,16 +347,23 @@ class Workspace:
             )
         return value
 
-    def analyze(self, *, as_of: datetime | date | str | None = None, progress: Progress | None = None) -> AnalysisSummary:
-        """Compute every metric into result tables in the workspace (reused when nothing changed)."""
+    def analyze(self, *, as_of: datetime | date | str | None = None, progress: Progress | None = None,
+                force: bool = False) -> AnalysisSummary:
+        """Compute every metric into result tables in the workspace (reused when nothing changed,
+        unless ``force``; results that cannot be read are recomputed, never reused)."""
         started = time.perf_counter()
         when = self.resolve_as_of(as_of)
         fingerprint = self._fingerprint(when)
-        meta = storage.read_meta(self.results_path)
-        if meta.get("fingerprint") == fingerprint:
-            if progress:
-                progress("results are up to date", 1.0)
-            return AnalysisSummary.from_meta(meta, reused=True, seconds=time.perf_counter() - started)
+        unreadable = None
+        if not force:
+            try:
+                meta = storage.read_meta(self.results_path, check=True)
+            except WorkspaceCorrupt as exc:
+                meta, unreadable = {}, str(exc)
+            if meta.get("fingerprint") == fingerprint:
+                if progress:
+                    progress("results are up to date", 1.0)
+                return AnalysisSummary.from_meta(meta, reused=True, seconds=time.perf_counter() - started)
         with storage.exclusive(self.path, "import or analysis"):
             engine = self.settings.engine
             local = engine.kind == "duckdb" and engine.source == "workspace"
@@ -343,16 +376,46 @@ class Workspace:
                 as_of=when.isoformat(),
                 tables={name: t.num_rows for name, t in result.tables.items()},
                 fit=_fit_summary(result.fit_report),
-                notes=[*result.notes, *(f"account fit: {why}." for why in result.fit_report.dropped.values())],
+                notes=[*([f"the previous results could not be read and were recomputed: {unreadable}"] if unreadable else []),
+                       *result.notes, *(f"account fit: {why}." for why in result.fit_report.dropped.values())],
                 reused=False,
                 seconds=round(time.perf_counter() - started, 3),
                 as_of_basis=dq.as_of_basis if as_of is None else "given",
                 artefacts=[a for a in self.quality()["artefacts"] if a["count"]],
             )
-            storage.write_database(
-                self.results_path, result.tables, {"fingerprint": fingerprint, "summary": summary.as_dict()}
-            )
+            stamp = {
+                "fingerprint": fingerprint,
+                "summary": summary.as_dict(),
+                "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "data_id": storage.read_meta(self.crm_path).get("data_id"),
+                "settings_fingerprint": self.settings_fingerprint(),
+            }
+            with storage.translated(self.results_path):
+                storage.write_database(self.results_path, result.tables, stamp)
         return summary
+
+    def freshness(self) -> dict[str, Any]:
+        """How the stored results relate to the data and settings now.
+
+        ``stale`` is true when data was imported or settings changed since the results were
+        computed; ``reasons`` says which.  Pages show the previous results with this notice
+        until the next analysis replaces them."""
+        data = storage.read_meta(self.crm_path) if self.has_data else {}
+        out: dict[str, Any] = {"results_at": None, "as_of": None, "data_imported_at": data.get("imported_at"),
+                               "has_results": False, "stale": False, "reasons": []}
+        try:
+            res = storage.read_meta(self.results_path)
+        except WorkspaceCorrupt as exc:
+            return out | {"stale": True, "reasons": [str(exc)]}
+        if not res:
+            return out
+        out.update(has_results=True, results_at=res.get("computed_at"), as_of=res.get("summary", {}).get("as_of"))
+        if data.get("data_id") and res.get("data_id") != data.get("data_id"):
+            out["reasons"].append(f"new data imported at {data.get('imported_at')}")
+        if res.get("settings_fingerprint") and res["settings_fingerprint"] != self.settings_fingerprint():
+            out["reasons"].append("settings changed since")
+        out["stale"] = bool(out["reasons"])
+        return out
 
     def _settings_for_analysis(self) -> WorkspaceSettings:
         """The settings with files they name resolved inside the workspace (refused outside it)."""
@@ -387,6 +450,8 @@ class Workspace:
         Read through the open results connection: pages ask for it several times each."""
         rows = self.results(storage.META_TABLE).to_pyarrow().to_pylist()
         meta = {r["key"]: json.loads(r["value"]) for r in rows}
+        if "summary" not in meta:
+            raise storage.corrupt(self.results_path, "it has no analysis summary")
         return AnalysisSummary.from_meta(meta, reused=True, seconds=0.0)
 
     def results(self, name: str) -> ibis.Table:
@@ -397,8 +462,12 @@ class Workspace:
         if self._results_con is None or mtime != self._results_mtime:
             if self._results_con is not None:
                 engine_connect.disconnect(self._results_con)
+            self._results_con = None
             self._results_con = engine_connect.connect_duckdb(self.results_path)
+            self._results_names = set(self._results_con.list_tables())
             self._results_mtime = mtime
+        if name not in self._results_names:
+            raise storage.corrupt(self.results_path, f"table {name} is missing")
         return self._results_con.table(name)
 
     # -- reading ------------------------------------------------------------------------------
@@ -465,6 +534,7 @@ class Workspace:
             "files_ignored": imp.get("files_ignored", []),
             "sources": imp.get("sources", []),
             **self.quality(),
+            "results": self.freshness(),
         }
 
     # -- pages and lists, filtered by who is asking ------------------------------------------

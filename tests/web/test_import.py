@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from web_support import WebApp, zip_dir
+from web_support import WebApp, wait_for_job, zip_dir
 
 
 def _fingerprint(workspace: Path) -> dict[str, str]:
@@ -42,9 +42,11 @@ def test_malformed_export_shows_every_problem_and_changes_nothing(admin_web: Web
     before = _fingerprint(admin_web.workspace)
     c = admin_web.logged_in("ann")
     upload = _broken_export(demo_workspace, tmp_path)
-    response = c.post("/import", data={"csrf_token": c.csrf},
+    accepted = c.post("/import", data={"csrf_token": c.csrf},
                       files={"export": ("broken-export.zip", upload.read_bytes(), "application/zip")})
-    assert response.status_code == 422
+    assert accepted.status_code == 202  # validated and imported in the background
+    assert wait_for_job(c)["state"] == "failed"
+    response = c.get("/import")
     assert "import rejected: 2 problems found; nothing was changed" in response.text
     assert "broken-export.zip:Opportunity.csv" in response.text and "expected a number" in response.text
     assert "<td class=\"num\">4</td>" in response.text and "31/02/2024" in response.text
@@ -60,8 +62,10 @@ def test_malformed_export_through_the_api_gives_the_problems_as_json(admin_web: 
     upload = _broken_export(demo_workspace, tmp_path)
     response = c.post("/api/v1/import", headers={"X-CSRF-Token": c.csrf},
                       files={"export": ("broken-export.zip", upload.read_bytes(), "application/zip")})
-    assert response.status_code == 422
-    error = response.json()["error"]
+    assert response.status_code == 202
+    job = wait_for_job(c)
+    assert job["state"] == "failed"
+    error = job["error"]
     assert error["code"] == "import_rejected"
     assert {(p["file"], p["line"], p["column"], p["value"]) for p in error["problems"]} == {
         ("broken-export.zip:Opportunity.csv", 4, "Amount", "lots"),
@@ -99,8 +103,10 @@ def test_good_export_replaces_the_data_and_is_analysed(admin_web: WebApp, demo_e
     c = admin_web.logged_in("ann")
     response = c.post("/api/v1/import", headers={"X-CSRF-Token": c.csrf},
                       files={"export": ("salesforce-export.zip", demo_export_zip.read_bytes(), "application/zip")})
-    assert response.status_code == 200, response.text
-    body = response.json()
+    assert response.status_code == 202, response.text
+    job = wait_for_job(c)
+    assert job["state"] == "done", job
+    body = job["result"]
     assert body["import"]["source"] == "salesforce-export.zip"
     assert body["import"]["tables"]["opportunities"] > 0
     assert body["analysis_error"] is None and body["analysis"]["tables"]["reps"] > 0

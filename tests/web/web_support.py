@@ -162,7 +162,7 @@ class WebApp:
     def close(self) -> None:
         for c in self._clients:
             c.close()
-        self.app.state.al.workspace.close()
+        self.app.state.al.close()
         self.store.close()
 
 
@@ -208,3 +208,16 @@ def zip_dir(directory: Path, target: Path) -> Path:
 def demo_export_zip(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo company's Salesforce export as the .zip a user would upload."""
     return zip_dir(demo_workspace / "demo-export", tmp_path_factory.mktemp("upload") / "salesforce-export.zip")
+
+
+def wait_for_job(client: AppClient, *, timeout: float = 120.0) -> dict[str, Any]:
+    """Poll the web import/analysis job until it has finished; returns the job."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get("/api/v1/import/job").json()["job"]
+        if job is None or job["state"] != "running":
+            return job
+        time.sleep(0.2)
+    raise AssertionError("the import/analysis job did not finish in time")

@@ -29,11 +29,12 @@ class Format(StrEnum):
 def analyze(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Compute as of this date (default: the latest in the data).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Recompute even when the stored results are up to date.")] = False,
 ) -> None:
     """Compute every metric into result tables in the workspace."""
     st = state()
     with st.console.progress("Analysing") as update:
-        summary = st.workspace.analyze(as_of=as_of, progress=update)
+        summary = st.workspace.analyze(as_of=as_of, progress=update, force=force)
     if json:
         st.console.json(summary.as_dict())
         return

@@ -138,5 +138,20 @@ def status(json: JsonOpt = False) -> None:
     _print_sources(info.get("sources", []))
     if info.get("files_ignored"):
         con.info(f"ignored files: {', '.join(info['files_ignored'])}")
+    _print_freshness(info.get("results") or {})
     for w in info["warnings"]:
         con.warning(w)
+
+
+def _print_freshness(results: dict[str, Any]) -> None:
+    """Whether the stored results match the data and settings now."""
+    con = state().console
+    if not results.get("has_results"):
+        reasons = "; ".join(results.get("reasons", []))
+        con.warning(reasons or "no results yet: run `accountleader analyze`")
+        return
+    when = f"results computed {results.get('results_at') or 'at an unknown time'}, as of {(results.get('as_of') or '')[:10]}"
+    if results.get("stale"):
+        con.warning(f"stale: {when}; {'; '.join(results['reasons'])}: run `accountleader analyze`")
+    else:
+        con.info(f"{when}; up to date with the data and settings")

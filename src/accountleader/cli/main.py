@@ -1,6 +1,8 @@
 """Entry point: runs the Typer app and turns errors into one clear line and an exit code.
 
-Exit codes: 0 ok, 2 bad input (or bad usage), 1 internal error.
+Exit codes: 0 ok, 1 internal error, 2 bad input (or bad usage), 3 workspace corrupt
+(a database file cannot be read), 4 workspace read-only (permission denied),
+5 workspace busy (another import/analysis or program holds it).
 """
 
 from __future__ import annotations

@@ -13,8 +13,24 @@ from ..errors import ConfigError
 
 
 def connect_duckdb(path: Path, *, memory_limit: str | None = None) -> Any:
-    """A read-only Ibis connection to a workspace database file."""
-    con = ibis.duckdb.connect(str(path), read_only=True)
+    """A read-only Ibis connection to a workspace database file.
+
+    The file is attached to a private in-memory DuckDB (see ``storage.open_read_only``):
+    DuckDB shares one instance per path within a process, so a connection opened after the
+    file was atomically replaced would otherwise still see the old file while any other
+    reader holds it.  Unreadable, locked or forbidden files raise the workspace errors."""
+    from .storage import translated
+
+    con = ibis.duckdb.connect()
+    try:
+        with translated(path):
+            quoted = str(path).replace("'", "''")
+            con.raw_sql(f"ATTACH '{quoted}' AS db (READ_ONLY)")
+            con.raw_sql("USE db")
+            con.list_tables()
+    except BaseException:
+        con.disconnect()
+        raise
     if memory_limit:
         # a runtime SET, not a connect-time option: DuckDB refuses a second connection to
         # the same file with a different configuration (storage and Spark export open it too)

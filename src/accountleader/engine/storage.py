@@ -18,13 +18,76 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ..errors import AccountLeaderError
+from ..errors import WorkspaceBusy, WorkspaceCorrupt, WorkspaceReadOnly
 
 META_TABLE = "_meta"
 #: Workspace files hold CRM data and password hashes: readable by their owner only,
 #: whatever the umask (set where each file is created).
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+
+# What to do about each kind of unusable workspace, said once for the CLI and the web.
+_FIX_CORRUPT = {
+    "crm.duckdb": "import the data again (`accountleader import ...`), or restore the file from a backup",
+    "results.duckdb": "run `accountleader analyze --force` to recompute it",
+}
+
+
+def corrupt(path: Path, detail: str = "") -> WorkspaceCorrupt:
+    fix = _FIX_CORRUPT.get(path.name, "restore it from a backup")
+    why = f" ({detail})" if detail else ""
+    return WorkspaceCorrupt(f"{path} is not a readable database{why}; {fix}")
+
+
+def read_only(path: Path) -> WorkspaceReadOnly:
+    return WorkspaceReadOnly(
+        f"cannot write to workspace {path}: permission denied; run as the workspace's owner, "
+        "fix its permissions (e.g. `chmod u+w`), or copy it somewhere writable"
+    )
+
+
+def busy(path: Path, by: str = "another process") -> WorkspaceBusy:
+    return WorkspaceBusy(f"workspace {path} is busy: {by} holds it; try again when it has finished")
+
+
+@contextlib.contextmanager
+def translated(path: Path) -> Iterator[None]:
+    """Turn DuckDB and OS errors about the file at ``path`` into the workspace errors."""
+    try:
+        yield
+    except PermissionError:
+        raise read_only(path.parent if path.suffix else path) from None
+    except duckdb.IOException as exc:
+        message = str(exc)
+        if "Could not set lock" in message or "Conflicting lock" in message:
+            raise busy(path.parent, "another program has " + path.name + " open") from None
+        if "Permission denied" in message or "Read-only file system" in message:
+            raise read_only(path.parent) from None
+        raise corrupt(path, message.removeprefix("IO Error: ")[:200]) from None
+    except (duckdb.SerializationException, duckdb.InternalException) as exc:
+        raise corrupt(path, str(exc)[:200]) from None
+
+
+def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A private read-only view of the file: an in-memory DuckDB with the file attached.
+
+    DuckDB caches one database instance per path and process; a file replaced by
+    :func:`write_database` would keep being served from the old instance while any
+    connection to it is open.  Attaching to a fresh in-memory instance always reads the
+    file that is at ``path`` now."""
+    con = duckdb.connect(":memory:")
+    try:
+        with translated(path):
+            con.execute(f"ATTACH '{_quote(path)}' AS db (READ_ONLY)")
+            con.execute("USE db")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def write_database(path: Path, tables: dict[str, pa.Table], meta: dict[str, Any]) -> None:
@@ -85,17 +148,30 @@ def read_json(path: Path) -> Any:
         return None
 
 
-def read_meta(path: Path) -> dict[str, Any]:
+def read_meta(path: Path, *, check: bool = False) -> dict[str, Any]:
+    """The ``_meta`` rows of a database file ({} when the file is absent).
+
+    Raises WorkspaceCorrupt when the file cannot be opened or, with ``check``, has no
+    ``_meta`` table or a table that cannot be read."""
     if not path.exists():
         return {}
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_read_only(path)
     try:
-        rows = con.execute(f"SELECT key, value FROM {META_TABLE}").fetchall()
-    except duckdb.CatalogException:
-        return {}
+        with translated(path):
+            try:
+                rows = con.execute(f"SELECT key, value FROM {META_TABLE}").fetchall()
+            except duckdb.CatalogException:
+                if check:
+                    raise corrupt(path, "its _meta table is missing") from None
+                return {}
+            if check:
+                for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'db'").fetchall():
+                    con.execute(f'SELECT count(*) FROM "{name}"').fetchall()
+        return {k: json.loads(v) for k, v in rows}
+    except ValueError as exc:
+        raise corrupt(path, f"its _meta table is unreadable: {exc}") from None
     finally:
         con.close()
-    return {k: json.loads(v) for k, v in rows}
 
 
 def remove_stale_files(directory: Path) -> list[Path]:
@@ -120,8 +196,9 @@ def remove_stale_files(directory: Path) -> list[Path]:
         if pid == os.getpid():
             continue
         if idle or not _alive(pid):
-            _remove(tmp)
-            removed.append(tmp)
+            with contextlib.suppress(PermissionError):
+                _remove(tmp)
+                removed.append(tmp)
     return removed
 
 
@@ -129,7 +206,11 @@ def _lock_is_free(directory: Path) -> bool:
     lock = directory / ".lock"
     if not lock.exists():
         return True
-    with open(lock, "a") as fh:
+    try:
+        fh = open(lock, "a")  # noqa: SIM115 - closed by the with below
+    except PermissionError:  # a read-only workspace: nobody here can be writing it
+        return True
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -141,16 +222,29 @@ def _lock_is_free(directory: Path) -> bool:
 @contextlib.contextmanager
 def exclusive(directory: Path, what: str) -> Iterator[None]:
     """Only one writer per workspace at a time; a second one is told so, not queued."""
-    private_dir(directory)
-    with open(directory / ".lock", "w") as fh:
+    try:
+        private_dir(directory)
+        fh = _open_lock(directory)
+    except PermissionError:
+        raise read_only(directory) from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise AccountLeaderError(f"another {what} is running in workspace {directory}; try again when it ends") from None
+            raise busy(directory, f"another {what}") from None
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _open_lock(directory: Path) -> Any:
+    return open(directory / ".lock", "w")
+
+
+def is_busy(directory: Path) -> bool:
+    """True while an import or analysis holds the workspace lock."""
+    return not _lock_is_free(directory)
 
 
 def _alive(pid: int) -> bool:

@@ -70,7 +70,7 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        workspace.close()
+        state.close()
         store.close()
 
     app = FastAPI(

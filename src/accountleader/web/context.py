@@ -6,8 +6,11 @@ see is decided where data is read. Nothing here filters by role.
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -15,9 +18,11 @@ from typing import Any, BinaryIO
 from .. import store as app_store
 from ..config import public_settings
 from ..domain.access import Scope
-from ..errors import ImportRejected, InputError
+from ..errors import ImportRejected, InputError, WorkspaceBusy
 from ..reports.data import seller_report
 from ..store import UserPublic
+from ..workspace import Workspace
+from . import jobs
 from .forms import SETTINGS_FIELDS, form_values, settings_from_form
 from .jsonable import jsonable
 from .state import AppState
@@ -96,7 +101,8 @@ def opportunities(state: AppState, scope: Scope) -> dict[str, Any]:
 
 
 def import_status(state: AppState) -> dict[str, Any]:
-    """What the workspace holds now: row counts, when and from where it was imported, analysis."""
+    """What the workspace holds now: row counts, when and from where it was imported, analysis,
+    and the import or analysis running or last run from the web (``job``)."""
 
     def read(ws: Any) -> dict[str, Any]:
         status = ws.status()
@@ -106,47 +112,68 @@ def import_status(state: AppState) -> dict[str, Any]:
             analysis = None
         return {"status": status, "analysis": analysis}
 
-    return jsonable(state.read(read))
+    return jsonable(state.read(read) | job_status(state))
+
+
+def job_status(state: AppState) -> dict[str, Any]:
+    """The running or last web import/analysis: state, phase, step, progress, error, result."""
+    return {"job": state.job.as_dict() if state.job else None}
 
 
 def run_import(state: AppState, *, filename: str, upload: BinaryIO) -> dict[str, Any]:
-    """Import an uploaded Salesforce export .zip, then analyse it.
+    """Accept an uploaded Salesforce export .zip, then import and analyse it in the background.
 
-    On ImportRejected nothing was written. Messages name the upload, never the server's
-    temporary path.
+    The upload goes to a bounded ``.upload-*`` directory in the workspace, removed on every
+    path. Returns the started job; its outcome (ImportRejected problems included) appears in
+    :func:`job_status`. Messages name the upload, never the server's temporary path.
     """
     name = _SAFE_NAME.sub("_", Path(filename or "").name).strip("._") or "upload"
     if not name.lower().endswith(".zip"):
         raise InputError(f"{filename!r} is not a .zip file: upload the Salesforce export archive as it was downloaded",
                          value=filename)
-    if not state.write_lock.acquire(blocking=False):
-        raise InputError("another import or analysis is running; try again when it has finished")
+    if state.write_lock.locked():
+        raise WorkspaceBusy("another import or analysis is running; try again when it has finished")
+    tmp = Path(tempfile.mkdtemp(prefix=".upload-", dir=state.workspace_path))
+
+    def cleanup() -> None:
+        shutil.rmtree(tmp, ignore_errors=True)
+
     try:
-        with tempfile.TemporaryDirectory(prefix=".upload-", dir=state.workspace_path) as tmp:
-            target = Path(tmp) / name
-            with target.open("wb") as out:
-                copied = _copy_bounded(upload, out)
-            if copied == 0:
-                raise InputError(f"{filename!r} is empty", value=filename)
-            writer = state.writer()
-            try:
-                try:
-                    summary = writer.import_salesforce(target)
-                except ImportRejected:
-                    raise  # its problems name files as "<upload name>:<file>" already
-                except InputError as exc:
-                    raise InputError(str(exc).replace(str(target), name)) from None
-                result: dict[str, Any] = {"import": summary.as_dict() | {"source": name}, "analysis": None,
-                                          "analysis_error": None}
-                try:
-                    result["analysis"] = writer.analyze().as_dict()
-                except InputError as exc:
-                    result["analysis_error"] = str(exc)
-            finally:
-                writer.close()
+        target = tmp / name
+        with target.open("wb") as out:
+            copied = _copy_bounded(upload, out)
+        if copied == 0:
+            raise InputError(f"{filename!r} is empty", value=filename)
+        if not zipfile.is_zipfile(target):
+            raise InputError(f"{name}: expected a directory, a .zip archive, or a .csv/.parquet file; "
+                             "this upload is not a .zip archive", value=filename)
+        Workspace.check_archive(target)  # a zip bomb is refused now (422), not later in the job
+        job = jobs.start(state, "import", lambda update: _import_and_analyse(state, target, name, update), cleanup)
+    except BaseException:
+        cleanup()
+        raise
+    return {"job": job.as_dict()}
+
+
+def _import_and_analyse(state: AppState, target: Path, name: str, update: jobs.Update) -> dict[str, Any]:
+    writer = state.writer()
+    try:
+        try:
+            summary = writer.import_salesforce(target, progress=lambda step, f: update("import", step, 0.6 * f))
+        except ImportRejected:
+            raise  # its problems name files as "<upload name>:<file>" already
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(target), name)) from None
+        result: dict[str, Any] = {"import": summary.as_dict() | {"source": name}, "analysis": None,
+                                  "analysis_error": None}
+        try:
+            result["analysis"] = writer.analyze(
+                progress=lambda step, f: update("analysis", step, 0.6 + 0.4 * f)).as_dict()
+        except InputError as exc:
+            result["analysis_error"] = str(exc)
         return jsonable(result)
     finally:
-        state.write_lock.release()
+        writer.close()
 
 
 def _copy_bounded(src: BinaryIO, dst: BinaryIO) -> int:
@@ -159,17 +186,18 @@ def _copy_bounded(src: BinaryIO, dst: BinaryIO) -> int:
     return total
 
 
-def analyze(state: AppState) -> dict[str, Any]:
-    if not state.write_lock.acquire(blocking=False):
-        raise InputError("another import or analysis is running; try again when it has finished")
-    try:
+def analyze(state: AppState, *, force: bool = False) -> dict[str, Any]:
+    """Start recomputing the results in the background; pages serve the previous ones meanwhile."""
+
+    def work(update: jobs.Update) -> dict[str, Any]:
         writer = state.writer()
         try:
-            return jsonable(writer.analyze().as_dict())
+            summary = writer.analyze(force=force, progress=lambda step, f: update("analysis", step, f))
+            return jsonable({"analysis": summary.as_dict()})
         finally:
             writer.close()
-    finally:
-        state.write_lock.release()
+
+    return {"job": jobs.start(state, "analysis", work).as_dict()}
 
 
 # -- settings ----------------------------------------------------------------------------------
@@ -188,14 +216,43 @@ def settings(state: AppState) -> dict[str, Any]:
 
 
 def save_settings(state: AppState, *, user: UserPublic, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate and save; raises FormInvalid with one message per bad field."""
+    """Validate and save; raises FormInvalid with one message per bad field.
+
+    Only the fields the person changed are written, on top of settings.yaml as it is now: the
+    form sends the values it showed (``settings_base``), so a field left alone does not undo
+    a `settings set` made from the CLI since the form was opened."""
+    values = _changed_fields(values)
     with state.reading() as ws:
-        new = settings_from_form(ws.settings, values, state.workspace_path)
+        new = settings_from_form(ws.settings, values, state.workspace_path)  # ws.settings: the file now
         ws.save_settings(new)
     changed = sorted(k for k in values if k in {f.name for f in SETTINGS_FIELDS})
     app_store.set_setting(state.store, key=LAST_CHANGE_KEY, user_id=user.id,
                           value={"by": user.username, "fields": changed})
     return settings(state)
+
+
+SETTINGS_BASE_FIELD = "settings_base"
+
+
+def _changed_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The submitted fields minus those still equal to what the form showed."""
+    out = dict(values)
+    raw = out.pop(SETTINGS_BASE_FIELD, None)
+    try:
+        base = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        base = None
+    if not isinstance(base, dict):
+        return out
+    return {k: v for k, v in out.items() if k not in base or _as_shown(v) != _as_shown(base[k])}
+
+
+def _as_shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "\n".join(str(v) for v in value)
+    return "\n".join(line.strip() for line in str(value).replace("\r\n", "\n").strip().split("\n"))
 
 
 # -- people ------------------------------------------------------------------------------------

@@ -18,6 +18,9 @@ from ..errors import (
     InputError,
     NotFoundError,
     PermissionDenied,
+    WorkspaceBusy,
+    WorkspaceCorrupt,
+    WorkspaceReadOnly,
 )
 from .forms import FormInvalid
 
@@ -120,6 +123,11 @@ def install(app: FastAPI) -> None:
             return error_response(request, 403, str(exc))
         if isinstance(exc, InputError):
             return error_response(request, 400, str(exc))
+        if isinstance(exc, WorkspaceBusy):
+            return error_response(request, 409, str(exc), code="workspace_busy")
+        if isinstance(exc, WorkspaceCorrupt | WorkspaceReadOnly):
+            code = "workspace_corrupt" if isinstance(exc, WorkspaceCorrupt) else "workspace_read_only"
+            return error_response(request, 503, str(exc), code=code)
         if isinstance(exc, ConfigError):
             return error_response(request, 500, str(exc), code="config_error")
         log.error("unhandled accountleader error on %s", request.url.path, exc_info=exc)

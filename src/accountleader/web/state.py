@@ -1,21 +1,24 @@
-"""What the app holds for its lifetime: the workspace, the app database, the secret, the templates."""
+"""What the app holds for its lifetime: the workspace readers, the app database, the secret, the templates."""
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi.templating import Jinja2Templates
 
+from ..engine import storage
 from ..store import Store
 from ..workspace import Workspace
+from .jobs import Job
 from .ratelimit import LoginLimiter
 
 T = TypeVar("T")
@@ -42,57 +45,118 @@ class AppState:
     store: Store
     secret_key: str
     templates: Jinja2Templates
-    # One DuckDB connection serves every request; reads take turns on it.
-    _read_lock: threading.RLock = field(default_factory=threading.RLock)
+    # Reads go through a small pool of Workspace readers, each with its own read-only DuckDB
+    # connections: a slow page holds one reader, never the others.
+    readers: int = 4
     # Only one import or analysis at a time from this process (the workspace also locks on disk).
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Wrong-password counts per account and per address (bounded; see ratelimit.py).
+    login_limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    # The last import or analysis started from the web (see jobs.py).
+    job: Job | None = None
     # Page contexts by (page, scope, arguments): results only change when an import, an
     # analysis or a settings save rewrites a file, and the key includes those files' stamps.
     _cache: OrderedDict[Hashable, object] = field(default_factory=OrderedDict)
     cache_size: int = 512
-    # Wrong-password counts per account and per address (bounded; see ratelimit.py).
-    login_limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: queue.LifoQueue[Workspace] = field(default_factory=queue.LifoQueue)
+    _made: list[Workspace] = field(default_factory=list)
+    _pool_lock: threading.Lock = field(default_factory=threading.Lock)
+    _held: threading.local = field(default_factory=threading.local)
+
+    def __post_init__(self) -> None:
+        self._made.append(self.workspace)
+        self._pool.put(self.workspace)
+
+    def _checkout(self) -> Workspace:
+        try:
+            return self._pool.get_nowait()
+        except queue.Empty:
+            pass
+        with self._pool_lock:
+            if len(self._made) < self.readers:
+                reader = Workspace(self.workspace_path)
+                self._made.append(reader)
+                return reader
+        return self._pool.get()
 
     @contextmanager
     def reading(self) -> Iterator[Workspace]:
-        with self._read_lock:
-            yield self.workspace
+        """A workspace reader for this thread (the same one if this thread already holds one)."""
+        held = getattr(self._held, "ws", None)
+        if held is not None:
+            yield held
+            return
+        ws = self._checkout()
+        self._held.ws = ws
+        try:
+            yield ws
+        finally:
+            self._held.ws = None
+            self._pool.put(ws)
 
     def read(self, fn: Callable[[Workspace], T]) -> T:
-        with self._read_lock:
-            return fn(self.workspace)
+        with self.reading() as ws:
+            return fn(ws)
 
     def data_stamp(self) -> tuple[int, ...]:
         stamps = []
         for path in (self.workspace.crm_path, self.workspace.results_path, self.workspace_path / "settings.yaml"):
             try:
                 st = os.stat(path)
-                stamps += [st.st_mtime_ns, st.st_size]
+                stamps += [st.st_mtime_ns, st.st_size, st.st_ino]
             except FileNotFoundError:
-                stamps += [0, 0]
+                stamps += [0, 0, 0]
         return tuple(stamps)
 
     def cached(self, key: Hashable, fn: Callable[[Workspace], T]) -> T:
         """``fn(workspace)``, remembered until the workspace's data files change.
 
         ``key`` must include the caller's Scope, so people never share each other's pages.
+        The lock guards only the dict: two requests never wait on each other's queries.
         """
-        with self._read_lock:
-            full_key = (key, self.data_stamp())
+        full_key = (key, self.data_stamp())
+        with self._cache_lock:
             if full_key in self._cache:
                 self._cache.move_to_end(full_key)
                 return self._cache[full_key]  # type: ignore[return-value]
-            value = fn(self.workspace)
-            if type(value) is dict:
-                value = Page(value)  # type: ignore[assignment]
+        value = self.read(fn)
+        if type(value) is dict:
+            value = Page(value)  # type: ignore[assignment]
+        with self._cache_lock:
             self._cache[full_key] = value
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
-            return value
+        return value
+
+    def freshness(self) -> dict[str, Any]:
+        """Whether the results shown are current, and the banner to show when they are not."""
+        fresh = dict(self.cached(("freshness",), lambda ws: ws.freshness()))
+        job = self.job
+        running = job is not None and job.running
+        busy = running or storage.is_busy(self.workspace_path)
+        fresh["running"] = job.phase if running and job else ("analysis" if busy else None)
+        fresh["banner"] = _banner(fresh, busy)
+        return fresh
 
     def writer(self) -> Workspace:
         """A separate Workspace for imports and analysis, so pages keep reading meanwhile.
 
-        The shared reader notices the new files by their modification time and reconnects.
-        """
+        Readers notice the new files by their modification time and reconnect."""
         return Workspace.open(self.workspace_path)
+
+    def close(self) -> None:
+        for ws in self._made:
+            ws.close()
+
+
+def _banner(fresh: dict[str, Any], busy: bool) -> str | None:
+    if not fresh.get("has_results"):
+        return "no results yet: an import or analysis is running…" if busy else None
+    since = f"results are from {fresh.get('results_at') or 'an earlier analysis'}"
+    reasons = "; ".join(fresh.get("reasons", []))
+    if busy:
+        return f"{since}; {reasons + ', ' if reasons else ''}{'import' if fresh['running'] == 'import' else 'analysis'} running…"
+    if fresh.get("stale"):
+        return f"stale: {since}; {reasons}. An admin can re-run the analysis."
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, UploadFile
@@ -43,9 +44,16 @@ router = APIRouter(prefix="/api/v1", tags=["api"], responses=_ERRORS)
 View = dict[str, Any]
 
 
-def _json(data: dict[str, Any], status: int = 200) -> Response:
+def _json(data: dict[str, Any], status: int = 200, *, state: Any = None) -> Response:
+    """``state`` given: a page twin, which also says whether its results are stale (``freshness``)."""
     if isinstance(data, Page):
-        return Response(data.json_bytes(), status_code=status, media_type="application/json")
+        body = data.json_bytes()
+        if state is not None:
+            fresh = json.dumps({"freshness": state.freshness()}, separators=(",", ":")).encode()
+            body = fresh[:-1] + (b"," + body[1:] if len(body) > 2 else b"}")
+        return Response(body, status_code=status, media_type="application/json")
+    if state is not None:
+        data = {"freshness": state.freshness(), **data}
     return JSONResponse(data, status_code=status)
 
 
@@ -68,40 +76,40 @@ def create_token(principal: SessionDep, state: StateDep, body: Annotated[TokenRe
 @router.get("/team", summary="The right-things-right matrix and team table (twin of /team)", response_model=View)
 def team(state: StateDep, scope: ScopeDep,
          team: Annotated[str | None, Query(max_length=200, description="Only this team")] = None) -> JSONResponse:
-    return _json(context.team(state, scope, team=team or None))
+    return _json(context.team(state, scope, team=team or None), state=state)
 
 
 @router.get("/sellers", summary="Sellers you may see, with their matrix measures", response_model=View)
 def sellers(state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.sellers(state, scope))
+    return _json(context.sellers(state, scope), state=state)
 
 
 @router.get("/sellers/{user_id}", summary="One seller: matrix position and next best actions (twin of /sellers/{id})",
             response_model=View)
 def seller(user_id: str, state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.seller(state, scope, user_id=user_id))
+    return _json(context.seller(state, scope, user_id=user_id), state=state)
 
 
 @router.get("/accounts", summary="Accounts you may see, with fit, create share and change", response_model=View)
 def accounts(state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.accounts(state, scope))
+    return _json(context.accounts(state, scope), state=state)
 
 
 @router.get("/accounts/{account_id}", summary="One account: fit and reasons, stakeholders, deals, change (twin of /accounts/{id})",
             response_model=View)
 def account(account_id: str, state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.account(state, scope, account_id=account_id))
+    return _json(context.account(state, scope, account_id=account_id), state=state)
 
 
 @router.get("/opportunities", summary="Opportunities you may see", response_model=View)
 def opportunities(state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.opportunities(state, scope))
+    return _json(context.opportunities(state, scope), state=state)
 
 
 @router.get("/opportunities/{opportunity_id}", summary="One opportunity: buyer roles engaged and history (twin of /opportunities/{id})",
             response_model=View)
 def opportunity(opportunity_id: str, state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.opportunity(state, scope, opportunity_id=opportunity_id))
+    return _json(context.opportunity(state, scope, opportunity_id=opportunity_id), state=state)
 
 
 @router.get("/import", summary="What the workspace holds and when it was imported (twin of /import)", response_model=View)
@@ -109,18 +117,27 @@ def import_status(state: StateDep, _: AdminDep) -> JSONResponse:
     return _json(context.import_status(state))
 
 
-@router.post("/import", summary="Upload a Salesforce export .zip; imports and analyses it (admin)",
-             response_model=View, dependencies=[CsrfChecked])
+@router.get("/import/job", summary="The running or last web import/analysis: state, progress, error (admin)",
+            response_model=View)
+def import_job(state: StateDep, _: AdminDep) -> JSONResponse:
+    return _json(context.job_status(state))
+
+
+@router.post("/import", summary="Upload a Salesforce export .zip; imports and analyses it in the background (admin)",
+             response_model=View, status_code=202, dependencies=[CsrfChecked])
 def import_upload(state: StateDep, admin: AdminDep,
                   export: Annotated[UploadFile, File(description="The Salesforce export .zip")]) -> JSONResponse:
     return _json(audited(state, "import", admin.user,
                          lambda: context.run_import(state, filename=export.filename or "", upload=export.file),
-                         file=export.filename))
+                         file=export.filename), 202)
 
 
-@router.post("/analyze", summary="Recompute the results (admin)", response_model=View, dependencies=[CsrfChecked])
-def analyze(state: StateDep, admin: AdminDep) -> JSONResponse:
-    return _json(audited(state, "analyze", admin.user, lambda: context.analyze(state)))
+@router.post("/analyze", summary="Recompute the results in the background (admin)", response_model=View,
+             status_code=202, dependencies=[CsrfChecked])
+def analyze(state: StateDep, admin: AdminDep,
+            force: Annotated[bool, Query(description="Recompute even when the results are up to date")] = False,
+            ) -> JSONResponse:
+    return _json(audited(state, "analyze", admin.user, lambda: context.analyze(state, force=force)), 202)
 
 
 @router.get("/settings", summary="Workspace settings: SLAs, quote stages, ICP (twin of /settings)", response_model=View)

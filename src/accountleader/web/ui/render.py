@@ -22,5 +22,7 @@ def render(request: Request, template: str, context: dict[str, Any], *, status: 
         "user": getattr(request.state, "user", None),
         "csrf_token": getattr(request.state, "csrf_token", None),
         "page": page,
+        # results older than the data or settings, or an import/analysis running: said on every page
+        "freshness": request.app.state.al.freshness() if getattr(request.state, "user", None) else None,
     }
     return templates.TemplateResponse(request, name, ctx, status_code=status)

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from ... import store as app_store
-from ...errors import ImportRejected, InputError
+from ...errors import ImportRejected, InputError, WorkspaceBusy
 from ...store.auth import SESSION_LIFETIME
 from .. import accounts, context, security
 from ..deps import AdminDep, CsrfChecked, PrincipalDep, ScopeDep, SessionDep, StateDep, _principal
@@ -166,10 +166,13 @@ def import_upload(request: Request, state: StateDep, admin: AdminDep,
     try:
         if export is None or not export.filename:
             raise InputError("choose the Salesforce export .zip to upload")
-        data["result"] = accounts.audited(state, "import", admin.user,
-                                          lambda: context.run_import(state, filename=export.filename, upload=export.file),
-                                          file=export.filename)
-        data |= context.import_status(state)
+        data |= accounts.audited(state, "import", admin.user,
+                                 lambda: context.run_import(state, filename=export.filename, upload=export.file),
+                                 file=export.filename)
+        status = 202  # imported and analysed in the background: the job section polls /import/job
+    except WorkspaceBusy as exc:
+        data["rejected"] = {"message": str(exc), "problems": [], "truncated": False}
+        status = 409
     except ImportRejected as exc:
         data["rejected"] = {"message": exc.summary(), "problems": [p.as_dict() for p in exc.problems],
                             "truncated": exc.truncated}
@@ -178,6 +181,11 @@ def import_upload(request: Request, state: StateDep, admin: AdminDep,
         data["rejected"] = {"message": str(exc), "problems": [], "truncated": False}
         status = 422
     return render(request, "import.html", data, status=status, partial="_partials/import_result.html", page="import")
+
+
+@router.get("/import/job")
+def import_job(request: Request, state: StateDep, _: AdminDep) -> Response:
+    return render(request, "_partials/import_job.html", context.job_status(state), page="import")
 
 
 @router.post("/analyze", dependencies=[CsrfChecked])
