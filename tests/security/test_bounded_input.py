@@ -3,7 +3,7 @@ and files are capped while they are unpacked and parsed (a zip bomb is refused w
 message, in little memory), and crashed uploads do not pile up in the workspace.
 
 Bytes read are proven by a raw ASGI call whose ``receive()`` counts what it hands out; peak
-memory by ``ru_maxrss`` of a child process that does nothing but the refused import.
+memory by ``VmHWM`` of a child process that does nothing but the refused import.
 """
 
 from __future__ import annotations
@@ -210,7 +210,10 @@ def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _run_child(code: str, *args: str) -> tuple[int, dict[str, Any], str]:
     """Run ``code`` in a fresh interpreter; it prints one JSON line; its peak RSS is added in bytes."""
-    wrapped = code + "\nimport resource as _r\nprint('MAXRSS', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss * 1024)\n"
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork+exec, so a child of a 1.6 GB
+    # pytest reported the parent's peak; VmHWM belongs to the child's own address space
+    wrapped = code + ("\nimport re as _re\nprint('MAXRSS', 1024 * int(_re.search(r'VmHWM:\\s+(\\d+) kB', "
+                      "open('/proc/self/status').read()).group(1)))\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCOUNTLEADER_MAX")}
     proc = subprocess.run([sys.executable, "-c", wrapped, *args], capture_output=True, text=True, timeout=600,
                           cwd=REPO, env=env)
