@@ -11,12 +11,13 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import pandas as pd
 import pyarrow as pa
@@ -28,7 +29,7 @@ from .domain.schema import TABLES
 from .engine import connect as engine_connect
 from .engine import data_quality, storage
 from .engine.analyze import RESULTS_FORMAT, run_analysis
-from .errors import InputError, WorkspaceCorrupt
+from .errors import AccountLeaderError, InputError, WorkspaceCorrupt
 from .importers import (
     ImportBatch,
     check_archive,
@@ -136,11 +137,15 @@ class Workspace:
         self.path = Path(path)
         self._settings_stamp = _stamp(self.path / SETTINGS_FILE)
         self._settings = WorkspaceSettings.load(self.path)
-        self._con: Any = None
-        self._con_mtime: float | None = None
-        self._dq: tuple[int | None, data_quality.DataQuality] | None = None
+        # Open CRM files by path: crm.duckdb (the latest data, which analyses read) and, while
+        # an import's data awaits analysis, the snapshot the results were computed from.
+        self._crm_files: dict[Path, _CrmFile] = {}
+        # The CRM file matching the results (pages read it), and the file stamps it was resolved at.
+        self._shown: _CrmFile | None = None
+        self._shown_key: tuple[Any, ...] | None = None
+        self._pins = 0
         self._results_con: Any = None
-        self._results_mtime: float | None = None
+        self._results_mtime: int | None = None
         self._quality_doc: dict[str, Any] = {}
         self._results_names: set[str] = set()
 
@@ -158,7 +163,9 @@ class Workspace:
             raise InputError(f"{ws_path}: workspace must be a directory", file=str(ws_path))
         if ws_path.is_dir():
             storage.remove_stale_files(ws_path)
-        return cls(ws_path)
+        ws = cls(ws_path)
+        ws._remove_orphan_snapshots()
+        return ws
 
     @property
     def crm_path(self) -> Path:
@@ -242,7 +249,9 @@ class Workspace:
             }
             self._close()
             with storage.translated(self.crm_path):
+                shown = self._keep_results_crm()
                 storage.write_database(self.crm_path, tables, meta)
+                storage.remove_snapshots(self.crm_path, keep=shown)
             # The previous results stay until the next analysis replaces them: pages keep
             # serving them, marked stale (see freshness()), instead of going blank.
         summary.seconds = round(time.perf_counter() - started, 3)
@@ -278,18 +287,25 @@ class Workspace:
     # -- analysing ----------------------------------------------------------------------------
 
     def data_quality(self) -> data_quality.DataQuality:
-        """Stage meanings, data artefacts and the default as-of (cached until the next import)."""
-        mtime = self.crm_path.stat().st_mtime_ns if self.has_data else None
-        if self._dq is None or self._dq[0] != mtime:
-            dq = data_quality.assess(self.tables(), self.settings)
-            self._dq = (mtime, dq)
-            self._write_quality(dq)
-        return self._dq[1]
+        """Stage meanings, data artefacts and the default as-of of the latest data (cached until
+        the next import)."""
+        return self._quality_of(self._crm_file(self.crm_path))
+
+    def _quality_of(self, f: _CrmFile) -> data_quality.DataQuality:
+        if f.dq is None:
+            f.dq = data_quality.assess(engine_connect.canonical_tables(f.con), self.settings)
+            if f is self._crm_files.get(self.crm_path):  # the latest data: `status` reads the file
+                self._write_quality(f.dq)
+        return f.dq
+
+    def _shown_quality(self) -> data_quality.DataQuality:
+        return self._quality_of(self._shown_file())
 
     def analysis_tables(self) -> dict[str, ibis.Table]:
         """The canonical tables with artefact columns (``closed_at``, ``artefact``, ...), as the
-        metrics see them: pages and reports read these so they agree with the analysis."""
-        return self.data_quality().annotated
+        metrics saw them when the stored results were computed: pages and reports read these so
+        they agree with the results (during an import, the snapshot the results came from)."""
+        return self._shown_quality().annotated
 
     def _quality_key(self) -> str:
         st = self.crm_path.stat()
@@ -297,14 +313,17 @@ class Workspace:
                __version__, RESULTS_FORMAT]
         return hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
 
-    def _write_quality(self, dq: data_quality.DataQuality) -> dict[str, Any]:
-        doc = {
-            "key": self._quality_key(),
+    @staticmethod
+    def _quality_summary(dq: data_quality.DataQuality) -> dict[str, Any]:
+        return {
             "default_as_of": {"at": _iso(dq.default_as_of), "basis": dq.as_of_basis},
             "logging_stopped_at": dq.logging_stopped_at.isoformat() if dq.logging_stopped_at else None,
             "stages": dq.stages,
             "artefacts": data_quality.artefact_counts(dq),
         }
+
+    def _write_quality(self, dq: data_quality.DataQuality) -> dict[str, Any]:
+        doc = {"key": self._quality_key(), **self._quality_summary(dq)}
         with contextlib.suppress(OSError):  # a read-only workspace is still readable
             storage.write_json(self.path / QUALITY_FILE, doc)
         self._quality_doc = doc
@@ -316,10 +335,17 @@ class Workspace:
         recomputed when the data or the artefact settings change."""
         doc = storage.read_json(self.path / QUALITY_FILE)
         if doc is None or doc.get("key") != self._quality_key():
-            self._dq = None
+            self._crm_file(self.crm_path).dq = None
             self.data_quality()
             doc = self._quality_doc
         return {k: v for k, v in doc.items() if k != "key"}
+
+    def results_quality(self) -> dict[str, Any]:
+        """:meth:`quality` of the data the stored results were computed from (reports use it)."""
+        f = self._shown_file()
+        if f.quality_doc is None:
+            f.quality_doc = self._quality_summary(self._quality_of(f))
+        return f.quality_doc
 
     def data_range(self) -> tuple[datetime | None, datetime | None]:
         """Earliest activity or deal timestamp, and the default as-of: the last day with real
@@ -392,6 +418,8 @@ class Workspace:
             }
             with storage.translated(self.results_path):
                 storage.write_database(self.results_path, result.tables, stamp)
+                # the results now match crm.duckdb: the previous data's snapshot is done with
+                storage.remove_snapshots(self.crm_path)
         return summary
 
     def freshness(self) -> dict[str, Any]:
@@ -433,7 +461,7 @@ class Workspace:
         from .engine.analyze import _fit_features
 
         when = self.resolve_as_of(as_of)
-        report = fit_account_scores(_fit_features(self.analysis_tables(), when)).report
+        report = fit_account_scores(_fit_features(self.data_quality().annotated, when)).report
         return {"as_of": when.isoformat(), **report.as_dict()}
 
     def _fingerprint(self, as_of: datetime) -> str:
@@ -456,9 +484,11 @@ class Workspace:
 
     def results(self, name: str) -> ibis.Table:
         """A stored result table (reps, account_results, opportunity_results, ...)."""
+        if self._pins and self._results_con is not None and name in self._results_names:
+            return self._results_con.table(name)  # pinned: this read sees one pair of files
         if not self.results_path.exists():
             raise InputError("no results yet: run `accountleader analyze` first")
-        mtime = self.results_path.stat().st_mtime
+        mtime = self.results_path.stat().st_mtime_ns
         if self._results_con is None or mtime != self._results_mtime:
             if self._results_con is not None:
                 engine_connect.disconnect(self._results_con)
@@ -472,33 +502,128 @@ class Workspace:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _connection(self) -> Any:
-        if not self.has_data:
+    def _crm_file(self, path: Path) -> _CrmFile:
+        """An open read-only connection to a CRM file, reopened when the file is replaced."""
+        if path == self.crm_path and not self.has_data:
             raise InputError(
                 f"workspace {self.path} has no data yet; run `accountleader import ...` or `accountleader demo`"
             )
-        mtime = self.crm_path.stat().st_mtime
-        if self._con is None or mtime != self._con_mtime:
-            self._close_crm()
-            self._con = engine_connect.connect_duckdb(self.crm_path, memory_limit=self.settings.engine.duckdb_memory_limit)
-            self._con_mtime = mtime
-        return self._con
+        stamp = _stamp(path)
+        f = self._crm_files.get(path)
+        if f is None or f.stamp != stamp:
+            if f is not None:
+                self._release(self._crm_files.pop(path))
+            con = engine_connect.connect_duckdb(path, memory_limit=self.settings.engine.duckdb_memory_limit)
+            f = self._crm_files[path] = _CrmFile(path, stamp, con)
+        for other in [p for p in self._crm_files if p not in (path, self.crm_path)
+                      and (self._shown is None or p != self._shown.path)]:
+            self._release(self._crm_files.pop(other))
+        return f
 
-    def _close_crm(self) -> None:
-        self._dq = None  # its annotated tables live on the connection
-        if self._con is not None:
-            engine_connect.disconnect(self._con)
-            self._con = None
+    def _release(self, f: _CrmFile) -> None:
+        """Close a CRM file no longer wanted, unless the current read is pinned to it."""
+        if f is not self._shown and all(f is not other for other in self._crm_files.values()):
+            f.close()
+
+    def _shown_file(self) -> _CrmFile:
+        """The CRM file the stored results were computed from: crm.duckdb, or while newer
+        data awaits analysis, the snapshot the import kept (``crm.<data_id>.duckdb``)."""
+        if self._pins and self._shown is not None:
+            return self._shown
+        key = (_stamp(self.results_path), _stamp(self.crm_path))
+        if self._shown is not None and key == self._shown_key and _stamp(self._shown.path) == self._shown.stamp:
+            return self._shown
+        found = None
+        for _ in range(3):
+            data_id = self._results_data_id()
+            snap = storage.snapshot_path(self.crm_path, data_id)
+            path = snap if snap is not None and snap.exists() else self.crm_path
+            try:
+                f = self._crm_file(path)
+            except WorkspaceCorrupt:
+                if path == self.crm_path:
+                    raise
+                continue  # the analysis that replaced the results removed it just now: look again
+            found = f
+            if data_id is None or path != self.crm_path or f.data_id() == data_id:
+                break
+            # crm.duckdb holds newer data: an import kept the snapshot just now, or the results
+            # predate snapshots (then crm.duckdb is the best there is; the banner says stale)
+        if found is None:
+            found = self._crm_file(self.crm_path)
+        old, self._shown, self._shown_key = self._shown, found, key
+        if old is not None and old is not found:
+            self._release(old)
+        return found
+
+    def _results_data_id(self) -> str | None:
+        try:
+            meta = self.results(storage.META_TABLE)
+            rows = meta.filter(meta.key == "data_id").to_pyarrow().to_pylist()
+        except (InputError, WorkspaceCorrupt):
+            return None
+        return json.loads(rows[0]["value"]) if rows else None
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[Workspace]:
+        """Within this block every read sees one results file and the CRM file it was computed
+        from, even if an import or an analysis replaces files meanwhile (one page, one snapshot)."""
+        if self._pins:
+            yield self
+            return
+        with contextlib.suppress(AccountLeaderError):  # the read itself reports what is missing
+            self._shown_file()
+        self._pins += 1
+        try:
+            yield self
+        finally:
+            self._pins -= 1
+
+    def _keep_results_crm(self) -> str | None:
+        """Before crm.duckdb is replaced: the data id the results were computed from, kept as
+        a snapshot when crm.duckdb holds it, so that pages keep joining them with their data."""
+        try:
+            res_id = storage.read_meta(self.results_path).get("data_id")
+        except WorkspaceCorrupt:
+            return None
+        if not res_id or not self.has_data:
+            return res_id
+        try:
+            held = storage.read_meta(self.crm_path).get("data_id")
+        except WorkspaceCorrupt:  # importing again is how an unreadable crm.duckdb is fixed
+            return res_id
+        if held == res_id:
+            storage.keep_snapshot(self.crm_path, res_id)
+        return res_id
+
+    def _remove_orphan_snapshots(self) -> None:
+        """Snapshots no reader needs any more (left by a kill -9 between two steps)."""
+        found = storage.snapshots(self.crm_path)
+        if not found:
+            return
+        # under the writers' lock, so an import in another process is not keeping one meanwhile
+        with contextlib.suppress(AccountLeaderError, OSError), storage.exclusive(self.path, "import or analysis"):
+            res_id = storage.read_meta(self.results_path).get("data_id")
+            keep = res_id if res_id in found and storage.read_meta(self.crm_path).get("data_id") != res_id else None
+            storage.remove_snapshots(self.crm_path, keep=keep)
 
     def _close(self) -> None:
-        self._close_crm()
+        files = [*self._crm_files.values(), *([self._shown] if self._shown is not None else [])]
+        self._crm_files.clear()
+        self._shown = self._shown_key = None
+        for f in {id(f): f for f in files}.values():
+            f.close()
         if self._results_con is not None:
             engine_connect.disconnect(self._results_con)
             self._results_con = None
 
     def tables(self) -> dict[str, ibis.Table]:
-        """The canonical CRM tables as Ibis tables."""
-        return engine_connect.canonical_tables(self._connection())
+        """The canonical CRM tables of the latest data, as Ibis tables (what analysis reads)."""
+        return engine_connect.canonical_tables(self._crm_file(self.crm_path).con)
+
+    def results_tables(self) -> dict[str, ibis.Table]:
+        """The canonical CRM tables the stored results were computed from (what pages read)."""
+        return engine_connect.canonical_tables(self._shown_file().con)
 
     def engine_tables(self) -> dict[str, ibis.Table]:
         """The canonical tables on the analytics engine chosen in settings (DuckDB by default)."""
@@ -508,7 +633,8 @@ class Workspace:
         return engine_connect.engine_tables(engine, self.crm_path)
 
     def table(self, name: str) -> ibis.Table:
-        return self.tables()[name]
+        """A canonical table as the stored results saw it (pages join it with the results)."""
+        return self.results_tables()[name]
 
     def status(self) -> dict[str, Any]:
         """Row counts, date ranges and data-quality warnings."""
@@ -615,6 +741,33 @@ def csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+@dataclass(eq=False)
+class _CrmFile:
+    """One open CRM database file, as it was when opened (``stamp``), and what is cached on it."""
+
+    path: Path
+    stamp: tuple[int, int, int] | None
+    con: Any
+    dq: data_quality.DataQuality | None = None  # its annotated tables live on the connection
+    quality_doc: dict[str, Any] | None = None
+    _data_id: str | None = None
+
+    def data_id(self) -> str | None:
+        if self._data_id is None:
+            try:
+                rows = self.con.raw_sql(f"SELECT value FROM {storage.META_TABLE} WHERE key = 'data_id'").fetchall()
+            except duckdb.Error:  # no _meta: no data id to match
+                rows = []
+            self._data_id = json.loads(rows[0][0]) if rows else ""
+        return self._data_id or None
+
+    def close(self) -> None:
+        self.dq = self.quality_doc = None
+        if self.con is not None:
+            engine_connect.disconnect(self.con)
+            self.con = None
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:

@@ -11,6 +11,8 @@ import contextlib
 import fcntl
 import json
 import os
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -129,6 +131,70 @@ def write_json(path: Path, doc: Any) -> None:
     except BaseException:
         _remove(tmp)
         raise
+
+
+# -- the CRM snapshot the results were computed from ---------------------------------------------
+#
+# An import replaces crm.duckdb at once, but the results stay those of the previous data until
+# an analysis replaces them.  So that pages never join old results with new CRM tables, the
+# CRM file the results were computed from is first kept beside it as ``crm.<data_id>.duckdb``
+# (a hard link: instant, no copy), and readers use the CRM file whose data id matches the
+# results' (see Workspace).  The analysis that writes new results removes the snapshot.  Each
+# step is one atomic link, rename or unlink, so a kill -9 between any two leaves files that
+# readers resolve to a consistent pair; orphans are removed by the next writer or opener.
+
+_DATA_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def snapshot_path(crm_path: Path, data_id: str | None) -> Path | None:
+    """Where the CRM data ``data_id`` is kept while results computed from it are shown."""
+    if not data_id or not _DATA_ID.fullmatch(data_id):
+        return None
+    return crm_path.with_name(f"{crm_path.stem}.{data_id}{crm_path.suffix}")
+
+
+def snapshots(crm_path: Path) -> dict[str, Path]:
+    """The kept CRM snapshots beside ``crm_path``, by data id."""
+    out = {}
+    for p in crm_path.parent.glob(f"{crm_path.stem}.*{crm_path.suffix}"):
+        data_id = p.name[len(crm_path.stem) + 1: -len(crm_path.suffix)]
+        if _DATA_ID.fullmatch(data_id):
+            out[data_id] = p
+    return out
+
+
+def keep_snapshot(crm_path: Path, data_id: str) -> Path | None:
+    """Keep the file now at ``crm_path`` (holding ``data_id``) as its snapshot, atomically."""
+    target = snapshot_path(crm_path, data_id)
+    if target is None or target.exists():
+        return target
+    try:
+        os.link(crm_path, target)  # the same inode under a second name: all or nothing
+    except FileExistsError:
+        return target
+    except OSError:  # a file system without hard links: copy to a temporary name, then rename
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            shutil.copyfile(crm_path, tmp)
+            _fsync(tmp)
+            os.chmod(tmp, FILE_MODE)
+            os.replace(tmp, target)
+        except BaseException:
+            _remove(tmp)
+            raise
+    _fsync(crm_path.parent)
+    return target
+
+
+def remove_snapshots(crm_path: Path, *, keep: str | None = None) -> list[Path]:
+    """Remove the kept snapshots other than ``keep`` (a reader holding one open keeps reading it)."""
+    removed = []
+    for data_id, path in snapshots(crm_path).items():
+        if data_id != keep:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def private_dir(path: Path) -> Path:

@@ -40,7 +40,7 @@ class Basis:
     @classmethod
     def of(cls, ws: Workspace) -> Basis:
         s = ws.settings
-        quality = ws.quality()
+        quality = ws.results_quality()
         found = [st["stage"] for st in quality["stages"] if st.get("is_quote_stage")]
         return cls(datetime.fromisoformat(ws.analysis().as_of), s.engagement_window_days, s.quote_sla_business_days,
                    list(dict.fromkeys([*s.quote_stages, *found])), tuple(data_notes(quality)))
@@ -63,7 +63,7 @@ def proposal_stages(quality: dict[str, Any], quote_stages: Sequence[str]) -> tup
 
 def _logging_stop(ws: Workspace) -> date | None:
     """The day activity logging stopped org-wide, if it did: actions count silence up to it."""
-    at = ws.quality().get("logging_stopped_at")
+    at = ws.results_quality().get("logging_stopped_at")
     return date.fromisoformat(at[:10]) if at else None
 
 
@@ -162,7 +162,7 @@ def _actions(book: _Book, basis: Basis, ws: Workspace, *, limit: int) -> list[ac
     ctx = act.ActionContext(
         as_of=basis.as_of.date(), window_days=basis.window_days, sla_business_days=basis.sla_business_days,
         reference_amount=act.reference_amount(d.get("amount") for d in book.open_deals),
-        logging_stopped_at=_logging_stop(ws), proposal_stages=proposal_stages(ws.quality(), basis.quote_stages),
+        logging_stopped_at=_logging_stop(ws), proposal_stages=proposal_stages(ws.results_quality(), basis.quote_stages),
     )
     return act.next_best_actions(
         deals=book.open_deals,
@@ -307,7 +307,7 @@ def account_report(ws: Workspace, account: str, *, progress: Step = _quiet) -> d
                             sla_business_days=basis.sla_business_days,
                             reference_amount=act.reference_amount(o.get("amount") for o in ws.opportunities(open_only=True)),
                             logging_stopped_at=_logging_stop(ws),
-                            proposal_stages=proposal_stages(ws.quality(), basis.quote_stages))
+                            proposal_stages=proposal_stages(ws.results_quality(), basis.quote_stages))
     quotes = [q for q in queries.quote_events(ws) if q.get("account_id") == account_id]
     pending = [p for p in queries.pending_quote_requests(ws, as_of=basis.as_of, quote_stages=basis.quote_stages)
                if p.get("account_id") == account_id]

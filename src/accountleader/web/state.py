@@ -8,7 +8,7 @@ import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from fastapi.templating import Jinja2Templates
 
 from ..engine import storage
+from ..errors import AccountLeaderError
 from ..store import Store
 from ..workspace import Workspace
 from .jobs import Job
@@ -63,6 +64,9 @@ class AppState:
     _made: list[Workspace] = field(default_factory=list)
     _pool_lock: threading.Lock = field(default_factory=threading.Lock)
     _held: threading.local = field(default_factory=threading.local)
+    # The data id of the results file as last seen (read again only when the file changes).
+    _results_seen: Any = None
+    _results_data_id: str | None = None
 
     def __post_init__(self) -> None:
         self._made.append(self.workspace)
@@ -90,7 +94,8 @@ class AppState:
         ws = self._checkout()
         self._held.ws = ws
         try:
-            yield ws
+            with ws.pinned():  # one results file and the CRM snapshot it was computed from
+                yield ws
         finally:
             self._held.ws = None
             self._pool.put(ws)
@@ -99,23 +104,32 @@ class AppState:
         with self.reading() as ws:
             return fn(ws)
 
-    def data_stamp(self) -> tuple[int, ...]:
-        stamps = []
-        for path in (self.workspace.crm_path, self.workspace.results_path, self.workspace_path / "settings.yaml"):
-            try:
-                st = os.stat(path)
-                stamps += [st.st_mtime_ns, st.st_size, st.st_ino]
-            except FileNotFoundError:
-                stamps += [0, 0, 0]
-        return tuple(stamps)
+    def data_stamp(self) -> tuple[Any, ...]:
+        """The files a page is built from: the results, the CRM file they were computed from
+        (crm.duckdb, or the snapshot an import kept until the analysis replaces them) and
+        settings.yaml. An import alone changes none of them, so pages stay cached meanwhile."""
+        ws = self.workspace
+        results = _stamp(ws.results_path)
+        if results != self._results_seen:
+            data_id = None
+            with suppress(AccountLeaderError, OSError):
+                data_id = storage.read_meta(ws.results_path).get("data_id")
+            self._results_seen, self._results_data_id = results, data_id
+        snapshot = storage.snapshot_path(ws.crm_path, self._results_data_id)
+        crm = (_stamp(snapshot) if snapshot is not None else None) or _stamp(ws.crm_path)
+        return results, crm, _stamp(self.workspace_path / "settings.yaml")
 
-    def cached(self, key: Hashable, fn: Callable[[Workspace], T]) -> T:
+    def files_stamp(self) -> tuple[Any, ...]:
+        """:meth:`data_stamp` plus crm.duckdb itself (what freshness reports on)."""
+        return (*self.data_stamp(), _stamp(self.workspace.crm_path))
+
+    def cached(self, key: Hashable, fn: Callable[[Workspace], T], *, stamp: tuple[Any, ...] | None = None) -> T:
         """``fn(workspace)``, remembered until the workspace's data files change.
 
         ``key`` must include the caller's Scope, so people never share each other's pages.
         The lock guards only the dict: two requests never wait on each other's queries.
         """
-        full_key = (key, self.data_stamp())
+        full_key = (key, stamp if stamp is not None else self.data_stamp())
         with self._cache_lock:
             if full_key in self._cache:
                 self._cache.move_to_end(full_key)
@@ -131,7 +145,7 @@ class AppState:
 
     def freshness(self) -> dict[str, Any]:
         """Whether the results shown are current, and the banner to show when they are not."""
-        fresh = dict(self.cached(("freshness",), lambda ws: ws.freshness()))
+        fresh = dict(self.cached(("freshness",), lambda ws: ws.freshness(), stamp=self.files_stamp()))
         job = self.job
         running = job is not None and job.running
         busy = running or storage.is_busy(self.workspace_path)
@@ -148,6 +162,14 @@ class AppState:
     def close(self) -> None:
         for ws in self._made:
             ws.close()
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _banner(fresh: dict[str, Any], busy: bool) -> str | None:
