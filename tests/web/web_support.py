@@ -30,10 +30,33 @@ def _fast_password_hashing() -> Iterator[None]:
     store_users._HASHER = original
 
 
+_WORKER_URL: dict[str, str] = {}
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own database on the throwaway server (tests
+    drop and recreate the public schema, which must not happen under another worker's feet)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    if url not in _WORKER_URL:
+        base, _, _ = url.rpartition("/")
+        name = f"appdb_{re.sub(r'[^a-z0-9]', '', worker.lower())}"
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            engine.dispose()
+        _WORKER_URL[url] = f"{base}/{name}"
+    return _WORKER_URL[url]
+
+
 def postgres_url() -> str:
     url = os.environ.get("ACCOUNTLEADER_TEST_POSTGRES_URL")
     if url:
-        return url
+        return _worker_database(url)
     if os.environ.get("ACCOUNTLEADER_REQUIRE_POSTGRES") == "1":
         pytest.fail(
             "ACCOUNTLEADER_REQUIRE_POSTGRES=1 but ACCOUNTLEADER_TEST_POSTGRES_URL is not set: "
