@@ -143,6 +143,7 @@ class Workspace:
         # The CRM file matching the results (pages read it), and the file stamps it was resolved at.
         self._shown: _CrmFile | None = None
         self._shown_key: tuple[Any, ...] | None = None
+        self._shown_path: Path | None = None
         self._pins = 0
         self._results_con: Any = None
         self._results_mtime: int | None = None
@@ -511,12 +512,19 @@ class Workspace:
         stamp = _stamp(path)
         f = self._crm_files.get(path)
         if f is None or f.stamp != stamp:
+            # the same file already open under another name (the snapshot is a hard link of the
+            # old crm.duckdb): keep its connection and annotated tables
+            same = next((g for g in [*self._crm_files.values(), self._shown]
+                         if g is not None and stamp is not None and g.stamp == stamp and g.con is not None), None)
             if f is not None:
                 self._release(self._crm_files.pop(path))
-            con = engine_connect.connect_duckdb(path, memory_limit=self.settings.engine.duckdb_memory_limit)
-            f = self._crm_files[path] = _CrmFile(path, stamp, con)
+            if same is not None:
+                f = self._crm_files[path] = same
+            else:
+                con = engine_connect.connect_duckdb(path, memory_limit=self.settings.engine.duckdb_memory_limit)
+                f = self._crm_files[path] = _CrmFile(path, stamp, con)
         for other in [p for p in self._crm_files if p not in (path, self.crm_path)
-                      and (self._shown is None or p != self._shown.path)]:
+                      and p != self._shown_path]:
             self._release(self._crm_files.pop(other))
         return f
 
@@ -531,9 +539,9 @@ class Workspace:
         if self._pins and self._shown is not None:
             return self._shown
         key = (_stamp(self.results_path), _stamp(self.crm_path))
-        if self._shown is not None and key == self._shown_key and _stamp(self._shown.path) == self._shown.stamp:
+        if self._shown is not None and key == self._shown_key and _stamp(self._shown_path) == self._shown.stamp:
             return self._shown
-        found = None
+        found, found_path = None, self.crm_path
         for _ in range(3):
             data_id = self._results_data_id()
             snap = storage.snapshot_path(self.crm_path, data_id)
@@ -544,14 +552,14 @@ class Workspace:
                 if path == self.crm_path:
                     raise
                 continue  # the analysis that replaced the results removed it just now: look again
-            found = f
+            found, found_path = f, path
             if data_id is None or path != self.crm_path or f.data_id() == data_id:
                 break
             # crm.duckdb holds newer data: an import kept the snapshot just now, or the results
             # predate snapshots (then crm.duckdb is the best there is; the banner says stale)
         if found is None:
             found = self._crm_file(self.crm_path)
-        old, self._shown, self._shown_key = self._shown, found, key
+        old, self._shown, self._shown_key, self._shown_path = self._shown, found, key, found_path
         if old is not None and old is not found:
             self._release(old)
         return found
@@ -610,7 +618,7 @@ class Workspace:
     def _close(self) -> None:
         files = [*self._crm_files.values(), *([self._shown] if self._shown is not None else [])]
         self._crm_files.clear()
-        self._shown = self._shown_key = None
+        self._shown = self._shown_key = self._shown_path = None
         for f in {id(f): f for f in files}.values():
             f.close()
         if self._results_con is not None:

@@ -51,7 +51,7 @@ def team(state: AppState, scope: Scope, *, team: str | None = None) -> dict[str,
         view["reps"] = [{k: r.get(k) for k in TEAM_REP_COLUMNS} for r in view["reps"]]
         return jsonable({"filter": {"team": team}, **view})
 
-    return state.cached(("team", scope, team), build)
+    return state.cached(("team", scope, team), build, rebuild=True)
 
 
 def seller(state: AppState, scope: Scope, *, user_id: str) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def seller(state: AppState, scope: Scope, *, user_id: str) -> dict[str, Any]:
         view["findings"] = jsonable(report["findings"])
         return view
 
-    return state.cached(("seller", scope, user_id), build)
+    return state.cached(("seller", scope, user_id), build, rebuild=True)
 
 
 def _href(action: Mapping[str, Any]) -> str | None:
@@ -76,25 +76,27 @@ def _href(action: Mapping[str, Any]) -> str | None:
 
 
 def account(state: AppState, scope: Scope, *, account_id: str) -> dict[str, Any]:
-    return state.cached(("account", scope, account_id), lambda ws: jsonable(ws.account_view(account_id, scope)))
+    return state.cached(("account", scope, account_id), lambda ws: jsonable(ws.account_view(account_id, scope)),
+                        rebuild=True)
 
 
 def opportunity(state: AppState, scope: Scope, *, opportunity_id: str) -> dict[str, Any]:
     return state.cached(("opportunity", scope, opportunity_id),
-                        lambda ws: jsonable(ws.opportunity_view(opportunity_id, scope)))
+                        lambda ws: jsonable(ws.opportunity_view(opportunity_id, scope)), rebuild=True)
 
 
 def sellers(state: AppState, scope: Scope) -> dict[str, Any]:
-    return state.cached(("sellers", scope), lambda ws: {"sellers": jsonable(ws.reps(scope=scope))})
+    return state.cached(("sellers", scope), lambda ws: {"sellers": jsonable(ws.reps(scope=scope))}, rebuild=True)
 
 
 def accounts(state: AppState, scope: Scope) -> dict[str, Any]:
-    return state.cached(("accounts", scope), lambda ws: {"accounts": jsonable(ws.accounts(scope=scope))})
+    return state.cached(("accounts", scope), lambda ws: {"accounts": jsonable(ws.accounts(scope=scope))},
+                        rebuild=True)
 
 
 def opportunities(state: AppState, scope: Scope) -> dict[str, Any]:
     return state.cached(("opportunities", scope),
-                        lambda ws: {"opportunities": jsonable(ws.opportunities(scope=scope))})
+                        lambda ws: {"opportunities": jsonable(ws.opportunities(scope=scope))}, rebuild=True)
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -148,7 +150,9 @@ def run_import(state: AppState, *, filename: str, upload: BinaryIO) -> dict[str,
             raise InputError(f"{name}: expected a directory, a .zip archive, or a .csv/.parquet file; "
                              "this upload is not a .zip archive", value=filename)
         Workspace.check_archive(target)  # a zip bomb is refused now (422), not later in the job
-        job = jobs.start(state, "import", lambda update: _import_and_analyse(state, target, name, update), cleanup)
+        # once done, the most used pages are built again on the new results (AppState.rebuild_recent)
+        job = jobs.start(state, "import", lambda update: _import_and_analyse(state, target, name, update), cleanup,
+                         after=state.rebuild_recent)
     except BaseException:
         cleanup()
         raise
@@ -166,6 +170,10 @@ def _import_and_analyse(state: AppState, target: Path, name: str, update: jobs.U
             raise InputError(str(exc).replace(str(target), name)) from None
         result: dict[str, Any] = {"import": summary.as_dict() | {"source": name}, "analysis": None,
                                   "analysis_error": None}
+        # Pages keep reading the previous data meanwhile; each reader prepares the new data now
+        # (annotated tables), so the first pages after the swap do not pay for it.
+        update("analysis", "preparing the new data for the pages", 0.6)
+        state.warm_readers(lambda ws: ws.data_quality())
         try:
             result["analysis"] = writer.analyze(
                 progress=lambda step, f: update("analysis", step, 0.6 + 0.4 * f)).as_dict()
@@ -197,7 +205,7 @@ def analyze(state: AppState, *, force: bool = False) -> dict[str, Any]:
         finally:
             writer.close()
 
-    return {"job": jobs.start(state, "analysis", work).as_dict()}
+    return {"job": jobs.start(state, "analysis", work, after=state.rebuild_recent).as_dict()}
 
 
 # -- settings ----------------------------------------------------------------------------------

@@ -61,10 +61,11 @@ def _error(exc: BaseException) -> dict[str, Any]:
 
 
 def start(holder: Any, kind: str, work: Callable[[Update], dict[str, Any]],
-          cleanup: Callable[[], None] = lambda: None) -> Job:
+          cleanup: Callable[[], None] = lambda: None, after: Callable[[], object] = lambda: None) -> Job:
     """Run ``work`` in a thread as ``holder.job``; ``holder.write_lock`` keeps it to one at a time.
 
-    ``cleanup`` runs on every path: when the job ends, fails, or cannot start."""
+    ``cleanup`` runs on every path: when the job ends, fails, or cannot start. ``after`` runs
+    once the job is reported done (e.g. rebuilding cached pages); its errors are only logged."""
     if not holder.write_lock.acquire(blocking=False):
         cleanup()
         raise WorkspaceBusy("another import or analysis is running; try again when it has finished")
@@ -82,6 +83,11 @@ def start(holder: Any, kind: str, work: Callable[[Update], dict[str, Any]],
                 cleanup()
             finally:
                 holder.write_lock.release()
+        if job.state == "done":
+            try:
+                after()
+            except Exception:  # noqa: BLE001 - the job is done; a failed warm-up only costs speed
+                log.exception("after the background job")
 
     try:
         holder.job = job

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, suppress
@@ -23,6 +25,7 @@ from .jobs import Job
 from .ratelimit import LoginLimiter
 
 T = TypeVar("T")
+log = logging.getLogger("accountleader.web")
 
 
 class Page(dict):  # type: ignore[type-arg]
@@ -64,6 +67,12 @@ class AppState:
     _made: list[Workspace] = field(default_factory=list)
     _pool_lock: threading.Lock = field(default_factory=threading.Lock)
     _held: threading.local = field(default_factory=threading.local)
+    # Pages being built now (others asking for the same one wait), and the builders of the
+    # most recently used pages, rebuilt after new results are swapped in.
+    _building: dict[Hashable, threading.Event] = field(default_factory=dict)
+    _builders: OrderedDict[Hashable, Callable[[Workspace], Any]] = field(default_factory=OrderedDict)
+    rebuild_size: int = 48
+    _closing: bool = False
     # The data id of the results file as last seen (read again only when the file changes).
     _results_seen: Any = None
     _results_data_id: str | None = None
@@ -123,25 +132,65 @@ class AppState:
         """:meth:`data_stamp` plus crm.duckdb itself (what freshness reports on)."""
         return (*self.data_stamp(), _stamp(self.workspace.crm_path))
 
-    def cached(self, key: Hashable, fn: Callable[[Workspace], T], *, stamp: tuple[Any, ...] | None = None) -> T:
+    def cached(self, key: Hashable, fn: Callable[[Workspace], T], *, stamp: tuple[Any, ...] | None = None,
+               rebuild: bool = False) -> T:
         """``fn(workspace)``, remembered until the workspace's data files change.
 
         ``key`` must include the caller's Scope, so people never share each other's pages.
-        The lock guards only the dict: two requests never wait on each other's queries.
+        The lock guards only the dict: requests never wait on each other's queries, except
+        that two asking for the same missing page wait for one build instead of each doing it.
+        ``rebuild``: ``fn`` depends on the workspace only, so :meth:`rebuild_recent` may run it
+        again after new results are swapped in.
         """
         full_key = (key, stamp if stamp is not None else self.data_stamp())
-        with self._cache_lock:
-            if full_key in self._cache:
-                self._cache.move_to_end(full_key)
-                return self._cache[full_key]  # type: ignore[return-value]
-        value = self.read(fn)
-        if type(value) is dict:
-            value = Page(value)  # type: ignore[assignment]
-        with self._cache_lock:
-            self._cache[full_key] = value
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+        while True:
+            with self._cache_lock:
+                if full_key in self._cache:
+                    self._cache.move_to_end(full_key)
+                    return self._cache[full_key]  # type: ignore[return-value]
+                if rebuild:
+                    self._builders[key] = fn
+                    self._builders.move_to_end(key)
+                    while len(self._builders) > self.rebuild_size:
+                        self._builders.popitem(last=False)
+                building = self._building.get(full_key)
+                if building is None:
+                    building = self._building[full_key] = threading.Event()
+                    break
+            building.wait(timeout=60)  # then served from the cache, or built here if that build failed
+        try:
+            value = self.read(fn)
+            if type(value) is dict:
+                value = Page(value)  # type: ignore[assignment]
+            with self._cache_lock:
+                self._cache[full_key] = value
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        finally:
+            with self._cache_lock:
+                self._building.pop(full_key, None)
+            building.set()
         return value
+
+    def rebuild_recent(self) -> int:
+        """Build the most recently used pages again for the files as they are now: called by
+        an import or analysis right after it swaps new results in, so the first visitors
+        afterwards do not each wait for a cold build. Returns how many were built."""
+        with self._cache_lock:
+            recent = list(self._builders.items())[::-1]
+        built = 0
+        for key, fn in recent:
+            if self._closing:
+                break
+            try:
+                self.cached(key, fn, rebuild=True)
+                built += 1
+            except AccountLeaderError:
+                pass  # e.g. a seller the new data no longer has: its next visitor gets the 404
+            except Exception:  # noqa: BLE001 - a page that fails to build must not fail the job
+                if not self._closing:  # at shutdown the readers are closed under it
+                    log.exception("rebuilding a page after the results changed failed")
+        return built
 
     def freshness(self) -> dict[str, Any]:
         """Whether the results shown are current, and the banner to show when they are not."""
@@ -153,6 +202,40 @@ class AppState:
         fresh["banner"] = _banner(fresh, busy)
         return fresh
 
+    def warm_readers(self, fn: Callable[[Workspace], object], *, seconds: float = 120.0) -> int:
+        """Run ``fn`` on every reader of the pool, one reader at a time, while requests use the
+        others (readers busy with a request are taken when they come back). Returns how many.
+
+        After an import, the readers' first use of the new data (opening it and annotating
+        its tables, seconds per reader) would otherwise fall on the first requests after the
+        results are swapped in."""
+        with self._pool_lock:
+            while len(self._made) < self.readers:
+                reader = Workspace(self.workspace_path)
+                self._made.append(reader)
+                self._pool.put(reader)
+        done: set[int] = set()
+        deadline = time.monotonic() + seconds
+        while len(done) < len(self._made) and time.monotonic() < deadline:
+            idle: list[Workspace] = []
+            with suppress(queue.Empty):
+                while True:
+                    idle.append(self._pool.get_nowait())
+            todo = next((ws for ws in idle if id(ws) not in done), None)
+            for ws in idle:  # the others go back at once: requests keep their readers
+                if ws is not todo:
+                    self._pool.put(ws)
+            if todo is None:
+                time.sleep(0.05)
+                continue
+            try:
+                with suppress(AccountLeaderError):
+                    fn(todo)
+                done.add(id(todo))
+            finally:
+                self._pool.put(todo)
+        return len(done)
+
     def writer(self) -> Workspace:
         """A separate Workspace for imports and analysis, so pages keep reading meanwhile.
 
@@ -160,6 +243,7 @@ class AppState:
         return Workspace.open(self.workspace_path)
 
     def close(self) -> None:
+        self._closing = True
         for ws in self._made:
             ws.close()
 
