@@ -467,9 +467,12 @@ class Workspace:
 
     def _fingerprint(self, as_of: datetime) -> str:
         st = self.crm_path.stat()
+        # Fivetran tables read in place change with every sync, not with the workspace file
+        source = engine_connect.source_stamp(self.settings.engine, self.path)
         raw = json.dumps(
-            [st.st_size, st.st_mtime_ns, as_of.isoformat(), self.settings.model_dump(mode="json"), __version__, RESULTS_FORMAT],
-            sort_keys=True,
+            [st.st_size, st.st_mtime_ns, as_of.isoformat(), self.settings.model_dump(mode="json"), __version__, RESULTS_FORMAT,
+             source],
+            sort_keys=True, default=str,
         )
         return hashlib.sha256(raw.encode()).hexdigest()
 

@@ -81,3 +81,26 @@ def engine_tables(settings: EngineSettings, crm_path: Path) -> dict[str, ibis.Ta
     from .warehouse import warehouse_tables
 
     return warehouse_tables(settings, crm_path.parent)
+
+
+def source_stamp(settings: EngineSettings, workspace: Path) -> list[dict[str, Any]] | None:
+    """What identifies the data of an in-place source (Fivetran tables on Spark or a
+    warehouse): row counts and the latest sync time per table. None for sources read from
+    the workspace's own file, whose size and modification time already identify it."""
+    if settings.source != "fivetran":
+        return None
+    from .fivetran_source import source_stamp as fivetran_stamp
+
+    if settings.kind == "pyspark":
+        from .spark import spark_connection
+
+        return fivetran_stamp(spark_connection(settings), database=settings.source_schema)
+    if settings.kind == "duckdb":
+        return None  # refused where its tables are asked for (engine_tables)
+    from .warehouse import warehouse_connection
+
+    con = warehouse_connection(settings, workspace)
+    try:
+        return fivetran_stamp(con, database=settings.source_schema)
+    finally:
+        disconnect(con)

@@ -626,3 +626,28 @@ def _resolve_email_contacts(a: ir.Table, contacts: ir.Table) -> ir.Table:
     j = a.left_join(c, a.contact_id == c._addr)
     is_msg = (j.source_object == "EmailMessage").fill_null(False)
     return j.mutate(contact_id=ibis.ifelse(is_msg, j._cid, j.contact_id)).select(*TABLES["activities"].column_names)
+
+
+# -- what a new sync changes ------------------------------------------------------------------
+
+SYNC_COLUMNS = ("_fivetran_synced", "system_modstamp", "systemmodstamp")
+
+
+def source_stamp(con: Any, *, database: str | None = None) -> list[dict[str, Any]]:
+    """Per landed table: its row count and the latest ``_fivetran_synced`` (or
+    ``SystemModstamp``), in one query. A new sync changes one of them, so results computed
+    in place are never reused over new data; deletions change the count."""
+    src = _Source(con, database)
+    parts = []
+    for obj in (*OBJECT_TABLES, "UserRole"):
+        t = src.get(obj)
+        if t is None:
+            continue
+        cols = {c.lower(): c for c in t.columns}
+        synced = next((t[cols[c]] for c in SYNC_COLUMNS if c in cols), None)
+        last = synced.max().cast("string") if synced is not None else ibis.literal(None, type="string")
+        parts.append(t.aggregate(table=ibis.literal(obj), rows=t.count(), last_synced=last))
+    if not parts:
+        return []
+    rows = ibis.union(*parts, distinct=False).to_pyarrow().to_pylist()
+    return sorted(rows, key=lambda r: r["table"])
