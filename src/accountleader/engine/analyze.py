@@ -359,6 +359,10 @@ def run_analysis(
         t["accounts"], acts, account_fit, as_of=as_of, window_days=window, contacts=contacts, logging_stopped_at=stopped
     )
     gaps_pa = _run(gaps, "effort_gaps", timings)
+    if quality is None:
+        # annotated tables made here are cached on the engine (a persisted frame on Spark):
+        # free them now rather than whenever the collector gets to them
+        data_quality.release(dq)
     step("done", 1.0)
     return Analysis(
         as_of=as_of,

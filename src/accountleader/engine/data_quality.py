@@ -80,6 +80,14 @@ def assess(t: dict[str, ir.Table], settings: WorkspaceSettings) -> DataQuality:
     return DataQuality(annotated, profile, stop, as_of, basis, quote_stages)
 
 
+def release(dq: DataQuality) -> None:
+    """Drop the engine-side copies of the annotated tables (temporary tables, cached frames)."""
+    for table in dq.annotated.values():
+        release_table = getattr(table, "release", None)
+        if release_table is not None:
+            release_table()
+
+
 def artefact_counts(dq: DataQuality) -> list[dict[str, Any]]:
     """One entry per artefact kind: ``kind``, ``count``, ``examples`` (ids), ``effect``."""
     ids = artefacts.flagged(dq.annotated)
