@@ -250,7 +250,7 @@ def test_fivetran_hubspot_tables_become_canonical_tables(fivetran_hubspot: Path,
         assert (acts["9005"]["kind"], acts["9005"]["occurred_at"]) == ("meeting", datetime(2024, 2, 5, 15, 0))
 
     code, con = run("-w", str(workspace_dir), "analyze")
-    assert code in (0, 2) and "Traceback" not in con.out + con.errors
+    assert code in (0, 2) and "Traceback" not in con.out + con.errors, con.out + con.errors
 
 
 def test_fivetran_hubspot_as_typed_parquet_tables_reads_the_same(fivetran_hubspot: Path, tmp_path: Path) -> None:

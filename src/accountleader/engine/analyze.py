@@ -7,6 +7,7 @@ title steps are pure Python fits over small pulled tables (accounts, contacts).
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -363,6 +364,10 @@ def run_analysis(
         # annotated tables made here are cached on the engine (a persisted frame on Spark):
         # free them now rather than whenever the collector gets to them
         data_quality.release(dq)
+        # the intermediate memtables are engine-side too (temporary views holding their rows
+        # on Spark); Ibis drops them when their expressions are collected, and those sit in
+        # reference cycles: collect now, or a long-lived Spark driver fills up run by run
+        gc.collect()
     step("done", 1.0)
     return Analysis(
         as_of=as_of,

@@ -93,9 +93,12 @@ def stop_session() -> None:
     """Stop the shared session (tests and benchmarks call this at the end)."""
     global _session, _master
     with _lock:
-        if _session is not None:
-            _session.stop()
-        _session, _master = None, None
+        session, _session, _master = _session, None, None
+        if session is not None:
+            try:
+                session.stop()
+            except Exception:  # noqa: BLE001 - the JVM is already gone: nothing left to stop
+                pass
 
 
 def _local_cores(master: str) -> int:
