@@ -42,7 +42,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.load_web import HOST, RESULTS, _free_port
+from benchmarks.load_web import HOST, RESULTS, _free_port, wait_until_up
 from benchmarks.machine import describe
 
 CLI = Path(sys.executable).with_name("accountleader")
@@ -278,17 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             # uvicorn in this child itself (no shell in between), so server.pid is the server
             server = subprocess.Popen([str(CLI), "-w", str(workspace), "serve", "--host", HOST, "--port", str(port),
                                        "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                print("server did not start:", log_path.read_text()[-2000:])
-                return 1
-            time.sleep(0.2)
+        if not wait_until_up(base, server, log_path):
+            return 1
         cookies, csrf = login(base)
         with httpx.Client(base_url=base, cookies=cookies, timeout=60) as c:
             pages = targets(c)

@@ -95,6 +95,21 @@ def prepare(workspace: Path, scale: float, role: str) -> tuple[str, dict[str, st
     return token, {"account": account, "seller": seller}
 
 
+def wait_until_up(base: str, server: subprocess.Popen, log_path: Path, seconds: float = 60) -> bool:  # type: ignore[type-arg]
+    """Poll /api/v1/health until the server answers; False (with its log) if it died or timed out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            print("server did not start:", log_path.read_text()[-2000:])
+            return False
+        time.sleep(0.2)
+
+
 def hammer(client_factory, name: str, path: str, *, requests: int, seconds: float, concurrency: int) -> Result:  # type: ignore[no-untyped-def]
     latencies: list[float] = []
     errors = 0
@@ -159,17 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                print("server did not start:", log_path.read_text()[-2000:])
-                return 1
-            time.sleep(0.2)
+        if not wait_until_up(base, server, log_path):
+            return 1
 
         headers = {"Authorization": f"Bearer {token}"}
 
