@@ -149,6 +149,9 @@ class Workspace:
         self._results_mtime: int | None = None
         self._quality_doc: dict[str, Any] = {}
         self._results_names: set[str] = set()
+        # page_stamp's memory: the results file it last read a data id from, and that id
+        self._stamped_results: Any = None
+        self._stamped_data_id: str | None = None
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -566,6 +569,27 @@ class Workspace:
         if old is not None and old is not found:
             self._release(old)
         return found
+
+    def page_stamp(self, *, with_latest_crm: bool = False) -> tuple[Any, ...]:
+        """Stamps of the files a page is built from: the results, the CRM file they were
+        computed from (crm.duckdb, or the snapshot an import kept until the analysis replaces
+        them) and settings.yaml; ``with_latest_crm`` adds crm.duckdb itself (what freshness
+        reports on). An import alone changes none of the first three. Cheap: stat calls, and
+        one metadata read when the results file changes."""
+        results = _stamp(self.results_path)
+        if results != self._stamped_results:
+            data_id = None
+            with contextlib.suppress(AccountLeaderError, OSError):
+                data_id = storage.read_meta(self.results_path).get("data_id")
+            self._stamped_results, self._stamped_data_id = results, data_id
+        snapshot = storage.snapshot_path(self.crm_path, self._stamped_data_id)
+        crm = (_stamp(snapshot) if snapshot is not None else None) or _stamp(self.crm_path)
+        out = (results, crm, _stamp(self.path / SETTINGS_FILE))
+        return (*out, _stamp(self.crm_path)) if with_latest_crm else out
+
+    def is_busy(self) -> bool:
+        """Whether another process holds the workspace's import/analysis lock."""
+        return storage.is_busy(self.path)
 
     def _results_data_id(self) -> str | None:
         try:

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 from fastapi.templating import Jinja2Templates
 
-from ..engine import storage
 from ..errors import AccountLeaderError
 from ..store import Store
 from ..workspace import Workspace
@@ -74,8 +73,6 @@ class AppState:
     rebuild_size: int = 48
     _closing: bool = False
     # The data id of the results file as last seen (read again only when the file changes).
-    _results_seen: Any = None
-    _results_data_id: str | None = None
 
     def __post_init__(self) -> None:
         self._made.append(self.workspace)
@@ -114,23 +111,12 @@ class AppState:
             return fn(ws)
 
     def data_stamp(self) -> tuple[Any, ...]:
-        """The files a page is built from: the results, the CRM file they were computed from
-        (crm.duckdb, or the snapshot an import kept until the analysis replaces them) and
-        settings.yaml. An import alone changes none of them, so pages stay cached meanwhile."""
-        ws = self.workspace
-        results = _stamp(ws.results_path)
-        if results != self._results_seen:
-            data_id = None
-            with suppress(AccountLeaderError, OSError):
-                data_id = storage.read_meta(ws.results_path).get("data_id")
-            self._results_seen, self._results_data_id = results, data_id
-        snapshot = storage.snapshot_path(ws.crm_path, self._results_data_id)
-        crm = (_stamp(snapshot) if snapshot is not None else None) or _stamp(ws.crm_path)
-        return results, crm, _stamp(self.workspace_path / "settings.yaml")
+        """What cached pages are keyed by (:meth:`Workspace.page_stamp`)."""
+        return self.workspace.page_stamp()
 
     def files_stamp(self) -> tuple[Any, ...]:
         """:meth:`data_stamp` plus crm.duckdb itself (what freshness reports on)."""
-        return (*self.data_stamp(), _stamp(self.workspace.crm_path))
+        return self.workspace.page_stamp(with_latest_crm=True)
 
     def cached(self, key: Hashable, fn: Callable[[Workspace], T], *, stamp: tuple[Any, ...] | None = None,
                rebuild: bool = False) -> T:
@@ -197,7 +183,7 @@ class AppState:
         fresh = dict(self.cached(("freshness",), lambda ws: ws.freshness(), stamp=self.files_stamp()))
         job = self.job
         running = job is not None and job.running
-        busy = running or storage.is_busy(self.workspace_path)
+        busy = running or self.workspace.is_busy()
         fresh["running"] = job.phase if running and job else ("analysis" if busy else None)
         fresh["banner"] = _banner(fresh, busy)
         return fresh
