@@ -146,6 +146,9 @@ class WorkspaceSettings(BaseModel):
     # set it beats the title (docs/metrics.md, "Right people"); empty = the field is ignored.
     decision_level_map: dict[str, BuyerRoleName] = Field(default_factory=dict)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    # Result snapshots kept, one per as-of date (the current one always among them); older
+    # as-of dates are pruned first (docs/data-model.md, "Result snapshots").
+    results_snapshots_kept: int = Field(5, ge=1, le=100)
     artefacts: ArtefactSettings = Field(default_factory=ArtefactSettings)
     verdict: VerdictSettings = Field(default_factory=VerdictSettings)
 

@@ -25,11 +25,12 @@ import pyarrow as pa
 from . import __version__, queries
 from .config import SETTINGS_FILE, WorkspaceSettings, environment, workspace_file
 from .domain.access import EVERYONE, Scope
+from .domain.as_of import AsOf
 from .domain.schema import TABLES
 from .engine import connect as engine_connect
 from .engine import data_quality, storage
 from .engine.analyze import RESULTS_FORMAT, run_analysis
-from .errors import AccountLeaderError, InputError, WorkspaceCorrupt
+from .errors import AccountLeaderError, InputError, NotFoundError, WorkspaceCorrupt
 from .importers import (
     ImportBatch,
     check_archive,
@@ -93,6 +94,11 @@ class AnalysisSummary:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def when(self) -> AsOf:
+        """``as_of`` (stored as naive-UTC ISO text) as the one as-of type."""
+        return AsOf.of(self.as_of)
+
     @classmethod
     def from_meta(cls, meta: dict[str, Any], *, reused: bool, seconds: float) -> AnalysisSummary:
         s = dict(meta["summary"])
@@ -116,25 +122,23 @@ def _fit_summary(report: Any) -> dict[str, Any]:
     }
 
 
-def _parse_as_of(value: datetime | date | str) -> datetime:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, 23, 59, 59)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--as-of {value!r} is not a date like 2026-09-30", value=value) from None
-    if len(value) <= 10:
-        parsed = parsed.replace(hour=23, minute=59, second=59)
-    return parsed.replace(tzinfo=None)
+def _parse_as_of(value: AsOf | datetime | date | str) -> datetime:
+    """Naive UTC (kept for callers that still want a datetime; prefer :class:`AsOf`)."""
+    return AsOf.of(value, name="--as-of").naive
+
+
+#: Settings that do not change what an analysis computes (left out of the fingerprints).
+_NOT_IN_FINGERPRINT = {"results_snapshots_kept"}
 
 
 class Workspace:
     """A directory holding one company's CRM data, settings and results."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, results_file: Path | None = None) -> None:
         self.path = Path(path)
+        # A view of one kept result snapshot (see at()); None: the current results.
+        self._results_file = results_file
+        self._views: dict[str, Workspace] = {}
         self._settings_stamp = _stamp(self.path / SETTINGS_FILE)
         self._settings = WorkspaceSettings.load(self.path)
         # Open CRM files by path: crm.duckdb (the latest data, which analyses read) and, while
@@ -146,7 +150,7 @@ class Workspace:
         self._shown_path: Path | None = None
         self._pins = 0
         self._results_con: Any = None
-        self._results_mtime: int | None = None
+        self._results_mtime: Any = None
         self._quality_doc: dict[str, Any] = {}
         self._results_names: set[str] = set()
         # page_stamp's memory: the results file it last read a data id from, and that id
@@ -177,6 +181,12 @@ class Workspace:
 
     @property
     def results_path(self) -> Path:
+        """The results this object reads: the current ones, or in a view (at()) a kept snapshot."""
+        return self._results_file or self.path / RESULTS_DB
+
+    @property
+    def current_results_path(self) -> Path:
+        """results.duckdb: the current snapshot, what reads without an as-of (the web's default) see."""
         return self.path / RESULTS_DB
 
     @property
@@ -201,7 +211,7 @@ class Workspace:
 
     def settings_fingerprint(self) -> str:
         """A short hash of every setting; stored with the results to tell when they are stale."""
-        raw = json.dumps(self.settings.model_dump(mode="json"), sort_keys=True)
+        raw = json.dumps(self.settings.model_dump(mode="json", exclude=_NOT_IN_FINGERPRINT), sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
     # -- importing ----------------------------------------------------------------------------
@@ -361,49 +371,69 @@ class Workspace:
         los = [v for v in (x.execute() for x in lo) if v is not None and not pd.isna(v)]
         return (min(los).to_pydatetime() if los else None, hi_)
 
-    def resolve_as_of(self, as_of: datetime | date | str | None) -> datetime:
-        """The as-of date to compute for: given, or the latest moment in the data."""
+    def resolve_as_of(self, as_of: AsOf | datetime | date | str | None) -> AsOf:
+        """The as-of to compute for: given (checked against the data's range), or the latest
+        moment in the data."""
         lo, hi = self.data_range()
         if hi is None:
             raise InputError("the workspace has no dated activity or deals to analyse")
         if as_of is None:
-            return hi
-        value = _parse_as_of(as_of)
-        if lo is not None and value < lo:
-            raise InputError(f"--as-of {value:%Y-%m-%d} is before the data starts ({lo:%Y-%m-%d})", value=str(as_of))
-        if value > hi + timedelta(days=366):
+            return AsOf.of(hi)
+        value = AsOf.of(as_of, name="--as-of")
+        if lo is not None and value.naive < lo:
+            raise InputError(f"--as-of {value.key} is before the data starts ({lo:%Y-%m-%d})", value=value.key)
+        if value.naive > hi + timedelta(days=366):
             raise InputError(
-                f"--as-of {value:%Y-%m-%d} is more than a year after the data ends ({hi:%Y-%m-%d})", value=str(as_of)
+                f"--as-of {value.key} is more than a year after the data ends ({hi:%Y-%m-%d})", value=value.key
             )
         return value
 
-    def analyze(self, *, as_of: datetime | date | str | None = None, progress: Progress | None = None,
-                force: bool = False) -> AnalysisSummary:
+    def analyze(self, *, as_of: AsOf | datetime | date | str | None = None, progress: Progress | None = None,
+                force: bool = False, current: bool = True) -> AnalysisSummary:
         """Compute every metric into result tables in the workspace (reused when nothing changed,
-        unless ``force``; results that cannot be read are recomputed, never reused)."""
+        unless ``force``; results that cannot be read are recomputed, never reused).
+
+        The results are kept as the snapshot of their as-of date (docs/data-model.md, "Result
+        snapshots"). ``current`` (the default) also makes them the current results, the ones
+        the web shows by default; ``current=False`` (``report --as-of``) leaves those as they
+        were."""
         started = time.perf_counter()
         when = self.resolve_as_of(as_of)
         fingerprint = self._fingerprint(when)
         unreadable = None
         if not force:
             try:
-                meta = storage.read_meta(self.results_path, check=True)
+                meta = storage.read_meta(self.current_results_path, check=True)
             except WorkspaceCorrupt as exc:
                 meta, unreadable = {}, str(exc)
             if meta.get("fingerprint") == fingerprint:
                 if progress:
                     progress("results are up to date", 1.0)
                 return AnalysisSummary.from_meta(meta, reused=True, seconds=time.perf_counter() - started)
+            kept = storage.result_snapshot_path(self.current_results_path, when)
+            try:
+                # the current results are sound (or absent): a kept snapshot of this as-of may serve
+                kept_meta = storage.read_meta(kept, check=True) if unreadable is None else {}
+            except WorkspaceCorrupt:
+                kept_meta = {}
+            if kept_meta.get("fingerprint") == fingerprint:
+                if current:
+                    with storage.exclusive(self.path, "import or analysis"), storage.translated(kept):
+                        storage.make_current(self.current_results_path, kept)
+                        storage.remove_snapshots(self.crm_path, keep=kept_meta.get("data_id"))
+                if progress:
+                    progress("results are up to date", 1.0)
+                return AnalysisSummary.from_meta(kept_meta, reused=True, seconds=time.perf_counter() - started)
         with storage.exclusive(self.path, "import or analysis"):
             engine = self.settings.engine
             local = engine.kind == "duckdb" and engine.source == "workspace"
             dq = self.data_quality()
             result = run_analysis(
-                self.engine_tables(), as_of=when, settings=self._settings_for_analysis(), progress=progress,
+                self.engine_tables(), as_of=when.naive, settings=self._settings_for_analysis(), progress=progress,
                 quality=dq if local else None,
             )
             summary = AnalysisSummary(
-                as_of=when.isoformat(),
+                as_of=when.iso(),
                 tables={name: t.num_rows for name, t in result.tables.items()},
                 fit=_fit_summary(result.fit_report),
                 notes=[*([f"the previous results could not be read and were recomputed: {unreadable}"] if unreadable else []),
@@ -420,10 +450,12 @@ class Workspace:
                 "data_id": storage.read_meta(self.crm_path).get("data_id"),
                 "settings_fingerprint": self.settings_fingerprint(),
             }
-            with storage.translated(self.results_path):
-                storage.write_database(self.results_path, result.tables, stamp)
-                # the results now match crm.duckdb: the previous data's snapshot is done with
-                storage.remove_snapshots(self.crm_path)
+            with storage.translated(self.current_results_path):
+                storage.write_results(self.current_results_path, result.tables, stamp, when, current=current,
+                                      keep=self.settings.results_snapshots_kept)
+                if current:
+                    # the results now match crm.duckdb: the previous data's snapshot is done with
+                    storage.remove_snapshots(self.crm_path)
         return summary
 
     def freshness(self) -> dict[str, Any]:
@@ -457,7 +489,7 @@ class Workspace:
         path = workspace_file(self.path, rules, setting="icp_rules_file")
         return self.settings.model_copy(update={"icp_rules_file": str(path)})
 
-    def fit_report(self, *, as_of: datetime | date | str | None = None) -> dict[str, Any]:
+    def fit_report(self, *, as_of: AsOf | datetime | date | str | None = None) -> dict[str, Any]:
         """Fit the account model on the data as of ``as_of`` and return its measurement:
         out-of-fold AUC, log-loss and Brier against the base rate, permutation p, the
         features used and those dropped with reasons (`accountleader model fit`)."""
@@ -465,15 +497,16 @@ class Workspace:
         from .engine.analyze import _fit_features
 
         when = self.resolve_as_of(as_of)
-        report = fit_account_scores(_fit_features(self.data_quality().annotated, when)).report
-        return {"as_of": when.isoformat(), **report.as_dict()}
+        report = fit_account_scores(_fit_features(self.data_quality().annotated, when.naive)).report
+        return {"as_of": when.iso(), **report.as_dict()}
 
-    def _fingerprint(self, as_of: datetime) -> str:
+    def _fingerprint(self, as_of: AsOf) -> str:
         st = self.crm_path.stat()
         # Fivetran tables read in place change with every sync, not with the workspace file
         source = engine_connect.source_stamp(self.settings.engine, self.path)
         raw = json.dumps(
-            [st.st_size, st.st_mtime_ns, as_of.isoformat(), self.settings.model_dump(mode="json"), __version__, RESULTS_FORMAT,
+            [st.st_size, st.st_mtime_ns, as_of.iso(), self.settings.model_dump(mode="json", exclude=_NOT_IN_FINGERPRINT),
+             __version__, RESULTS_FORMAT,
              source],
             sort_keys=True, default=str,
         )
@@ -489,13 +522,46 @@ class Workspace:
             raise storage.corrupt(self.results_path, "it has no analysis summary")
         return AnalysisSummary.from_meta(meta, reused=True, seconds=0.0)
 
+    # -- result snapshots, one per as-of date ----------------------------------------------------
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        """The kept result snapshots, oldest as-of first: ``date``, ``as_of``, ``label``,
+        ``current`` (what the web shows by default), ``computed_at``, and ``stale`` when they
+        were computed from other data than the latest import."""
+        latest = storage.read_meta(self.crm_path).get("data_id") if self.has_data else None
+        return [s.as_dict() | {"stale": bool(latest and s.data_id and s.data_id != latest)}
+                for s in storage.result_snapshots(self.current_results_path)]
+
+    def at(self, as_of: AsOf | datetime | date | str | None) -> Workspace:
+        """The workspace as it reads the results kept for ``as_of``'s date: every read of the
+        returned object (reps, views, analysis(), reports) sees that snapshot and the CRM data
+        it was computed from. ``None``, or the date of the current results, gives this object.
+        Raises NotFoundError when no results for that date are kept."""
+        if as_of is None:
+            return self
+        when = AsOf.of(as_of)
+        snap = storage.find_result_snapshot(self.current_results_path, when)
+        if snap is None:
+            kept = ", ".join(s.as_of.key for s in storage.result_snapshots(self.current_results_path)) or "none"
+            raise NotFoundError(f"no results kept for as-of {when.key} (kept: {kept}); "
+                                f"run `accountleader report --as-of {when.key}` or `accountleader analyze --as-of {when.key}`")
+        if snap.current or storage.same_file(snap.path, self.current_results_path):
+            return self
+        view = self._views.get(when.key)
+        if view is None:
+            view = self._views[when.key] = Workspace(self.path, results_file=snap.path)
+        return view
+
     def results(self, name: str) -> ibis.Table:
         """A stored result table (reps, account_results, opportunity_results, ...)."""
         if self._pins and self._results_con is not None and name in self._results_names:
             return self._results_con.table(name)  # pinned: this read sees one pair of files
         if not self.results_path.exists():
+            if self._results_file is not None:
+                raise NotFoundError(f"the results kept for as-of {self._results_file.stem} were pruned; "
+                                    "`accountleader show snapshots` lists those kept")
             raise InputError("no results yet: run `accountleader analyze` first")
-        mtime = self.results_path.stat().st_mtime_ns
+        mtime = _stamp(self.results_path)
         if self._results_con is None or mtime != self._results_mtime:
             if self._results_con is not None:
                 engine_connect.disconnect(self._results_con)
@@ -756,6 +822,9 @@ class Workspace:
         return len(df)
 
     def close(self) -> None:
+        for view in self._views.values():
+            view.close()
+        self._views.clear()
         self._close()
 
     def __enter__(self) -> Workspace:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from .app import app, state
+from .options import AS_OF_FORMS, as_of_option
 
 
 class What(StrEnum):
@@ -16,6 +17,7 @@ class What(StrEnum):
     teams = "teams"
     accounts = "accounts"
     opportunities = "opportunities"
+    snapshots = "snapshots"
 
 
 class Format(StrEnum):
@@ -27,21 +29,23 @@ class Format(StrEnum):
 
 @app.command()
 def analyze(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Compute as of this date (default: the latest in the data).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=f"Compute as of {AS_OF_FORMS} (default: the latest in the data).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Recompute even when the stored results are up to date.")] = False,
 ) -> None:
-    """Compute every metric into result tables in the workspace."""
+    """Compute every metric into result tables in the workspace; they become the current
+    results (what the web shows by default) and are kept as the snapshot of their as-of date."""
     st = state()
+    when = as_of_option(as_of)
     with st.console.progress("Analysing") as update:
-        summary = st.workspace.analyze(as_of=as_of, progress=update, force=force)
+        summary = st.workspace.analyze(as_of=when, progress=update, force=force)
     if json:
         st.console.json(summary.as_dict())
         return
     con = st.console
     verb = "reused (no change in data or settings)" if summary.reused else "computed"
     basis = "" if summary.as_of_basis == "given" else f" ({summary.as_of_basis})"
-    con.success(f"results {verb} as of {summary.as_of[:10]}{basis} in {summary.seconds:.1f} s")
+    con.success(f"results {verb} as of {summary.when.label}{basis} in {summary.seconds:.1f} s")
     if summary.artefacts:
         shown = ", ".join(f"{a['kind']} {a['count']:,}" for a in summary.artefacts)
         con.info(f"data artefacts detected and excluded as documented: {shown} (`status` lists examples)")
@@ -93,18 +97,23 @@ def _fmt(v: Any) -> Any:
 
 @app.command()
 def show(
-    what: Annotated[What, typer.Argument(help="reps, teams, accounts or opportunities.")],
+    what: Annotated[What, typer.Argument(help="reps, teams, accounts, opportunities, or snapshots (the kept as-of dates).")],
     team: Annotated[str | None, typer.Option("--team", help="Only this team.")] = None,
     rep: Annotated[str | None, typer.Option("--rep", help="Only this seller (id or name).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print a JSON array for scripts.")] = False,
     format: Annotated[Format, typer.Option("--format", help="table, json, csv or parquet (csv/parquet need --out).")] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", help="File to write for csv or parquet.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to print in the table view.")] = 50,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Read the results kept for this date (default: the current ones; `show snapshots` lists them).")] = None,
 ) -> None:
     """Print results as a table, JSON, or export them as CSV or Parquet."""
     st = state()
-    ws = st.workspace
+    when = as_of_option(as_of)
     fmt = Format.json if json else format
+    if what is What.snapshots:
+        _show_snapshots(fmt)
+        return
+    ws = st.workspace.at(when)
     if fmt in (Format.csv, Format.parquet):
         if out is None:
             raise typer.BadParameter("--out FILE is needed with --format csv or parquet")
@@ -119,7 +128,25 @@ def show(
         return
     cols = _COLUMNS[what]
     st.console.table(
-        f"{what.value} ({len(rows):,}; as of {ws.analysis().as_of[:10]})",
+        f"{what.value} ({len(rows):,}; as of {ws.analysis().when.label})",
         [_HEADERS.get(c, c) for c in cols],
         [[_fmt(r.get(c)) for c in cols] for r in rows[:limit]],
+    )
+
+
+def _show_snapshots(fmt: Format) -> None:
+    """The kept result snapshots, one per as-of date; the current one is what the web shows."""
+    st = state()
+    if fmt not in (Format.table, Format.json):
+        raise typer.BadParameter("show snapshots prints a table or --json")
+    rows = st.workspace.snapshots()
+    if fmt is Format.json:
+        st.console.json(rows)
+        return
+    kept = st.workspace.settings.results_snapshots_kept
+    st.console.table(
+        f"result snapshots ({len(rows)}; up to {kept} kept, oldest pruned first)",
+        ["as of", "current", "computed at", "data"],
+        [[r["label"], "yes (web default)" if r["current"] else "", r["computed_at"] or "",
+          "older import" if r["stale"] else "latest import"] for r in rows],
     )

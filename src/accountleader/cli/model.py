@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from .app import app, state
+from .options import as_of_option
 
 model_app = typer.Typer(help="Measure the account fit model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -23,8 +24,9 @@ def fit(
 ) -> None:
     """Out-of-fold AUC, log-loss and Brier against the base rate, permutation p, and the
     features used and dropped (with reasons): is there a signal the scores can use?"""
+    when = as_of_option(as_of)
     st = state()
-    report = st.workspace.fit_report(as_of=as_of)
+    report = st.workspace.fit_report(as_of=when)
     if json:
         st.console.json(report)
         return

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from ..config import WorkspaceSettings
 from ..domain.arrow_types import ARROW_TYPES
+from ..domain.as_of import AsOf
 from ..domain.metrics import (
     _clean,
     change,
@@ -141,11 +142,12 @@ def _score_fit(df: pd.DataFrame, settings: WorkspaceSettings) -> tuple[pa.Table,
 def run_analysis(
     t: dict[str, ir.Table],
     *,
-    as_of: datetime,
+    as_of: AsOf | datetime,
     settings: WorkspaceSettings,
     progress: Progress | None = None,
     quality: data_quality.DataQuality | None = None,
 ) -> Analysis:
+    as_of = AsOf.of(as_of).naive  # expressions compare naive-UTC timestamps (domain/as_of.py)
     step = progress or (lambda s, f: None)
     timings: dict[str, float] = {}
 

@@ -14,13 +14,15 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from ..errors import WorkspaceBusy, WorkspaceCorrupt, WorkspaceReadOnly
+from ..domain.as_of import AsOf
+from ..errors import InputError, WorkspaceBusy, WorkspaceCorrupt, WorkspaceReadOnly
 
 META_TABLE = "_meta"
 #: Workspace files hold CRM data and password hashes: readable by their owner only,
@@ -197,6 +199,196 @@ def remove_snapshots(crm_path: Path, *, keep: str | None = None) -> list[Path]:
     return removed
 
 
+# -- result snapshots, one per as-of date ---------------------------------------------------------
+#
+# Every analysis writes its result tables to ``results/<YYYY-MM-DD>.duckdb`` (one file per as-of
+# date; a later analysis for the same date replaces it), each table stamped with an ``as_of``
+# column.  ``results.duckdb`` is the *current* snapshot, what the web shows by default and what
+# reads without an as-of see: a hard link to one kept file, moved only by an analysis that is
+# asked to make its snapshot current (`analyze`), never by one that is not (`report --as-of`).
+# At most ``keep`` snapshots are kept; the oldest as-of dates are pruned first, never the
+# current one nor the one just written.  Each step is one atomic write, link, rename or unlink.
+
+SNAPSHOT_DIR = "results"
+AS_OF_COLUMN = "as_of"
+_SNAPSHOT_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})\.duckdb")
+
+
+@dataclass(frozen=True)
+class ResultSnapshot:
+    """One kept set of result tables."""
+
+    as_of: AsOf
+    path: Path
+    current: bool
+    computed_at: str | None
+    data_id: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.iso(), "date": self.as_of.key, "label": self.as_of.label,
+                "current": self.current, "computed_at": self.computed_at, "data_id": self.data_id}
+
+
+def snapshot_dir(results_path: Path) -> Path:
+    return results_path.parent / SNAPSHOT_DIR
+
+
+def result_snapshot_path(results_path: Path, as_of: AsOf) -> Path:
+    """Where the results for ``as_of``'s date are kept (whether or not they exist)."""
+    return snapshot_dir(results_path) / f"{as_of.key}.duckdb"
+
+
+def stamp_as_of(tables: dict[str, pa.Table], as_of: AsOf) -> dict[str, pa.Table]:
+    """Every result table with an ``as_of`` column (timestamp, naive UTC) holding ``as_of``."""
+    out = {}
+    for name, table in tables.items():
+        column = pa.array([as_of.naive] * table.num_rows, pa.timestamp("us"))
+        if AS_OF_COLUMN in table.column_names:
+            table = table.drop_columns([AS_OF_COLUMN])
+        out[name] = table.append_column(AS_OF_COLUMN, column)
+    return out
+
+
+def same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _meta_as_of(meta: dict[str, Any]) -> AsOf | None:
+    raw = (meta.get("summary") or {}).get("as_of") or meta.get("as_of")
+    try:
+        return AsOf.of(raw) if raw else None
+    except (InputError, TypeError, ValueError):
+        return None
+
+
+def current_as_of(results_path: Path) -> AsOf | None:
+    """The as-of of the current results (None when there are none)."""
+    return _meta_as_of(read_meta(results_path)) if results_path.exists() else None
+
+
+def result_snapshots(results_path: Path) -> list[ResultSnapshot]:
+    """The kept result snapshots, oldest as-of first; ``current`` marks the one the web shows.
+
+    Results written before snapshots existed (a lone ``results.duckdb``), or current results
+    whose date was computed again without making that current (`report --as-of`), are listed
+    as a snapshot of their own, at ``results.duckdb``."""
+    out: list[ResultSnapshot] = []
+    current_path = results_path if results_path.exists() else None
+    folder = snapshot_dir(results_path)
+    files = sorted(folder.glob("*.duckdb")) if folder.is_dir() else []
+    for path in files:
+        if not _SNAPSHOT_NAME.fullmatch(path.name):
+            continue
+        try:
+            meta = read_meta(path)
+        except WorkspaceCorrupt:
+            continue
+        as_of = _meta_as_of(meta)
+        if as_of is None:
+            continue
+        current = current_path is not None and same_file(path, current_path)
+        out.append(ResultSnapshot(as_of, path, current, meta.get("computed_at"), meta.get("data_id")))
+    if current_path is not None and not any(s.current for s in out):
+        try:
+            meta = read_meta(current_path)
+        except WorkspaceCorrupt:
+            meta = {}
+        as_of = _meta_as_of(meta)
+        if as_of is not None:
+            # the current results are not (or no longer) the kept file of their date
+            out.append(ResultSnapshot(as_of, current_path, True, meta.get("computed_at"), meta.get("data_id")))
+    return sorted(out, key=lambda s: (s.as_of.key, s.current))
+
+
+def find_result_snapshot(results_path: Path, as_of: AsOf) -> ResultSnapshot | None:
+    """The kept snapshot for ``as_of``'s date: its kept file, else the current results when
+    they are of that date; None when no results for that date are kept."""
+    kept = result_snapshot_path(results_path, as_of)
+    same_day = [s for s in result_snapshots(results_path) if s.as_of.key == as_of.key]
+    return next((s for s in same_day if s.path == kept), None) or next(iter(same_day), None)
+
+
+def _adopt_current(results_path: Path) -> None:
+    """Results from before snapshots (a lone results.duckdb) become the kept file of their date."""
+    if not results_path.exists():
+        return
+    try:
+        as_of = current_as_of(results_path)
+    except WorkspaceCorrupt:
+        return
+    if as_of is None:
+        return
+    target = result_snapshot_path(results_path, as_of)
+    if not target.exists():
+        _link_atomically(results_path, target)
+
+
+def _link_atomically(source: Path, target: Path) -> None:
+    """``target`` becomes the file at ``source`` (a hard link, else a copy), in one rename."""
+    private_dir(target.parent)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    _remove(tmp)
+    try:
+        try:
+            os.link(source, tmp)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(source, tmp)
+            _fsync(tmp)
+            os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, target)
+        _fsync(target.parent)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def write_results(results_path: Path, tables: dict[str, pa.Table], meta: dict[str, Any], as_of: AsOf, *,
+                  current: bool, keep: int) -> Path:
+    """Keep these result tables as the snapshot for ``as_of`` (stamped with it), make them the
+    current results when ``current``, and prune the oldest snapshots beyond ``keep``.
+
+    Without ``current`` the current results (``results.duckdb``) are left exactly as they
+    were. Returns the snapshot's path."""
+    _adopt_current(results_path)
+    target = result_snapshot_path(results_path, as_of)
+    private_dir(target.parent)
+    write_database(target, stamp_as_of(tables, as_of), {**meta, "as_of": as_of.iso()})
+    if current:
+        make_current(results_path, target)
+    prune_results(results_path, keep=keep, protect=target)
+    return target
+
+
+def make_current(results_path: Path, snapshot: Path) -> None:
+    """Make a kept snapshot the current results, atomically (readers see the old or the new)."""
+    if not same_file(snapshot, results_path):
+        _link_atomically(snapshot, results_path)
+
+
+def prune_results(results_path: Path, *, keep: int, protect: Path | None = None) -> list[Path]:
+    """Remove the kept snapshots beyond ``keep``, oldest as-of first; never the current one nor
+    ``protect``. A reader holding a removed file open keeps reading it."""
+    keep = max(int(keep), 1)
+    kept = [s for s in result_snapshots(results_path) if s.path != results_path]
+    removed: list[Path] = []
+    excess = len(kept) - keep
+    for snap in kept:  # oldest first
+        if excess <= 0:
+            break
+        if snap.current or (protect is not None and snap.path == protect):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            snap.path.unlink()
+            removed.append(snap.path)
+        excess -= 1
+    if removed:
+        _fsync(snapshot_dir(results_path))
+    return removed
+
+
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) if needed; the folder itself is made owner-only (0700)."""
     path.mkdir(parents=True, exist_ok=True)
@@ -249,7 +441,8 @@ def remove_stale_files(directory: Path) -> list[Path]:
     """
     if not directory.is_dir():
         return []
-    candidates = sorted(set(directory.glob(".*.tmp")) | {p.with_suffix("") for p in directory.glob(".*.tmp.wal")})
+    candidates = sorted({p for d in (directory, directory / SNAPSHOT_DIR) for p in
+                         (*d.glob(".*.tmp"), *(w.with_suffix("") for w in d.glob(".*.tmp.wal")))})
     if not candidates:
         return []
     idle = _lock_is_free(directory)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..domain.as_of import AsOf
 from ..errors import InputError
 from ..workspace import Workspace
 from . import data, render
@@ -54,12 +55,13 @@ def report_document(ws: Workspace, *, team: str | None = None, rep: str | None =
 
 
 def build_report(ws: Workspace, *, out: Path | str, fmt: str = "html", team: str | None = None, rep: str | None = None,
-                 account: str | None = None, as_of: str | None = None, progress: Step | None = None) -> ReportResult:
+                 account: str | None = None, as_of: AsOf | str | None = None, progress: Step | None = None) -> ReportResult:
     """Write one report to ``out``.
 
-    With ``as_of`` the results are computed for that date first (reused when already
-    there); without it the stored results are used, or computed for the latest date in the
-    data when there are none.  The file is written atomically.
+    With ``as_of`` the results kept for that date are used, computed first when they are not
+    kept yet; that never changes the current results (what the web shows by default).
+    Without it the current results are used, or computed for the latest date in the data
+    when there are none.  The report names the as-of it shows.  The file is written atomically.
     """
     started = time.perf_counter()
     if sum(x is not None for x in (team, rep, account)) > 1:
@@ -71,7 +73,9 @@ def build_report(ws: Workspace, *, out: Path | str, fmt: str = "html", team: str
         raise InputError(f"--out {out} is a directory; give a file name", file=str(out))
     analyse = _part(progress, 0.0, 0.3)
     if as_of is not None:
-        ws.analyze(as_of=as_of, progress=analyse)
+        when = AsOf.of(as_of, name="--as-of")
+        ws.analyze(as_of=when, progress=analyse, current=False)
+        ws = ws.at(when)
     else:
         try:
             ws.analysis()
