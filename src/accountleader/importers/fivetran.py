@@ -10,77 +10,40 @@ OpportunityHistory object; both shapes are read.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from ..domain.schema import snake_case
+from ..domain import salesforce_mapping as sfm
 from .batch import ImportBatch
 from .objectreader import Progress, read_objects
-from .objects import OBJECTS, ObjectSpec, first_of
+from .objects import OBJECTS, ObjectSpec
 from .source import Source, SourceFile, no_known_files
 
-
-def _fivetran_case(name: str) -> str:
-    """Fivetran's name for a Salesforce API name: snake_case, a managed package's ``__`` as one ``_``
-    (``SBQQ__Quote__c`` -> ``sbqq_quote_c``, ``SBQQ__Opportunity2__c`` -> ``sbqq_opportunity_2_c``)."""
-    return re.sub(r"_{2,}", "_", snake_case(name))
-
-
-def _stems(obj: str) -> tuple[str, ...]:
-    s = _fivetran_case(obj)
-    return (s, f"sf_{s}_data", f"sf_{s}", f"{s}_data", "product_2" if s == "product2" else s)
+# History-mode snapshots of Opportunity, read as opportunity history.
+_SNAPSHOT_HISTORY = ObjectSpec(sfm.SNAPSHOT_HISTORY)
 
 
 def _find(source: Source, spec: ObjectSpec) -> SourceFile | None:
-    return source.get(*_stems(spec.object))
-
-
-def _snapshot_id(get, n):  # type: ignore[no-untyped-def]
-    ids, start = get("Id"), get("_fivetran_start")
-    if ids is None or start is None:
-        return pa.nulls(n, pa.string())
-    return pc.binary_join_element_wise(ids, start, "@")
-
-
-_snapshot_id.fields = ("Id", "_fivetran_start")  # type: ignore[attr-defined]
-
-# History-mode snapshots of Opportunity, read as opportunity history.
-_SNAPSHOT_HISTORY = ObjectSpec(
-    "OpportunityHistory",
-    "opportunity_history",
-    {
-        "history_id": _snapshot_id,
-        "opportunity_id": "Id",
-        "stage": "StageName",
-        "forecast_category": first_of("ForecastCategoryName", "ForecastCategory"),
-        "changed_at": first_of("_fivetran_start", "LastModifiedDate", "SystemModstamp"),
-        "changed_by_id": first_of("LastModifiedById"),
-    },
-)
-
-
-def _naming(field: str) -> str:
-    return field if field.startswith("_fivetran") else _fivetran_case(field)
+    return source.get(*sfm.fivetran_tables(spec.object))
 
 
 def read_fivetran(path: Path, *, progress: Progress | None = None) -> tuple[ImportBatch, dict[str, pa.Table]]:
     source = Source(Path(path))
     objects = list(OBJECTS)
-    hist = _find(source, OBJECTS[[o.object for o in OBJECTS].index("OpportunityHistory")])
+    hist = _find(source, _SNAPSHOT_HISTORY)
     if hist is not None and _is_snapshot_history(hist):
-        objects = [(_SNAPSHOT_HISTORY if o.object == "OpportunityHistory" else o) for o in objects]
+        objects = [(_SNAPSHOT_HISTORY if o.object == _SNAPSHOT_HISTORY.object else o) for o in objects]
     batch = ImportBatch(source=str(path), kind="fivetran")
     read_objects(
         source,
         batch,
-        naming=_naming,
+        naming=sfm.fivetran_name,
         find=_find,
         objects=tuple(objects),
-        inactive_flags=("_fivetran_active",),
-        keep_all_versions=frozenset({"OpportunityHistory"}),
+        deleted_flags=sfm.DELETED_FLAGS[:1],
+        inactive_flags=(sfm.ACTIVE_FLAG,),
+        keep_all_versions=sfm.ALL_VERSIONS,
         progress=progress,
     )
     if not batch.files_read and not batch.problems:
@@ -90,5 +53,4 @@ def read_fivetran(path: Path, *, progress: Progress | None = None) -> tuple[Impo
 
 def _is_snapshot_history(src: SourceFile) -> bool:
     head = src.read_bytes()[:4096].decode("utf-8", errors="replace").splitlines()[0].lstrip("\ufeff")
-    cols = {c.strip().strip('"') for c in head.split(",")}
-    return "opportunity_id" not in cols and "_fivetran_start" in cols
+    return sfm.is_snapshot_history([c.strip().strip('"') for c in head.split(",")])

@@ -7,6 +7,7 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..domain import vocabulary as words
 from ..domain.schema import SALESFORCE_NULL_ID
 
 Array = pa.ChunkedArray | pa.Array
@@ -20,9 +21,9 @@ def opportunity_type(text: Array) -> Array:
     "Renewal", "Upsell", "Cross-sell", "Add-on".  Unknown values stay empty.
     """
     low = pc.utf8_lower(pc.utf8_trim_whitespace(text))
-    renewal = pc.match_substring_regex(low, r"renew|downgrade|retention|maintenance|renovaci")
-    expansion = pc.match_substring_regex(low, r"upgrade|upsell|up-sell|cross|add-on|addon|expan|replacement|existing|ampliaci")
-    new = pc.match_substring_regex(low, r"new|nuevo|nueva|logo|acquisition")
+    renewal = pc.match_substring_regex(low, words.DEAL_RENEWAL)
+    expansion = pc.match_substring_regex(low, words.DEAL_EXPANSION)
+    new = pc.match_substring_regex(low, words.DEAL_NEW)
     none = pa.scalar(None, pa.string())
     already = pc.is_in(low, value_set=pa.array(["new_business", "expansion", "renewal"]))
     return pc.if_else(
@@ -36,22 +37,11 @@ def opportunity_type(text: Array) -> Array:
     )
 
 
-_SUPPORT = re.compile(
-    r"pricing|price desk|deal desk|sales engineer|solutions? (engineer|consultant|architect)|presales|pre-sales|"
-    r"legal|counsel|contracts?|support|service desk|customer success|delivery|implementation|sales ops|operations",
-    re.I,
-)
-_MANAGER = re.compile(r"manager|director|head of|vp|vice president|chief|gerente|jefe|lead", re.I)
-
-#: Users that are not people who sell, by name or title: administrators, integrations,
-#: automated processes, marketplace / platform / Chatter users (Salesforce's own names).
-NON_PERSON = (
-    r"\b(system |salesforce |sfdc |crm )?admin(istrator|istrador(a)?)?\b|\bintegra(tion|ci[oó]n)\b|"
-    r"\bautomated\b|\bautomation\b|\bmarketplace\b|\bplatform (integration|user)\b|\bchatter\b|"
-    r"\bapi (user|only)\b|\bsecurity user\b|\bdata\.com\b|\bsite guest\b|\bguest user\b|\bno-?reply\b"
-)
-#: Profile names of the same (Profile.Name): System Administrator, Chatter Free User, Salesforce Platform...
-NON_PERSON_PROFILE = NON_PERSON + r"|\bplatform\b|\bread only\b"
+_SUPPORT = re.compile(words.SUPPORT, re.I)
+_MANAGER = re.compile(words.MANAGER, re.I)
+_SELLER = re.compile(words.SELLER, re.I)
+NON_PERSON = words.NON_PERSON
+NON_PERSON_PROFILE = words.NON_PERSON_PROFILE
 _NON_PERSON = re.compile(NON_PERSON, re.I)
 _NULL_IDS = {SALESFORCE_NULL_ID, SALESFORCE_NULL_ID[:15]}
 
@@ -92,7 +82,7 @@ def user_functions(
             fn = "support"
         elif is_active is False and uid not in opportunity_owners:
             fn = "system"  # a former user who owns nothing: not a seller
-        elif uid in opportunity_owners or re.search(r"sales|account|seller|ventas|ejecutiv", text, re.I):
+        elif uid in opportunity_owners or _SELLER.search(text):
             fn = "seller"
         else:
             fn = "other"

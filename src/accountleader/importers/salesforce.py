@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ..domain import salesforce_mapping as sfm
 from .batch import ImportBatch
 from .objectreader import Progress, read_objects
 from .objects import ObjectSpec
@@ -13,7 +14,7 @@ from .source import Source, SourceFile, no_known_files
 
 
 def _find(source: Source, spec: ObjectSpec) -> SourceFile | None:
-    return source.get(spec.object, spec.object + "s")
+    return source.get(spec.object, spec.object + "s")  # Opportunity.csv, or Opportunitys.csv
 
 
 def read_salesforce_export(path: Path, *, progress: Progress | None = None) -> tuple[ImportBatch, dict[str, pa.Table]]:
@@ -23,7 +24,9 @@ def read_salesforce_export(path: Path, *, progress: Progress | None = None) -> t
     """
     source = Source(Path(path))
     batch = ImportBatch(source=str(path), kind="salesforce")
-    read_objects(source, batch, naming=lambda f: f, find=_find, progress=progress)
+    read_objects(
+        source, batch, naming=lambda f: f, find=_find, deleted_flags=sfm.DELETED_FLAGS[:1], progress=progress
+    )
     if not batch.files_read and not batch.problems:
         raise no_known_files(source, "no Salesforce export files found (expected e.g. Account.csv, Opportunity.csv)")
     return batch, batch.finish()

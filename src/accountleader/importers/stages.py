@@ -22,21 +22,13 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..domain import vocabulary as words
 from .batch import ImportBatch
 
-_LOST = re.compile(
-    r"\blost\b|\bloss\b|perdid|\bdead\b|descartad|rechazad|cancel|disqualif|descalific|\bunqualified\b|"
-    r"verloren|\bperdu|no ganad|\bdeclined\b|\bclosed[ -]?no\b",
-    re.I,
-)
-_WON = re.compile(r"\bwon\b|\bwin\b|ganad|\bsigned\b|firmad|gewonnen|\bgagn|vendid|\bsold\b|\bbooked\b", re.I)
-_CLOSED = re.compile(r"closed|cerrad|\bfinal|terminad|\bdone\b", re.I)
-_OPEN = re.compile(
-    r"prospect|qualif|calific|needs|analys|an[aá]lisis|value|propos|propuesta|quote|cotiz|negotia|negocia|review|"
-    r"revisi|discover|demo|inter[eé]s|contact|engag|percep|decision|evalua|nurtur|pipeline|\bopen\b|abiert|\bnew\b|"
-    r"nuev|\blead\b|trial|pilot|present|verbal|commit|dise[nñ]o|seguimiento|follow",
-    re.I,
-)
+_LOST = re.compile(words.STAGE_LOST, re.I)
+_WON = re.compile(words.STAGE_WON, re.I)
+_CLOSED = re.compile(words.STAGE_CLOSED, re.I)
+_OPEN = re.compile(words.STAGE_OPEN, re.I)
 
 
 @dataclass(frozen=True)
