@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from accountleader.domain.schema import TABLES, snake_case
+from accountleader.domain.salesforce_mapping import column_field, fivetran_name
+from accountleader.domain.schema import TABLES
 
 #: The key that identifies a row of each result table.
 RESULT_KEYS: dict[str, tuple[str, ...]] = {
@@ -69,15 +70,15 @@ def table_differences(name: str, expected: pa.Table, actual: pa.Table, limit: in
 
 
 def _ft(canonical: str, column: str) -> str:
-    sf = TABLES[canonical].column(column).sf
+    sf = column_field(canonical, column)
     assert sf is not None, f"{canonical}.{column} has no Salesforce field"
-    return snake_case(sf)
+    return fivetran_name(sf)
 
 
 def _rename(t: pa.Table, canonical: str, *, skip: tuple[str, ...] = ()) -> dict[str, pa.Array]:
     out: dict[str, pa.Array] = {}
     for col in TABLES[canonical].columns:
-        if col.sf is None or col.name in skip:
+        if column_field(canonical, col.name) is None or col.name in skip:
             continue
         out[_ft(canonical, col.name)] = t.column(col.name)
     return out

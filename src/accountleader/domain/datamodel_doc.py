@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from .results import RESULT_TABLES
+from .salesforce_mapping import TABLE_OBJECTS, column_field
 from .schema import TABLES, Table
 
 
 def _table_section(t: Table) -> list[str]:
     lines = [f"## `{t.name}`", "", t.description, ""]
     meta = f"Primary key: `{t.primary_key}`."
-    if t.sf_object:
-        meta += f" Salesforce object: `{t.sf_object}`."
+    if t.name in TABLE_OBJECTS:
+        meta += f" Salesforce object: `{TABLE_OBJECTS[t.name]}`."
     lines += [meta, ""]
     lines += [
         "| column | type | required | Salesforce | description |",
         "|---|---|---|---|---|",
     ]
     for c in t.columns:
+        sf = column_field(t.name, c.name) if t.name in TABLE_OBJECTS else None
         desc = c.description
         if c.enum:
             desc += " One of: " + ", ".join(f"`{e}`" for e in c.enum) + "."
@@ -24,7 +26,7 @@ def _table_section(t: Table) -> list[str]:
             desc += f" Refers to `{c.references}`."
         lines.append(
             f"| `{c.name}` | {c.type} | {'yes' if c.required else 'no'} | "
-            f"{'`' + c.sf + '`' if c.sf else ''} | {desc} |"
+            f"{'`' + sf + '`' if sf else ''} | {desc} |"
         )
     lines.append("")
     for note in t.notes:
@@ -37,12 +39,17 @@ def data_model_markdown() -> str:
     lines = [
         "# Data model",
         "",
-        "<!-- Generated from src/accountleader/domain/schema.py and results.py by "
+        "<!-- Generated from src/accountleader/domain/schema.py, salesforce_mapping.py and results.py by "
         "`accountleader docs data-model`; a test fails when the two differ. -->",
         "",
         "Every importer turns its source into these canonical tables; every metric reads them.",
         "Salesforce API names are the reference vocabulary (column *Salesforce*); Fivetran's",
-        "landed tables use the snake_case of the same names. Ids are text; Salesforce ids are",
+        "landed tables use the snake_case of the same names. The column *Salesforce* is the field",
+        "a column is read from by default; the one Salesforce mapping,",
+        "`src/accountleader/domain/salesforce_mapping.py`, is the only place the two meet: it also",
+        "names fallbacks (e.g. `region` from `Region__c`, `Sales_Region__c` or `Territory__c`) and",
+        "derivations, and both the importers and the in-place Fivetran source execute it.",
+        "Ids are text; Salesforce ids are",
         "normalised to their 18-character form and `000000000000000AAA` reads as empty.",
         "Timestamps are UTC.",
         "",

@@ -119,7 +119,7 @@ DERIVATIONS: dict[str, str] = {
     "email_address": "incoming, sender, recipients -> the buyer's address (lower case)",
     "person_name": "name, first, last -> name, else first and last joined",
     "role_id": "role -> the role id, Salesforce's null id read as none",
-    "user_function": "given, user_type, profile (all present) -> 'system' for non-people, else given",
+    "user_function": "given, license (UserType), profile (all present) -> 'system' for non-people, else given",
     "task_done": "closed, status -> closed, else done by status",
     "snapshot_id": "id, start -> 'id@start' (a history-mode snapshot's row id)",
 }
@@ -249,7 +249,7 @@ OBJECTS: tuple[ObjectMap, ...] = (
                 "user_function",
                 ("Function__c", "UserType", "Profile.Name"),
                 given="Function__c",
-                user_type="UserType",
+                license="UserType",
                 profile=("Profile.Name", "ProfileName", "Profile_Name__c"),
             ),
             "team": _first("Team__c"),

@@ -2,15 +2,19 @@
 
 Fivetran lands each Salesforce object as a table named in snake_case (``opportunity``,
 ``opportunity_history``, ``task``, ...; seed files use ``sf_opportunity_data``) with
-snake_case columns (``StageName`` -> ``stage_name``).  This module builds, for one Ibis
-connection, an Ibis expression per canonical table that reads those tables where they
-are: nothing is copied, the warehouse (or Spark) runs the mapping as part of each query.
+snake_case columns (``StageName`` -> ``stage_name``).  This module executes the one
+Salesforce mapping (``domain/salesforce_mapping.py``, which the importers execute with
+Arrow) as Ibis expressions over those tables, where they are: nothing is copied out of
+the warehouse.  It names no Salesforce field itself: every field comes from the mapping.
 
-The column rules are the importer's (``importers/objects.py``) restated as Ibis
-expressions, because the engine layer may not import the importers: the same candidate
-fields, the same deal-type and activity-kind vocabulary, the same derivation of each
-user's function and team, deleted and inactive history-mode rows left out, emails
-linked to contacts by address, amounts converted to the corporate currency.
+The canonical tables are built once per analysis, as temporary tables on the connection
+(a cached DataFrame on Spark), so that the twenty-odd queries of an analysis read mapped
+rows instead of re-running the mapping each time (``materialize``).
+
+The same steps as an import follow the column rules: deleted and inactive history-mode
+rows left out, the users' function and team derived, IsClosed / IsWon derived from the
+stages where the source has none, emails linked to contacts by address, amounts converted
+to the corporate currency.
 
 What the in-place mapping does not do, unlike an import: it does not validate rows or
 reject a bad load (there is no file to point at), it does not convert 15-character ids
@@ -20,7 +24,6 @@ address an email is linked to the lower contact id rather than the first in file
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,11 +31,11 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from ..domain import salesforce_mapping as sfm
+from ..domain import vocabulary as words
 from ..domain.arrow_types import ARROW_TYPES
-from ..domain.schema import SALESFORCE_NULL_ID, TABLES, Column, snake_case
+from ..domain.schema import SALESFORCE_NULL_ID, TABLES, Column
 from ..errors import ConfigError
-
-Rule = str | tuple[str, ...] | Callable[[ir.Table], ir.Value]
 
 _IBIS_TYPES = {
     "id": "string",
@@ -43,47 +46,12 @@ _IBIS_TYPES = {
     "timestamp": "timestamp",
     "date": "date",
 }
-
-_SUPPORT = (
-    r"pricing|price desk|deal desk|sales engineer|solutions? (engineer|consultant|architect)|presales|pre-sales|"
-    r"legal|counsel|contracts?|support|service desk|customer success|delivery|implementation|sales ops|operations"
-)
-_MANAGER = r"manager|director|head of|vp|vice president|chief|gerente|jefe|lead"
-_SELLER = r"sales|account|seller|ventas|ejecutiv"
-# Not people who sell (the importer's normalize.NON_PERSON / NON_PERSON_PROFILE, lower-case text)
-_NON_PERSON = (
-    r"\b(system |salesforce |sfdc |crm )?admin(istrator|istrador(a)?)?\b|\bintegra(tion|ci[oó]n)\b|"
-    r"\bautomated\b|\bautomation\b|\bmarketplace\b|\bplatform (integration|user)\b|\bchatter\b|"
-    r"\bapi (user|only)\b|\bsecurity user\b|\bdata\.com\b|\bsite guest\b|\bguest user\b|\bno-?reply\b"
-)
-_NON_PERSON_PROFILE = _NON_PERSON + r"|\bplatform\b|\bread only\b"
-_DONE_STATUS = ["completed", "completada", "completado", "done", "complete", "closed"]
-# Stage names that say won / lost / closed / open (the importer's stages.py)
-_LOST = (
-    r"\blost\b|\bloss\b|perdid|\bdead\b|descartad|rechazad|cancel|disqualif|descalific|\bunqualified\b|"
-    r"verloren|\bperdu|no ganad|\bdeclined\b|\bclosed[ -]?no\b"
-)
-_WON = r"\bwon\b|\bwin\b|ganad|\bsigned\b|firmad|gewonnen|\bgagn|vendid|\bsold\b|\bbooked\b"
-_CLOSED = r"closed|cerrad|\bfinal|terminad|\bdone\b"
-_OPEN = (
-    r"prospect|qualif|calific|needs|analys|an[aá]lisis|value|propos|propuesta|quote|cotiz|negotia|negocia|review|"
-    r"revisi|discover|demo|inter[eé]s|contact|engag|percep|decision|evalua|nurtur|pipeline|\bopen\b|abiert|\bnew\b|"
-    r"nuev|\blead\b|trial|pilot|present|verbal|commit|dise[nñ]o|seguimiento|follow"
-)
-_RENEWAL = r"renew|downgrade|retention|maintenance|renovaci"
-_EXPANSION = r"upgrade|upsell|up-sell|cross|add-on|addon|expan|replacement|existing|ampliaci"
-_NEW = r"new|nuevo|nueva|logo|acquisition"
-
-
-def _fivetran_case(name: str) -> str:
-    """Fivetran's name for an API name: snake_case, a managed package's ``__`` as one ``_``."""
-    return re.sub(r"_{2,}", "_", snake_case(name))
+_NULL_IDS = [SALESFORCE_NULL_ID, SALESFORCE_NULL_ID[:15]]
 
 
 def table_stems(obj: str) -> tuple[str, ...]:
     """Names Fivetran (or its seed files) gives the table of Salesforce object ``obj``."""
-    s = _fivetran_case(obj)
-    return (s, f"sf_{s}_data", f"sf_{s}", f"{s}_data")
+    return sfm.fivetran_tables(obj)
 
 
 class _Source:
@@ -111,7 +79,7 @@ class _Source:
 
 
 def _col(t: ir.Table, field: str) -> ir.Value | None:
-    name = field if field.startswith("_fivetran") else _fivetran_case(field)
+    name = sfm.fivetran_name(field)
     return t[name] if name in t.columns else None
 
 
@@ -122,33 +90,22 @@ def _clean(v: ir.Value) -> ir.Value:
     return v
 
 
-def first_of(*fields: str) -> Callable[[ir.Table], ir.Value | None]:
-    def pick(t: ir.Table) -> ir.Value | None:
-        cols = [_clean(c) for c in (_col(t, f) for f in fields) if c is not None]
-        if not cols:
-            return None
-        # candidates may be typed differently (a date and a timestamp): compare as the first's type
-        return ibis.coalesce(*[c.cast(cols[0].type()) for c in cols]) if len(cols) > 1 else cols[0]
-
-    return pick
+def _first_of(t: ir.Table, fields: tuple[str, ...]) -> ir.Value | None:
+    cols = [_clean(c) for c in (_col(t, f) for f in fields) if c is not None]
+    if not cols:
+        return None
+    # candidates may be typed differently (a date and a timestamp): compare as the first's type
+    return ibis.coalesce(*[c.cast(cols[0].type()) for c in cols]) if len(cols) > 1 else cols[0]
 
 
-def with_prefix(field: str, *prefixes: str) -> Callable[[ir.Table], ir.Value | None]:
+def _with_prefix(t: ir.Table, field: str, prefixes: tuple[str, ...]) -> ir.Value | None:
     """The id in ``field`` when it points at an object with one of these key prefixes."""
-
-    def pick(t: ir.Table) -> ir.Value | None:
-        c = _col(t, field)
-        if c is None:
-            return None
-        c = c.cast("string")
-        keep = ibis.or_(*[c.startswith(p) for p in prefixes])
-        return ibis.ifelse(keep.fill_null(False), c, ibis.null("string"))
-
-    return pick
-
-
-def constant(value: str) -> Callable[[ir.Table], ir.Value]:
-    return lambda t: ibis.literal(value, "string")
+    c = _col(t, field)
+    if c is None:
+        return None
+    c = c.cast("string")
+    keep = ibis.or_(*[c.startswith(p) for p in prefixes])
+    return ibis.ifelse(keep.fill_null(False), c, ibis.null("string"))
 
 
 def _as_bool(v: ir.Value) -> ir.Value:
@@ -184,79 +141,63 @@ def _typed(v: ir.Value | None, col: Column) -> ir.Value:
 
 def _live(t: ir.Table, *, keep_all_versions: bool = False) -> ir.Table:
     """Leave out deleted rows and, in history mode, versions that are no longer current."""
-    for flag in ("is_deleted", "_fivetran_deleted"):
-        if flag in t.columns:
-            t = t.filter(~_as_bool(t[flag]).fill_null(False))
-    if not keep_all_versions and "_fivetran_active" in t.columns:
-        t = t.filter(_as_bool(t["_fivetran_active"]).fill_null(True))
+    for flag in sfm.DELETED_FLAGS:
+        c = _col(t, flag)
+        if c is not None:
+            t = t.filter(~_as_bool(c).fill_null(False))
+    active = _col(t, sfm.ACTIVE_FLAG)
+    if not keep_all_versions and active is not None:
+        t = t.filter(_as_bool(active).fill_null(True))
     return t
-
-
-def _build(t: ir.Table, table: str, rules: dict[str, Rule]) -> ir.Table:
-    spec = TABLES[table]
-    out: dict[str, ir.Value] = {}
-    for col in spec.columns:
-        rule: Rule | None = rules.get(col.name, col.sf)
-        if rule is None:
-            v = None
-        elif isinstance(rule, str):
-            v = _col(t, rule)
-        elif isinstance(rule, tuple):
-            v = first_of(*rule)(t)
-        else:
-            v = rule(t)
-        out[col.name] = _typed(v, col)
-    return t.select(**out)
-
-
-def empty(table: str) -> ir.Table:
-    spec = TABLES[table]
-    schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in spec.columns])
-    return ibis.memtable(schema.empty_table())
-
-
-# -- per-object rules (the importer's, in Ibis) ------------------------------------------
 
 
 def _regex(text: ir.StringValue, pattern: str) -> ir.BooleanValue:
     return text.re_search(pattern).fill_null(False)
 
 
-def _opportunity_type(t: ir.Table) -> ir.Value | None:
-    c = _col(t, "Type")
+# -- derivations, by input role (the mapping's names; the importer's objects.py in Ibis) ---------
+
+Inputs = dict[str, list[ir.Value]]
+
+
+def _one(cols: Inputs, role: str) -> ir.Value | None:
+    present = cols.get(role) or []
+    return present[0] if present else None
+
+
+def _opportunity_type(cols: Inputs) -> ir.Value | None:
+    c = _one(cols, "text")
     if c is None:
         return None
     low = c.cast("string").strip().lower()
     return ibis.cases(
         (low.isin(["new_business", "expansion", "renewal"]).fill_null(False), low),
-        (_regex(low, _RENEWAL), "renewal"),
-        (_regex(low, _EXPANSION), "expansion"),
-        (_regex(low, _NEW), "new_business"),
+        (_regex(low, words.DEAL_RENEWAL), "renewal"),
+        (_regex(low, words.DEAL_EXPANSION), "expansion"),
+        (_regex(low, words.DEAL_NEW), "new_business"),
         else_=ibis.null("string"),
     )
 
 
-def _task_kind(t: ir.Table) -> ir.Value:
-    sub, typ = _col(t, "TaskSubtype"), _col(t, "Type")
+def _task_kind(cols: Inputs) -> ir.Value:
+    sub, typ = _one(cols, "subtype"), _one(cols, "type")
     parts = [c.cast("string") for c in (sub, typ) if c is not None]
     if not parts:
         return ibis.literal("task")
     text = ibis.coalesce(*parts).lower() if len(parts) > 1 else parts[0].lower()
     if sub is not None and typ is not None:
-        # TaskSubtype "Task" says nothing; Type may still say Call / Email / Meeting
+        # the subtype "Task" says nothing; the type may still say Call / Email / Meeting
         text = ibis.ifelse((sub.lower() == "task").fill_null(False), ibis.coalesce(typ, sub).lower(), text)
     return ibis.cases(
-        (_regex(text, "call|llamada"), "call"),
-        (_regex(text, "email|e-mail|correo"), "email"),
-        (_regex(text, "meeting|reuni|demo"), "meeting"),
+        (_regex(text, words.KIND_CALL), "call"),
+        (_regex(text, words.KIND_EMAIL), "email"),
+        (_regex(text, words.KIND_MEETING), "meeting"),
         else_="task",
     )
 
 
-def _call_direction(t: ir.Table) -> ir.Value | None:
-    c = _col(t, "CallType")
-    if c is None:
-        c = _col(t, "Direction__c")
+def _call_direction(cols: Inputs) -> ir.Value | None:
+    c = _one(cols, "text")
     if c is None:
         return None
     low = c.cast("string").strip().lower()
@@ -267,28 +208,27 @@ def _call_direction(t: ir.Table) -> ir.Value | None:
     )
 
 
-def _email_direction(t: ir.Table) -> ir.Value | None:
-    c = _col(t, "Incoming")
+def _email_direction(cols: Inputs) -> ir.Value | None:
+    c = _one(cols, "incoming")
     if c is None:
         return None
     b = _as_bool(c)
     return ibis.cases((b == True, "inbound"), (b == False, "outbound"), else_=ibis.null("string"))  # noqa: E712
 
 
-def _email_address(t: ir.Table) -> ir.Value | None:
+def _email_address(cols: Inputs) -> ir.Value | None:
     """The buyer's address: the sender of an inbound email, the first recipient of an outbound one."""
-    incoming = _email_direction(t)
-    sender, to = _col(t, "FromAddress"), _col(t, "ToAddress")
+    incoming = _email_direction(cols)
+    sender, to = _one(cols, "sender"), _one(cols, "recipients")
     sender = ibis.null("string") if sender is None else sender.cast("string")
     first_to = ibis.null("string") if to is None else to.cast("string").re_replace(r"[;,].*$", "").strip()
     inbound = (incoming == "inbound").fill_null(False) if incoming is not None else ibis.literal(False)
     return ibis.ifelse(inbound, sender, first_to).lower()
 
 
-def _contact_name(t: ir.Table) -> ir.Value | None:
-    name = _col(t, "Name")
-    first, last = _col(t, "FirstName"), _col(t, "LastName")
-    parts = [c.cast("string").fill_null("") for c in (first, last) if c is not None]
+def _person_name(cols: Inputs) -> ir.Value | None:
+    name = _one(cols, "name")
+    parts = [c.cast("string").fill_null("") for c in (_one(cols, "first"), _one(cols, "last")) if c is not None]
     built = None
     if parts:
         joined = parts[0] if len(parts) == 1 else parts[0].concat(" ", parts[1])
@@ -299,142 +239,170 @@ def _contact_name(t: ir.Table) -> ir.Value | None:
     return name if built is None else ibis.coalesce(name, built)
 
 
-def _role_id(t: ir.Table) -> ir.Value | None:
-    c = _col(t, "UserRoleId")
-    return None if c is None else _clean(c.cast("string")).nullif(SALESFORCE_NULL_ID)
+def _role_id(cols: Inputs) -> ir.Value | None:
+    c = _one(cols, "role")
+    if c is None:
+        return None
+    c = _clean(c.cast("string"))
+    return ibis.ifelse(c.isin(_NULL_IDS).fill_null(False), ibis.null("string"), c)
 
 
-def _user_function(t: ir.Table) -> ir.Value | None:
-    """Function__c, or "system" for a UserType other than Standard or an admin / integration profile."""
-    given = first_of("Function__c")(t)
+def _user_function(cols: Inputs) -> ir.Value | None:
+    """The given function, or "system" for a non-Standard user type or an admin / integration profile."""
+    given = _one(cols, "given")
+    given = None if given is None else _clean(given)
     system: ir.BooleanValue | None = None
-    kind = _col(t, "UserType")
+    kind = _one(cols, "license")
     if kind is not None:
         k = kind.cast("string").strip().lower()
         system = (k.re_search(r"^[a-z]+$") & (k != "standard")).fill_null(False)  # hashed values say nothing
-    prof = _col(t, "ProfileName")
-    if prof is None:
-        prof = _col(t, "Profile_Name__c")
-    if prof is not None:
-        by_profile = _regex(prof.cast("string").lower(), _NON_PERSON_PROFILE)
+    for prof in cols.get("profile") or []:
+        by_profile = _regex(prof.cast("string").lower(), words.NON_PERSON_PROFILE)
         system = by_profile if system is None else (system | by_profile)
     if system is None:
         return given
     return ibis.ifelse(system, ibis.literal("system"), given if given is not None else ibis.null("string"))
 
 
-def _task_done(t: ir.Table) -> ir.Value | None:
-    """Task IsClosed; where absent (or empty), Status Completed / Completada / Done."""
-    closed, status = _col(t, "IsClosed"), _col(t, "Status")
+def _task_done(cols: Inputs) -> ir.Value | None:
+    """Closed as given; where absent (or empty), done by status (Completed / Completada / Done)."""
+    closed, status = _one(cols, "closed"), _one(cols, "status")
     from_status = None
     if status is not None:
         low = status.cast("string").strip().lower()
-        from_status = ibis.cases((low == "", ibis.null("boolean")), (low.isin(_DONE_STATUS), True), else_=False)
+        from_status = ibis.cases((low == "", ibis.null("boolean")), (low.isin(list(words.DONE_STATUSES)), True), else_=False)
     if closed is None:
         return from_status
     closed = _as_bool(closed if closed.type().is_boolean() else _clean(closed.cast("string")))
     return closed if from_status is None else ibis.coalesce(closed, from_status)
 
 
-_NOTHING: Callable[[ir.Table], ir.Value | None] = lambda t: None  # noqa: E731
+def _snapshot_id(cols: Inputs) -> ir.Value | None:
+    ids, start = _one(cols, "id"), _one(cols, "start")
+    if ids is None or start is None:
+        return None
+    return ids.cast("string").concat("@", start.cast("string"))
 
-_OWNER_OR_CREATOR = first_of("OwnerId", "CreatedById")
 
-RULES: dict[str, dict[str, Rule]] = {
-    "User": {"name": _contact_name, "role_name": _role_id, "function": _user_function, "team": ("Team__c",)},
-    "Account": {"region": ("Region__c", "Sales_Region__c", "Territory__c")},
-    "Contact": {"name": _contact_name, "departed_at": ("Departure_Date__c", "Departed_Date__c", "Left_Company_Date__c")},
-    "Opportunity": {
-        "type": _opportunity_type,
-        "forecast_category": ("ForecastCategoryName", "ForecastCategory"),
-        "product": ("Product__c", "Product_Family__c", "Primary_Product__c"),
-        "quote_requested_at": ("Quote_Requested_Date__c", "Quote_Requested__c"),
-        "quality_flag": ("Quality_Flag__c",),
-    },
-    "OpportunityHistory": {},
-    "OpportunityContactRole": {},
-    "Task": {
-        "kind": _task_kind,
-        "direction": _call_direction,
-        "contact_id": with_prefix("WhoId", "003"),
-        "opportunity_id": with_prefix("WhatId", "006"),
-        "occurred_at": ("CompletedDateTime", "ActivityDateTime", "ActivityDate", "CreatedDate"),
-        "subtype": ("TaskSubtype",),
-        "is_done": _task_done,
-        "source_object": constant("Task"),
-    },
-    "Event": {
-        "kind": constant("meeting"),
-        "contact_id": with_prefix("WhoId", "003"),
-        "opportunity_id": with_prefix("WhatId", "006"),
-        "occurred_at": ("ActivityDateTime", "StartDateTime", "ActivityDate", "CreatedDate"),
-        "subtype": ("EventSubtype",),
-        "is_done": _NOTHING,
-        "source_object": constant("Event"),
-    },
-    "EmailMessage": {
-        "kind": constant("email"),
-        "direction": _email_direction,
-        "owner_id": _OWNER_OR_CREATOR,
-        "contact_id": _email_address,  # an address; resolved to a contact id below
-        "what_id": ("RelatedToId", "ParentId"),
-        "opportunity_id": with_prefix("RelatedToId", "006"),
-        "account_id": with_prefix("RelatedToId", "001"),
-        "occurred_at": ("MessageDate", "CreatedDate"),
-        "subtype": _NOTHING,
-        "is_done": _NOTHING,
-        "source_object": constant("EmailMessage"),
-    },
-    "Quote": {
-        "amount": ("GrandTotal", "TotalPrice"),
-        "requested_at": ("Requested_Date__c", "Quote_Requested_Date__c", "Request_Date__c"),
-        "sent_at": ("Sent_Date__c", "Date_Sent__c", "Sent_Date_Time__c"),
-    },
-    "SBQQ__Quote__c": {
-        "opportunity_id": "SBQQ__Opportunity2__c",
-        "account_id": "SBQQ__Account__c",
-        "status": "SBQQ__Status__c",
-        "amount": ("SBQQ__NetAmount__c", "SBQQ__CustomerAmount__c"),
-        "expiration_date": "SBQQ__ExpirationDate__c",
-    },
-    "Case": {},
-    "OpportunityStage": {
-        "stage": ("MasterLabel", "ApiName"),
-        "forecast_category": ("ForecastCategoryName", "ForecastCategory"),
-    },
-    "CurrencyType": {},
-}
-
-# Salesforce object -> canonical table (activities come from three objects)
-OBJECT_TABLES = {
-    "User": "users",
-    "Account": "accounts",
-    "Contact": "contacts",
-    "Opportunity": "opportunities",
-    "OpportunityHistory": "opportunity_history",
-    "OpportunityContactRole": "opportunity_contact_roles",
-    "Task": "activities",
-    "Event": "activities",
-    "EmailMessage": "activities",
-    "Quote": "quotes",
-    "SBQQ__Quote__c": "quotes",
-    "Case": "cases",
-    "OpportunityStage": "stages",
-    "CurrencyType": "currency_rates",
+DERIVATIONS: dict[str, Callable[[Inputs], ir.Value | None]] = {
+    "opportunity_type": _opportunity_type,
+    "task_kind": _task_kind,
+    "call_direction": _call_direction,
+    "email_direction": _email_direction,
+    "email_address": _email_address,
+    "person_name": _person_name,
+    "role_id": _role_id,
+    "user_function": _user_function,
+    "task_done": _task_done,
+    "snapshot_id": _snapshot_id,
 }
 
 
-def _snapshot_history(t: ir.Table) -> ir.Table:
-    """History-mode snapshots of Opportunity (``id`` + ``_fivetran_start``) read as history rows."""
-    rules: dict[str, Rule] = {
-        "history_id": lambda x: x.id.cast("string").concat("@", x._fivetran_start.cast("string")),
-        "opportunity_id": "Id",
-        "stage": "StageName",
-        "forecast_category": ("ForecastCategoryName", "ForecastCategory"),
-        "changed_at": ("_fivetran_start", "LastModifiedDate", "SystemModstamp"),
-        "changed_by_id": ("LastModifiedById",),
+def _value(t: ir.Table, rule: sfm.Rule | None) -> ir.Value | None:
+    """One mapping rule over a landed table (None: the column is left empty)."""
+    if rule is None or isinstance(rule, sfm.Nothing):
+        return None
+    if isinstance(rule, sfm.Field):
+        return _col(t, rule.name)
+    if isinstance(rule, sfm.FirstOf):
+        return _first_of(t, rule.names)
+    if isinstance(rule, sfm.WithPrefix):
+        return _with_prefix(t, rule.name, rule.prefixes)
+    if isinstance(rule, sfm.Constant):
+        return ibis.literal(rule.value, "string")
+    cols = {role: [c for c in (_col(t, f) for f in fields) if c is not None] for role, fields in rule.inputs}
+    return DERIVATIONS[rule.kind](cols)
+
+
+def _build(t: ir.Table, mapping: sfm.ObjectMap) -> ir.Table:
+    spec = TABLES[mapping.table]
+    return t.select(**{col.name: _typed(_value(t, mapping.rule(col.name)), col) for col in spec.columns})
+
+
+def empty(table: str) -> ir.Table:
+    spec = TABLES[table]
+    schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in spec.columns])
+    return ibis.memtable(schema.empty_table())
+
+
+#: The objects read in place, in the mapping's order (UserRole names the users' roles).
+_MAPPED = tuple(m for m in sfm.OBJECTS if not m.table.startswith("_"))
+
+
+def fivetran_tables(con: Any, *, database: str | None = None, materialize: bool = True) -> dict[str, ibis.Table]:
+    """The canonical tables over the Fivetran tables on ``con``.
+
+    With ``materialize`` (the default) each canonical table is computed once into a
+    temporary table on the connection (``.cache()``: a cached DataFrame on Spark), so the
+    queries of an analysis read mapped rows; the tables live as long as the connection.
+    Without it they are plain expressions that re-run the mapping wherever they are read."""
+    src = _Source(con, database)
+    found = {m.object: src.get(m.object) for m in sfm.OBJECTS}
+    if found["Opportunity"] is None and found["Account"] is None:
+        where = f"schema {database}" if database else "the default schema"
+        raise ConfigError(
+            f"no Fivetran Salesforce tables in {where} (expected e.g. opportunity, account, task); "
+            "set engine.source_schema to the schema Fivetran lands Salesforce in"
+        )
+    parts: dict[str, list[ir.Table]] = {}
+    for mapping in _MAPPED:
+        t = found[mapping.object]
+        if t is None:
+            continue
+        if mapping.object == sfm.SNAPSHOT_HISTORY.object and sfm.is_snapshot_history(t.columns):
+            mapping = sfm.SNAPSHOT_HISTORY
+        built = _build(_live(t, keep_all_versions=mapping.object in sfm.ALL_VERSIONS), mapping)
+        parts.setdefault(mapping.table, []).append(built)
+    out: dict[str, ir.Table] = {}
+    empties = {name: empty(name) for name in TABLES if not parts.get(name)}
+
+    def keep(t: ir.Table) -> ir.Table:
+        # an object Fivetran does not land is an empty table of no backend: nothing to compute
+        return t.cache() if materialize and not any(t is e for e in empties.values()) else t
+
+    for name in TABLES:
+        tables = parts.get(name)
+        if not tables:
+            out[name] = empties[name]
+            continue
+        t = tables[0]
+        for more in tables[1:]:
+            t = t.union(more, distinct=False)
+        out[name] = t
+
+    # deals first: users, stages and the analysis all read them
+    opps_map = sfm.OBJECT_MAPS["Opportunity"]
+    opp_src = found["Opportunity"]
+    missing = {
+        c for c in sorted(opps_map.derivable)
+        if opp_src is not None and _value(opp_src, opps_map.rule(c)) is None
     }
-    return _build(t, "opportunity_history", rules)
+    stage_src = found["OpportunityStage"]
+    if missing:
+        out["opportunities"] = _derive_outcomes(out["opportunities"], _stage_keys(stage_src), missing)
+    out["currency_rates"] = keep(out["currency_rates"])
+    out["opportunities"] = keep(_opportunity_fixes(out["opportunities"], out["currency_rates"]))
+
+    roles = found[sfm.USER_ROLE.object]
+    users = out["users"]
+    if roles is not None:
+        rid, rname = _value(roles, sfm.USER_ROLE.rule("role_id")), _value(roles, sfm.USER_ROLE.rule("name"))
+        if rid is not None and rname is not None:
+            live = _live(roles)
+            r = live.select(_rid=_value(live, sfm.USER_ROLE.rule("role_id")).cast("string"),
+                            _rname=_value(live, sfm.USER_ROLE.rule("name")).cast("string"))
+            u = users.left_join(r, users.role_name == r._rid)
+            users = u.mutate(role_name=ibis.coalesce(u._rname, u.role_name)).select(*TABLES["users"].column_names)
+    out["users"] = keep(_with_functions(users, out["opportunities"]))
+    if stage_src is not None:
+        out["stages"] = _stages_as_on_deals(out["stages"], stage_src, out["opportunities"])
+    out["stages"] = keep(out["stages"])
+    out["contacts"] = keep(out["contacts"])
+    out["activities"] = keep(_resolve_email_contacts(out["activities"], out["contacts"]))
+    out["opportunity_history"] = keep(_last_per_instant(out["opportunity_history"]))
+    for name in ("accounts", "opportunity_contact_roles", "quotes", "cases"):
+        out[name] = keep(out[name])
+    return out
 
 
 def _with_functions(users: ir.Table, opportunities: ir.Table) -> ir.Table:
@@ -456,13 +424,13 @@ def _with_functions(users: ir.Table, opportunities: ir.Table) -> ir.Table:
     person = ibis.coalesce(u.name, ibis.literal("")).concat(" ", ibis.coalesce(u.title, ibis.literal(""))).lower()
     owner = u._owner.notnull()
     boss = u._boss.notnull()
-    system = (u.function == "system").fill_null(False) | u.user_id.isnull() | _regex(person, _NON_PERSON)
+    system = (u.function == "system").fill_null(False) | u.user_id.isnull() | _regex(person, words.NON_PERSON)
     fn = ibis.cases(
         (system, "system"),
-        (boss & (~owner | _regex(text, _MANAGER)), "manager"),
-        (_regex(text, _SUPPORT) & ~owner, "support"),
+        (boss & (~owner | _regex(text, words.MANAGER)), "manager"),
+        (_regex(text, words.SUPPORT) & ~owner, "support"),
         ((u.is_active == False).fill_null(False) & ~owner, "system"),  # noqa: E712
-        (owner | _regex(text, _SELLER), "seller"),
+        (owner | _regex(text, words.SELLER), "seller"),
         else_="other",
     )
     team = ibis.cases(
@@ -477,15 +445,18 @@ def _with_functions(users: ir.Table, opportunities: ir.Table) -> ir.Table:
     return u.select(*users.columns)
 
 
+_STAGES = sfm.OBJECT_MAPS["OpportunityStage"]
+
+
 def _stage_keys(stage_table: ir.Table | None) -> ir.Table | None:
-    """(key, closed, won) per stage name as deals may carry it: MasterLabel and ApiName, lower-cased."""
+    """(key, closed, won) per stage name as deals may carry it: label and API name, lower-cased."""
     if stage_table is None:
         return None
     live = _live(stage_table)
-    closed = _typed(_col(live, "IsClosed"), TABLES["stages"].column("is_closed"))
-    won = _typed(_col(live, "IsWon"), TABLES["stages"].column("is_won"))
+    closed = _typed(_value(live, _STAGES.rule("is_closed")), TABLES["stages"].column("is_closed"))
+    won = _typed(_value(live, _STAGES.rule("is_won")), TABLES["stages"].column("is_won"))
     parts = []
-    for field in ("MasterLabel", "ApiName"):
+    for field in (sfm.STAGE_LABEL, sfm.STAGE_API_NAME):
         c = _col(live, field)
         if c is not None:
             parts.append(live.select(_sk=_clean(c.cast("string")).lower(), _sclosed=closed, _swon=won))
@@ -514,12 +485,12 @@ def _derive_outcomes(o: ir.Table, keys: ir.Table | None, missing: set[str]) -> i
     else:
         in_file, f_closed, f_won = ibis.literal(False), ibis.literal(False), ibis.literal(False)
     key = per._k.fill_null("")
-    lost_name, won_name = _regex(key, _LOST), _regex(key, _WON)
+    lost_name, won_name = _regex(key, words.STAGE_LOST), _regex(key, words.STAGE_WON)
     by_100 = per._p100 * 2 > per._n
-    by_0 = (per._p0 * 2 > per._n) & ~_regex(key, _OPEN)
+    by_0 = (per._p0 * 2 > per._n) & ~_regex(key, words.STAGE_OPEN)
     closed = ibis.cases(
         (in_file, f_closed),
-        (lost_name | won_name | by_100 | by_0 | _regex(key, _CLOSED), True),
+        (lost_name | won_name | by_100 | by_0 | _regex(key, words.STAGE_CLOSED), True),
         else_=False,
     )
     won = ibis.cases((in_file, f_won), (lost_name, False), (won_name | by_100, True), else_=False)
@@ -536,11 +507,13 @@ def _derive_outcomes(o: ir.Table, keys: ir.Table | None, missing: set[str]) -> i
 
 
 def _stages_as_on_deals(stages: ir.Table, stage_table: ir.Table, opportunities: ir.Table) -> ir.Table:
-    """``stages.stage`` as deals carry it: the ApiName where deals use it and not the MasterLabel."""
-    label, api = _col(stage_table, "MasterLabel"), _col(stage_table, "ApiName")
+    """``stages.stage`` as deals carry it: the API name where deals use it and not the label."""
+    label, api = _col(stage_table, sfm.STAGE_LABEL), _col(stage_table, sfm.STAGE_API_NAME)
     if label is None or api is None:
         return stages
-    pairs = _live(stage_table).select(_lab=_clean(label.cast("string")), _api=_clean(api.cast("string")))
+    live = _live(stage_table)
+    pairs = live.select(_lab=_clean(_col(live, sfm.STAGE_LABEL).cast("string")),
+                        _api=_clean(_col(live, sfm.STAGE_API_NAME).cast("string")))
     on_deals = opportunities.select(_ds=opportunities.stage).distinct()
     on_deals2 = opportunities.select(_ds2=opportunities.stage).distinct()
     j = stages.left_join(pairs, stages.stage == pairs._lab)
@@ -548,56 +521,6 @@ def _stages_as_on_deals(stages: ir.Table, stage_table: ir.Table, opportunities: 
     j = j.left_join(on_deals2, j._api == on_deals2._ds2)
     use_api = j._ds.isnull() & j._ds2.notnull()
     return j.mutate(stage=ibis.ifelse(use_api, j._api, j.stage)).select(*TABLES["stages"].column_names)
-
-
-def fivetran_tables(con: Any, *, database: str | None = None) -> dict[str, ibis.Table]:
-    """The canonical tables as Ibis expressions over the Fivetran tables on ``con``."""
-    src = _Source(con, database)
-    found = {obj: src.get(obj) for obj in (*OBJECT_TABLES, "UserRole")}
-    if found["Opportunity"] is None and found["Account"] is None:
-        where = f"schema {database}" if database else "the default schema"
-        raise ConfigError(
-            f"no Fivetran Salesforce tables in {where} (expected e.g. opportunity, account, task); "
-            "set engine.source_schema to the schema Fivetran lands Salesforce in"
-        )
-    parts: dict[str, list[ir.Table]] = {}
-    for obj, name in OBJECT_TABLES.items():
-        t = found[obj]
-        if t is None:
-            continue
-        if obj == "OpportunityHistory" and "opportunity_id" not in t.columns and "_fivetran_start" in t.columns:
-            built = _snapshot_history(_live(t, keep_all_versions=True))
-        else:
-            built = _build(_live(t, keep_all_versions=obj == "OpportunityHistory"), name, RULES[obj])
-        parts.setdefault(name, []).append(built)
-    out: dict[str, ir.Table] = {}
-    for name in TABLES:
-        tables = parts.get(name)
-        if not tables:
-            out[name] = empty(name)
-            continue
-        t = tables[0]
-        for more in tables[1:]:
-            t = t.union(more, distinct=False)
-        out[name] = t
-
-    roles = found["UserRole"]
-    if roles is not None and "id" in roles.columns and "name" in roles.columns:
-        r = _live(roles).select(_rid=roles.id.cast("string"), _rname=roles.name.cast("string"))
-        u = out["users"].left_join(r, out["users"].role_name == r._rid)
-        out["users"] = u.mutate(role_name=ibis.coalesce(u._rname, u.role_name)).select(*TABLES["users"].column_names)
-    opp_src = found["Opportunity"]
-    missing = {c for c, f in (("is_closed", "IsClosed"), ("is_won", "IsWon")) if opp_src is not None and _col(opp_src, f) is None}
-    if missing:
-        out["opportunities"] = _derive_outcomes(out["opportunities"], _stage_keys(found["OpportunityStage"]), missing)
-    if found["OpportunityStage"] is not None:
-        out["stages"] = _stages_as_on_deals(out["stages"], found["OpportunityStage"], out["opportunities"])
-    out["users"] = _with_functions(out["users"], out["opportunities"])
-
-    out["opportunity_history"] = _last_per_instant(out["opportunity_history"])
-    out["opportunities"] = _opportunity_fixes(out["opportunities"], out["currency_rates"])
-    out["activities"] = _resolve_email_contacts(out["activities"], out["contacts"])
-    return out
 
 
 def _last_per_instant(h: ir.Table) -> ir.Table:
@@ -630,23 +553,23 @@ def _resolve_email_contacts(a: ir.Table, contacts: ir.Table) -> ir.Table:
 
 # -- what a new sync changes ------------------------------------------------------------------
 
-SYNC_COLUMNS = ("_fivetran_synced", "system_modstamp", "systemmodstamp")
+#: The sync-time columns, as Fivetran names them or (a table loaded by hand) the API name lower-cased.
+SYNC_COLUMNS = tuple(dict.fromkeys(n for f in sfm.SYNC_FIELDS for n in (sfm.fivetran_name(f), f.lower())))
 
 
 def source_stamp(con: Any, *, database: str | None = None) -> list[dict[str, Any]]:
-    """Per landed table: its row count and the latest ``_fivetran_synced`` (or
-    ``SystemModstamp``), in one query. A new sync changes one of them, so results computed
-    in place are never reused over new data; deletions change the count."""
+    """Per landed table: its row count and the latest sync time (the mapping's ``SYNC_FIELDS``),
+    in one query. A new sync changes one of them, so results computed in place are never
+    reused over new data; deletions change the count."""
     src = _Source(con, database)
     parts = []
-    for obj in (*OBJECT_TABLES, "UserRole"):
-        t = src.get(obj)
+    for mapping in sfm.OBJECTS:
+        t = src.get(mapping.object)
         if t is None:
             continue
-        cols = {c.lower(): c for c in t.columns}
-        synced = next((t[cols[c]] for c in SYNC_COLUMNS if c in cols), None)
+        synced = next((t[c] for c in SYNC_COLUMNS if c in t.columns), None)
         last = synced.max().cast("string") if synced is not None else ibis.literal(None, type="string")
-        parts.append(t.aggregate(table=ibis.literal(obj), rows=t.count(), last_synced=last))
+        parts.append(t.aggregate(table=ibis.literal(mapping.object), rows=t.count(), last_synced=last))
     if not parts:
         return []
     rows = ibis.union(*parts, distinct=False).to_pyarrow().to_pylist()

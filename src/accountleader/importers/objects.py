@@ -179,7 +179,7 @@ def _user_function(cols: Inputs, n: int) -> Array:
     given = _one(cols, "given")
     given = _null(n) if given is None else _blank_null(given)
     system = pa.array([False] * n, pa.bool_())
-    kind = _one(cols, "user_type")
+    kind = _one(cols, "license")
     if kind is not None:
         k = pc.utf8_lower(pc.utf8_trim_whitespace(kind))
         # a word other than Standard (hashed or anonymised values say nothing)

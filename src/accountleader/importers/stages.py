@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..domain import salesforce_mapping as sfm
 from ..domain import vocabulary as words
 from .batch import ImportBatch
 
@@ -106,7 +107,7 @@ def settle_stages(batch: ImportBatch, *, absent: set[str], aliases: dict[str, st
     batch.tables["opportunities"] = opps
 
     counts = {r["values"]: r["counts"] for r in pc.value_counts(rules).to_pylist()}
-    missing = " and ".join(c for c, k in (("IsClosed", "is_closed"), ("IsWon", "is_won")) if k in derive)
+    missing = " and ".join(str(sfm.column_field("opportunities", k)) for k in ("is_closed", "is_won") if k in derive)
     parts = [
         f"{counts[k]} {label}"
         for k, label in (
