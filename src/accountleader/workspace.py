@@ -6,6 +6,7 @@ It is the only place that wires importers, engine and store together.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -131,6 +132,21 @@ def _parse_as_of(value: AsOf | datetime | date | str) -> datetime:
 _NOT_IN_FINGERPRINT = {"results_snapshots_kept"}
 
 
+def _in_place_read(method: Callable[..., AnalysisSummary]) -> Callable[..., AnalysisSummary]:
+    """Build an in-place source's mapped tables once for the whole call (the as-of, the data
+    quality and the analysis read them) and drop them at its end: temporary tables on a warehouse,
+    a DuckDB file's lock, cached Spark frames."""
+
+    @functools.wraps(method)
+    def run(self: Workspace, *args: Any, **kwargs: Any) -> AnalysisSummary:
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._release_in_place()
+
+    return run
+
+
 class Workspace:
     """A directory holding one company's CRM data, settings and results."""
 
@@ -152,6 +168,9 @@ class Workspace:
         self._results_con: Any = None
         self._results_mtime: Any = None
         self._quality_doc: dict[str, Any] = {}
+        # Fivetran tables read in place (engine.source fivetran): mapped once, with their data
+        # quality, for the analysis that opened them (released at its end, see _in_place_read)
+        self._in_place: _InPlace | None = None
         self._results_names: set[str] = set()
         # page_stamp's memory: the results file it last read a data id from, and that id
         self._stamped_results: Any = None
@@ -302,8 +321,31 @@ class Workspace:
 
     def data_quality(self) -> data_quality.DataQuality:
         """Stage meanings, data artefacts and the default as-of of the latest data (cached until
-        the next import)."""
+        the next import). In place (Fivetran tables read where they are) that is the in-place
+        source, not crm.duckdb: nothing needs importing."""
+        if self._reads_in_place:
+            source = self._in_place_source()
+            if source.dq is None:
+                source.dq = data_quality.assess(source.engine.tables, self.settings)
+                self._write_quality(source.dq)
+            return source.dq
         return self._quality_of(self._crm_file(self.crm_path))
+
+    @property
+    def _reads_in_place(self) -> bool:
+        """The engine reads Fivetran tables in place: they, not crm.duckdb, are the data analysed."""
+        return self.settings.engine.source == "fivetran"
+
+    def _in_place_source(self) -> _InPlace:
+        """The in-place source's canonical tables, mapped once (temporary tables on the engine)."""
+        if self._in_place is None:
+            self._in_place = _InPlace(engine_connect.engine_source(self.settings.engine, self.crm_path))
+        return self._in_place
+
+    def _release_in_place(self) -> None:
+        if self._in_place is not None:
+            in_place, self._in_place = self._in_place, None
+            in_place.close()
 
     def _quality_of(self, f: _CrmFile) -> data_quality.DataQuality:
         if f.dq is None:
@@ -322,8 +364,12 @@ class Workspace:
         return self._shown_quality().annotated
 
     def _quality_key(self) -> str:
-        st = self.crm_path.stat()
-        raw = [st.st_size, st.st_mtime_ns, self.settings.artefacts.model_dump(mode="json"), self.settings.quote_stages,
+        if self._reads_in_place:  # the source's row counts and last syncs identify its data
+            data: list[Any] = [engine_connect.source_stamp(self.settings.engine, self.path)]
+        else:
+            st = self.crm_path.stat()
+            data = [st.st_size, st.st_mtime_ns]
+        raw = [*data, self.settings.artefacts.model_dump(mode="json"), self.settings.quote_stages,
                __version__, RESULTS_FORMAT]
         return hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
 
@@ -349,7 +395,10 @@ class Workspace:
         recomputed when the data or the artefact settings change."""
         doc = storage.read_json(self.path / QUALITY_FILE)
         if doc is None or doc.get("key") != self._quality_key():
-            self._crm_file(self.crm_path).dq = None
+            if self._reads_in_place:
+                self._in_place_source().dq = None
+            else:
+                self._crm_file(self.crm_path).dq = None
             self.data_quality()
             doc = self._quality_doc
         return {k: v for k, v in doc.items() if k != "key"}
@@ -364,7 +413,7 @@ class Workspace:
     def data_range(self) -> tuple[datetime | None, datetime | None]:
         """Earliest activity or deal timestamp, and the default as-of: the last day with real
         activity or deal movement (see :mod:`accountleader.domain.artefacts`)."""
-        t = self.tables()
+        t = self._in_place_source().engine.tables if self._reads_in_place else self.tables()
         lo = [t["activities"].occurred_at.min(), t["opportunities"].created_at.min()]
         at = self.quality()["default_as_of"]["at"]
         hi_ = datetime.fromisoformat(at) if at else None
@@ -388,6 +437,7 @@ class Workspace:
             )
         return value
 
+    @_in_place_read
     def analyze(self, *, as_of: AsOf | datetime | date | str | None = None, progress: Progress | None = None,
                 force: bool = False, current: bool = True) -> AnalysisSummary:
         """Compute every metric into result tables in the workspace (reused when nothing changed,
@@ -428,9 +478,11 @@ class Workspace:
             engine = self.settings.engine
             local = engine.kind == "duckdb" and engine.source == "workspace"
             dq = self.data_quality()
+            # in place, the tables the data quality was assessed on: mapped once for the analysis
+            in_place = self._in_place_source().engine.tables if self._reads_in_place else None
             result = run_analysis(
-                self.engine_tables(), as_of=when.naive, settings=self._settings_for_analysis(), progress=progress,
-                quality=dq if local else None,
+                in_place or self.engine_tables(), as_of=when.naive, settings=self._settings_for_analysis(),
+                progress=progress, quality=dq if local or in_place else None,
             )
             summary = AnalysisSummary(
                 as_of=when.iso(),
@@ -501,11 +553,11 @@ class Workspace:
         return {"as_of": when.iso(), **report.as_dict()}
 
     def _fingerprint(self, as_of: AsOf) -> str:
-        st = self.crm_path.stat()
         # Fivetran tables read in place change with every sync, not with the workspace file
         source = engine_connect.source_stamp(self.settings.engine, self.path)
+        st = None if source is not None else self.crm_path.stat()
         raw = json.dumps(
-            [st.st_size, st.st_mtime_ns, as_of.iso(), self.settings.model_dump(mode="json", exclude=_NOT_IN_FINGERPRINT),
+            [st.st_size if st else None, st.st_mtime_ns if st else None, as_of.iso(), self.settings.model_dump(mode="json", exclude=_NOT_IN_FINGERPRINT),
              __version__, RESULTS_FORMAT,
              source],
             sort_keys=True, default=str,
@@ -566,7 +618,9 @@ class Workspace:
             if self._results_con is not None:
                 engine_connect.disconnect(self._results_con)
             self._results_con = None
-            self._results_con = engine_connect.connect_duckdb(self.results_path)
+            self._results_con = engine_connect.connect_duckdb(
+                self.results_path, memory_limit=self.settings.engine.duckdb_memory_limit
+            )
             self._results_names = set(self._results_con.list_tables())
             self._results_mtime = mtime
         if name not in self._results_names:
@@ -709,6 +763,7 @@ class Workspace:
             storage.remove_snapshots(self.crm_path, keep=keep)
 
     def _close(self) -> None:
+        self._release_in_place()
         files = [*self._crm_files.values(), *([self._shown] if self._shown is not None else [])]
         self._crm_files.clear()
         self._shown = self._shown_key = self._shown_path = None
@@ -845,6 +900,20 @@ def csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+@dataclass(eq=False)
+class _InPlace:
+    """Fivetran tables read in place, mapped once, and their data quality (see Workspace.analyze)."""
+
+    engine: engine_connect.EngineSource
+    dq: data_quality.DataQuality | None = None
+
+    def close(self) -> None:
+        if self.dq is not None:
+            data_quality.release(self.dq)
+            self.dq = None
+        self.engine.close()
 
 
 @dataclass(eq=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,18 @@ def connect_duckdb(path: Path, *, memory_limit: str | None = None) -> Any:
     except BaseException:
         con.disconnect()
         raise
-    if memory_limit:
+    limit_memory(con, memory_limit)
+    return con
+
+
+def limit_memory(con: Any, memory_limit: str | None) -> Any:
+    """Bound a DuckDB-backed Ibis connection's memory (``engine.duckdb_memory_limit``); other
+    backends (Spark, Postgres, a cloud warehouse) manage their own and are left as they are.
+
+    Every DuckDB connection the engine opens goes through here: the workspace's files, and an
+    ``engine.url`` naming a DuckDB file that holds Fivetran tables (before, that one ran with
+    DuckDB's default of 80% of RAM: 10.5 GiB at L)."""
+    if memory_limit and getattr(con, "name", None) == "duckdb":
         # a runtime SET, not a connect-time option: DuckDB refuses a second connection to
         # the same file with a different configuration (storage and Spark export open it too)
         limit = memory_limit.replace("'", "")
@@ -81,6 +94,38 @@ def engine_tables(settings: EngineSettings, crm_path: Path) -> dict[str, ibis.Ta
     from .warehouse import warehouse_tables
 
     return warehouse_tables(settings, crm_path.parent)
+
+
+@dataclass
+class EngineSource:
+    """The canonical tables on the configured engine, for one analysis, and what they live on.
+
+    In place, the tables are the Fivetran tables mapped once into temporary tables (cached
+    DataFrames on Spark): :meth:`close` drops them (and closes a warehouse connection, which
+    also lets go of a DuckDB file's lock)."""
+
+    tables: dict[str, ibis.Table]
+    con: Any = None  # the warehouse connection this source owns (None: a shared Spark session)
+
+    def close(self) -> None:
+        if self.con is not None:
+            disconnect(self.con)
+            self.con = None
+        else:
+            for table in self.tables.values():
+                with contextlib.suppress(Exception):  # not cached, or its session is gone
+                    table.release()
+        self.tables = {}
+
+
+def engine_source(settings: EngineSettings, crm_path: Path) -> EngineSource:
+    """:func:`engine_tables`, with the connection they live on, to be closed after use."""
+    if settings.kind not in ("pyspark", "duckdb") and settings.url:
+        from .warehouse import warehouse_source
+
+        con, tables = warehouse_source(settings, crm_path.parent)
+        return EngineSource(tables, con)
+    return EngineSource(engine_tables(settings, crm_path))
 
 
 def source_stamp(settings: EngineSettings, workspace: Path) -> list[dict[str, Any]] | None:

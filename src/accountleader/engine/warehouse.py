@@ -27,6 +27,7 @@ import ibis
 from ..config import EngineSettings, mask_text, mask_url, workspace_file
 from ..domain.schema import TABLES
 from ..errors import ConfigError
+from .connect import limit_memory
 from .fivetran_source import fivetran_tables
 
 #: Environment variables a URL may not name: the app's own secrets (secret key, database URL).
@@ -79,7 +80,7 @@ def warehouse_connection(settings: EngineSettings, workspace: Path | None = None
     url, password = resolve_url(settings.url, workspace)
     secrets = [password] if password else []
     try:
-        return ibis.connect(url)
+        con = ibis.connect(url)
     except ModuleNotFoundError as exc:
         raise ConfigError(
             f"engine.url {mask_url(settings.url)}: the Ibis backend is not installed ({exc.name}); "
@@ -88,11 +89,26 @@ def warehouse_connection(settings: EngineSettings, workspace: Path | None = None
     except Exception as exc:
         raise ConfigError(f"cannot connect to engine.url {mask_url(settings.url)}: "
                           f"{mask_text(str(exc), secrets)}") from None
+    return limit_memory(con, settings.duckdb_memory_limit)
 
 
 def warehouse_tables(settings: EngineSettings, workspace: Path | None = None) -> dict[str, ibis.Table]:
     """The canonical tables on the warehouse named by ``settings.url``."""
+    return warehouse_source(settings, workspace)[1]
+
+
+def warehouse_source(settings: EngineSettings, workspace: Path | None = None) -> tuple[Any, dict[str, ibis.Table]]:
+    """The connection to the warehouse named by ``settings.url``, and the canonical tables on it
+    (Fivetran tables are mapped once, into temporary tables that live as long as the connection)."""
     con = warehouse_connection(settings, workspace)
+    try:
+        return con, _tables(con, settings)
+    except BaseException:
+        con.disconnect()
+        raise
+
+
+def _tables(con: Any, settings: EngineSettings) -> dict[str, ibis.Table]:
     if settings.source == "fivetran":
         return fivetran_tables(con, database=settings.source_schema)
     kwargs = {"database": settings.source_schema} if settings.source_schema else {}
