@@ -130,6 +130,9 @@ def _parse_as_of(value: AsOf | datetime | date | str) -> datetime:
 
 #: Settings that do not change what an analysis computes (left out of the fingerprints).
 _NOT_IN_FINGERPRINT = {"results_snapshots_kept"}
+#: Views of kept snapshots (Workspace.at) each workspace keeps open (each holds DuckDB connections).
+_VIEWS_KEPT_OPEN = 2
+
 
 
 def _in_place_read(method: Callable[..., AnalysisSummary]) -> Callable[..., AnalysisSummary]:
@@ -589,20 +592,33 @@ class Workspace:
         returned object (reps, views, analysis(), reports) sees that snapshot and the CRM data
         it was computed from. ``None``, or the date of the current results, gives this object.
         Raises NotFoundError when no results for that date are kept."""
-        if as_of is None:
+        when = AsOf.optional(as_of)
+        path = self.snapshot_file(when)
+        if when is None or path is None:
             return self
-        when = AsOf.of(as_of)
-        snap = storage.find_result_snapshot(self.current_results_path, when)
+        view = self._views.pop(when.key, None)
+        if view is None or view.results_path != path:
+            if view is not None:
+                view.close()
+            view = Workspace(self.path, results_file=path)
+        self._views[when.key] = view  # most recently used last; a few are kept open
+        while len(self._views) > _VIEWS_KEPT_OPEN:
+            self._views.pop(next(iter(self._views))).close()  # reopens by itself if used again
+        return view
+
+    def snapshot_file(self, as_of: AsOf | None) -> Path | None:
+        """The file of the results kept for ``as_of``'s date, or None when that is the current
+        results (or ``as_of`` is None). Raises NotFoundError when none are kept for that date."""
+        if as_of is None:
+            return None
+        snap = storage.find_result_snapshot(self.current_results_path, as_of)
         if snap is None:
             kept = ", ".join(s.as_of.key for s in storage.result_snapshots(self.current_results_path)) or "none"
-            raise NotFoundError(f"no results kept for as-of {when.key} (kept: {kept}); "
-                                f"run `accountleader report --as-of {when.key}` or `accountleader analyze --as-of {when.key}`")
+            raise NotFoundError(f"no results kept for as-of {as_of.key} (kept: {kept}); "
+                                f"run `accountleader report --as-of {as_of.key}` or `accountleader analyze --as-of {as_of.key}`")
         if snap.current or storage.same_file(snap.path, self.current_results_path):
-            return self
-        view = self._views.get(when.key)
-        if view is None:
-            view = self._views[when.key] = Workspace(self.path, results_file=snap.path)
-        return view
+            return None
+        return snap.path
 
     def results(self, name: str) -> ibis.Table:
         """A stored result table (reps, account_results, opportunity_results, ...)."""

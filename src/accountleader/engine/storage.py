@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,6 +278,10 @@ def result_snapshots(results_path: Path) -> list[ResultSnapshot]:
     as a snapshot of their own, at ``results.duckdb``."""
     out: list[ResultSnapshot] = []
     current_path = results_path if results_path.exists() else None
+    try:
+        current_id = read_meta(results_path).get("results_id") if current_path is not None else None
+    except WorkspaceCorrupt:
+        current_id = None
     folder = snapshot_dir(results_path)
     files = sorted(folder.glob("*.duckdb")) if folder.is_dir() else []
     for path in files:
@@ -289,7 +294,9 @@ def result_snapshots(results_path: Path) -> list[ResultSnapshot]:
         as_of = _meta_as_of(meta)
         if as_of is None:
             continue
-        current = current_path is not None and same_file(path, current_path)
+        # the current results are a hard link of one kept file (or, in a copied workspace, a copy of it)
+        current = current_path is not None and (same_file(path, current_path)
+                                                or bool(current_id and meta.get("results_id") == current_id))
         out.append(ResultSnapshot(as_of, path, current, meta.get("computed_at"), meta.get("data_id")))
     if current_path is not None and not any(s.current for s in out):
         try:
@@ -355,7 +362,7 @@ def write_results(results_path: Path, tables: dict[str, pa.Table], meta: dict[st
     _adopt_current(results_path)
     target = result_snapshot_path(results_path, as_of)
     private_dir(target.parent)
-    write_database(target, stamp_as_of(tables, as_of), {**meta, "as_of": as_of.iso()})
+    write_database(target, stamp_as_of(tables, as_of), {**meta, "as_of": as_of.iso(), "results_id": uuid.uuid4().hex})
     if current:
         make_current(results_path, target)
     prune_results(results_path, keep=keep, protect=target)

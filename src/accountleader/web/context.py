@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from .. import store as app_store
 from ..config import public_settings
 from ..domain.access import Scope
+from ..domain.as_of import AsOf
 from ..errors import ImportRejected, InputError, WorkspaceBusy
 from ..reports.data import seller_report
 from ..store import UserPublic
@@ -45,16 +46,16 @@ TEAM_REP_COLUMNS = (
 )
 
 
-def team(state: AppState, scope: Scope, *, team: str | None = None) -> dict[str, Any]:
+def team(state: AppState, scope: Scope, *, team: str | None = None, as_of: AsOf | None = None) -> dict[str, Any]:
     def build(ws: Any) -> dict[str, Any]:
         view = ws.team_view(scope, team=team)
         view["reps"] = [{k: r.get(k) for k in TEAM_REP_COLUMNS} for r in view["reps"]]
         return jsonable({"filter": {"team": team}, **view})
 
-    return state.cached(("team", scope, team), build, rebuild=True)
+    return state.cached_at(as_of, ("team", scope, team), build)
 
 
-def seller(state: AppState, scope: Scope, *, user_id: str) -> dict[str, Any]:
+def seller(state: AppState, scope: Scope, *, user_id: str, as_of: AsOf | None = None) -> dict[str, Any]:
     def build(ws: Any) -> dict[str, Any]:
         view = jsonable(ws.seller_view(user_id, scope))  # raises NotFound outside the scope
         # the same ranked actions and findings as the seller report (domain/actions.py,
@@ -64,7 +65,7 @@ def seller(state: AppState, scope: Scope, *, user_id: str) -> dict[str, Any]:
         view["findings"] = jsonable(report["findings"])
         return view
 
-    return state.cached(("seller", scope, user_id), build, rebuild=True)
+    return state.cached_at(as_of, ("seller", scope, user_id), build)
 
 
 def _href(action: Mapping[str, Any]) -> str | None:
@@ -75,28 +76,36 @@ def _href(action: Mapping[str, Any]) -> str | None:
     return None
 
 
-def account(state: AppState, scope: Scope, *, account_id: str) -> dict[str, Any]:
-    return state.cached(("account", scope, account_id), lambda ws: jsonable(ws.account_view(account_id, scope)),
-                        rebuild=True)
+def account(state: AppState, scope: Scope, *, account_id: str, as_of: AsOf | None = None) -> dict[str, Any]:
+    return state.cached_at(as_of, ("account", scope, account_id),
+                           lambda ws: jsonable(ws.account_view(account_id, scope)))
 
 
-def opportunity(state: AppState, scope: Scope, *, opportunity_id: str) -> dict[str, Any]:
-    return state.cached(("opportunity", scope, opportunity_id),
-                        lambda ws: jsonable(ws.opportunity_view(opportunity_id, scope)), rebuild=True)
+def opportunity(state: AppState, scope: Scope, *, opportunity_id: str, as_of: AsOf | None = None) -> dict[str, Any]:
+    return state.cached_at(as_of, ("opportunity", scope, opportunity_id),
+                           lambda ws: jsonable(ws.opportunity_view(opportunity_id, scope)))
 
 
-def sellers(state: AppState, scope: Scope) -> dict[str, Any]:
-    return state.cached(("sellers", scope), lambda ws: {"sellers": jsonable(ws.reps(scope=scope))}, rebuild=True)
+# The lists name the as-of they were read at, like the pages.
+def sellers(state: AppState, scope: Scope, *, as_of: AsOf | None = None) -> dict[str, Any]:
+    return state.cached_at(as_of, ("sellers", scope),
+                           lambda ws: {"as_of": ws.analysis().as_of, "sellers": jsonable(ws.reps(scope=scope))})
 
 
-def accounts(state: AppState, scope: Scope) -> dict[str, Any]:
-    return state.cached(("accounts", scope), lambda ws: {"accounts": jsonable(ws.accounts(scope=scope))},
-                        rebuild=True)
+def accounts(state: AppState, scope: Scope, *, as_of: AsOf | None = None) -> dict[str, Any]:
+    return state.cached_at(as_of, ("accounts", scope),
+                           lambda ws: {"as_of": ws.analysis().as_of, "accounts": jsonable(ws.accounts(scope=scope))})
 
 
-def opportunities(state: AppState, scope: Scope) -> dict[str, Any]:
-    return state.cached(("opportunities", scope),
-                        lambda ws: {"opportunities": jsonable(ws.opportunities(scope=scope))}, rebuild=True)
+def opportunities(state: AppState, scope: Scope, *, as_of: AsOf | None = None) -> dict[str, Any]:
+    return state.cached_at(as_of, ("opportunities", scope),
+                           lambda ws: {"as_of": ws.analysis().as_of,
+                                       "opportunities": jsonable(ws.opportunities(scope=scope))})
+
+
+def snapshots(state: AppState) -> dict[str, Any]:
+    """The kept result snapshots, one per as-of date; ``current`` is what pages show without ``?as_of=``."""
+    return state.snapshots()
 
 
 # -- import ------------------------------------------------------------------------------------

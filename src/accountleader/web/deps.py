@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from .. import store as app_store
 from ..domain.access import Scope
-from ..errors import PermissionDenied
+from ..domain.as_of import AsOf
+from ..errors import InputError, PermissionDenied
 from ..store import Store, UserPublic
 from . import security
 from .errors import CsrfFailed, LoginRequired
@@ -90,6 +92,21 @@ def current_scope(principal: PrincipalDep, state: StateDep) -> Scope:
 
 
 ScopeDep = Annotated[Scope, Depends(current_scope)]
+
+
+def as_of_query(
+    as_of: Annotated[str | None, Query(max_length=40, description="Show the results kept for this as-of date "
+                                       "(YYYY-MM-DD; /api/v1/snapshots lists them). Default: the current results.")] = None,
+) -> AsOf | None:
+    """``?as_of=`` converted once, here; a bad value is a 422 naming it (a date not kept: 404, from the read)."""
+    try:
+        return AsOf.optional(as_of, name="as_of")
+    except InputError as exc:  # a query value that is not a date: invalid input, as FastAPI's own checks
+        raise RequestValidationError([{"loc": ("query", "as_of"), "msg": str(exc), "type": "value_error",
+                                       "input": as_of}]) from None
+
+
+AsOfDep = Annotated[AsOf | None, Depends(as_of_query)]
 
 
 async def verify_csrf(request: Request, principal: PrincipalDep, state: StateDep) -> None:

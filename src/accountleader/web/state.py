@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from fastapi.templating import Jinja2Templates
 
+from ..domain.as_of import AsOf
 from ..errors import AccountLeaderError
 from ..store import Store
 from ..workspace import Workspace
@@ -177,6 +178,42 @@ class AppState:
                 if not self._closing:  # at shutdown the readers are closed under it
                     log.exception("rebuilding a page after the results changed failed")
         return built
+
+    def at(self, as_of: AsOf | None) -> tuple[Any, ...] | None:
+        """For ``?as_of=``: None when it is not given or names the current results (pages read
+        those), else the page stamp of the snapshot kept for it. Raises NotFoundError when no
+        results for that date are kept."""
+        path = self.workspace.snapshot_file(as_of)
+        if path is None:
+            return None
+        # the kept file, plus what the current pages are keyed by (CRM files, settings)
+        return (str(path), _stamp(path), *self.files_stamp())
+
+    def cached_at(self, as_of: AsOf | None, key: Hashable, fn: Callable[[Workspace], T]) -> T:
+        """:meth:`cached` for a page that may be asked for a kept snapshot (``?as_of=``)."""
+        stamp = self.at(as_of)
+        if stamp is None:
+            return self.cached(key, fn, rebuild=True)
+        assert as_of is not None
+
+        def on_snapshot(ws: Workspace) -> T:
+            with ws.at(as_of).pinned() as view:
+                return fn(view)
+
+        return self.cached((key, "as_of", as_of.key), on_snapshot, stamp=stamp)
+
+    def snapshots(self) -> dict[str, Any]:
+        """The kept result snapshots (``Workspace.snapshots``) and the current as-of date."""
+        folder = self.workspace_path / "results"
+        stamp = (_stamp(self.workspace.current_results_path), _stamp(folder), _stamp(self.workspace.crm_path))
+
+        def read(ws: Workspace) -> dict[str, Any]:
+            kept = ws.snapshots()
+            current = next((s for s in kept if s["current"]), None)
+            return {"snapshots": kept, "current": current["date"] if current else None,
+                    "kept_at_most": ws.settings.results_snapshots_kept}
+
+        return self.cached(("snapshots",), read, stamp=stamp)
 
     def freshness(self) -> dict[str, Any]:
         """Whether the results shown are current, and the banner to show when they are not."""

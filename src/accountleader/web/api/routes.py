@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from ...store.tokens import TOKEN_DAYS
 from .. import context
 from ..accounts import audited
-from ..deps import AdminDep, CsrfChecked, PrincipalDep, ScopeDep, SessionDep, StateDep
+from ..deps import AdminDep, AsOfDep, CsrfChecked, PrincipalDep, ScopeDep, SessionDep, StateDep
 from ..state import Page
 
 
@@ -74,42 +74,48 @@ def create_token(principal: SessionDep, state: StateDep, body: Annotated[TokenRe
 
 
 @router.get("/team", summary="The right-things-right matrix and team table (twin of /team)", response_model=View)
-def team(state: StateDep, scope: ScopeDep,
+def team(state: StateDep, scope: ScopeDep, as_of: AsOfDep,
          team: Annotated[str | None, Query(max_length=200, description="Only this team")] = None) -> JSONResponse:
-    return _json(context.team(state, scope, team=team or None), state=state)
+    return _json(context.team(state, scope, team=team or None, as_of=as_of), state=state)
+
+
+@router.get("/snapshots", summary="The kept result snapshots, one per as-of date; pages take ?as_of= to show one",
+            response_model=View)
+def snapshots(state: StateDep, _: PrincipalDep) -> JSONResponse:
+    return _json(context.snapshots(state))
 
 
 @router.get("/sellers", summary="Sellers you may see, with their matrix measures", response_model=View)
-def sellers(state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.sellers(state, scope), state=state)
+def sellers(state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
+    return _json(context.sellers(state, scope, as_of=as_of), state=state)
 
 
 @router.get("/sellers/{user_id}", summary="One seller: matrix position and next best actions (twin of /sellers/{id})",
             response_model=View)
-def seller(user_id: str, state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.seller(state, scope, user_id=user_id), state=state)
+def seller(user_id: str, state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
+    return _json(context.seller(state, scope, user_id=user_id, as_of=as_of), state=state)
 
 
 @router.get("/accounts", summary="Accounts you may see, with fit, create share and change", response_model=View)
-def accounts(state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.accounts(state, scope), state=state)
+def accounts(state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
+    return _json(context.accounts(state, scope, as_of=as_of), state=state)
 
 
 @router.get("/accounts/{account_id}", summary="One account: fit and reasons, stakeholders, deals, change (twin of /accounts/{id})",
             response_model=View)
-def account(account_id: str, state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.account(state, scope, account_id=account_id), state=state)
+def account(account_id: str, state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
+    return _json(context.account(state, scope, account_id=account_id, as_of=as_of), state=state)
 
 
 @router.get("/opportunities", summary="Opportunities you may see", response_model=View)
-def opportunities(state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.opportunities(state, scope), state=state)
+def opportunities(state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
+    return _json(context.opportunities(state, scope, as_of=as_of), state=state)
 
 
 @router.get("/opportunities/{opportunity_id}", summary="One opportunity: buyer roles engaged and history (twin of /opportunities/{id})",
             response_model=View)
-def opportunity(opportunity_id: str, state: StateDep, scope: ScopeDep) -> JSONResponse:
-    return _json(context.opportunity(state, scope, opportunity_id=opportunity_id), state=state)
+def opportunity(opportunity_id: str, state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
+    return _json(context.opportunity(state, scope, opportunity_id=opportunity_id, as_of=as_of), state=state)
 
 
 @router.get("/import", summary="What the workspace holds and when it was imported (twin of /import)", response_model=View)

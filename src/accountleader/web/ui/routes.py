@@ -12,7 +12,16 @@ from ... import store as app_store
 from ...errors import ImportRejected, InputError, WorkspaceBusy
 from ...store.auth import SESSION_LIFETIME
 from .. import accounts, context, security
-from ..deps import AdminDep, CsrfChecked, PrincipalDep, ScopeDep, SessionDep, StateDep, _principal
+from ..deps import (
+    AdminDep,
+    AsOfDep,
+    CsrfChecked,
+    PrincipalDep,
+    ScopeDep,
+    SessionDep,
+    StateDep,
+    _principal,
+)
 from ..forms import FormInvalid
 from .render import is_htmx, render
 
@@ -117,17 +126,19 @@ def create_token(request: Request, state: StateDep, principal: SessionDep,
 
 
 @router.get("/team")
-def team_page(request: Request, state: StateDep, scope: ScopeDep, team: TeamQuery = None) -> Response:
-    data = context.team(state, scope, team=team or None)
+def team_page(request: Request, state: StateDep, scope: ScopeDep, as_of: AsOfDep, team: TeamQuery = None) -> Response:
+    data = context.team(state, scope, team=team or None, as_of=as_of)
     user = getattr(request.state, "user", None)
     viewer = getattr(user, "crm_user_id", None)
     # The body (matrix, hundreds of rows at enterprise scale) depends only on the data and on
     # whose dot to highlight: render it once per data change, not once per request.
+    snapshot = state.at(as_of)
     body = state.cached(
-        ("team-body-html", scope, team or None, viewer),
+        ("team-body-html", scope, team or None, viewer, as_of.key if snapshot is not None and as_of else None),
         lambda ws: Markup(
             request.app.state.al.templates.get_template("_partials/team_body.html").render(data=data, user=user)
         ),
+        stamp=snapshot,
     )
     if is_htmx(request):
         return HTMLResponse(body)
@@ -135,19 +146,21 @@ def team_page(request: Request, state: StateDep, scope: ScopeDep, team: TeamQuer
 
 
 @router.get("/sellers/{user_id}")
-def seller_page(request: Request, user_id: str, state: StateDep, scope: ScopeDep) -> Response:
-    return render(request, "seller.html", context.seller(state, scope, user_id=user_id), page="team")
+def seller_page(request: Request, user_id: str, state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> Response:
+    return render(request, "seller.html", context.seller(state, scope, user_id=user_id, as_of=as_of), page="team")
 
 
 @router.get("/accounts/{account_id}")
-def account_page(request: Request, account_id: str, state: StateDep, scope: ScopeDep) -> Response:
-    return render(request, "account.html", context.account(state, scope, account_id=account_id), page="team")
+def account_page(request: Request, account_id: str, state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> Response:
+    return render(request, "account.html", context.account(state, scope, account_id=account_id, as_of=as_of),
+                  page="team")
 
 
 @router.get("/opportunities/{opportunity_id}")
-def opportunity_page(request: Request, opportunity_id: str, state: StateDep, scope: ScopeDep) -> Response:
-    return render(request, "opportunity.html", context.opportunity(state, scope, opportunity_id=opportunity_id),
-                  page="team")
+def opportunity_page(request: Request, opportunity_id: str, state: StateDep, scope: ScopeDep,
+                     as_of: AsOfDep) -> Response:
+    return render(request, "opportunity.html",
+                  context.opportunity(state, scope, opportunity_id=opportunity_id, as_of=as_of), page="team")
 
 
 # -- import and settings -----------------------------------------------------------------------
