@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Runs the full suite: starts a throwaway PostgreSQL server on a loopback port for the
 # app-database tests, and always stops it afterwards.
+#
+# The suite runs on pytest-xdist workers (TEST_WORKERS, default: the CPU count, at most 2) with
+# --dist loadgroup: the Spark tests share one worker (one JVM), the browser tests another's
+# Chromium, and each analysed demo company is built once per run (tests/demo_support.py).
+# TEST_WORKERS=0 runs serially, in one process.  Extra arguments go to pytest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pg.sh
@@ -10,4 +15,12 @@ export ACCOUNTLEADER_REQUIRE_POSTGRES=1
 # the Spark parity suite runs several full analyses in one JVM: 2 GB left it in full GCs
 export ACCOUNTLEADER_SPARK_DRIVER_MEMORY=${ACCOUNTLEADER_SPARK_DRIVER_MEMORY:-4g}
 trap pg_stop EXIT
-.venv/bin/python -m pytest "$@"
+
+workers=${TEST_WORKERS:-$(nproc 2>/dev/null || echo 1)}
+if [ "$workers" -gt 2 ] && [ -z "${TEST_WORKERS:-}" ]; then workers=2; fi
+parallel=()
+if [ "$workers" -gt 1 ]; then
+  # -n/--dist come first: a -n given on the command line still wins (the last one counts)
+  parallel=(-n "$workers" --dist loadgroup)
+fi
+.venv/bin/python -m pytest "${parallel[@]}" "$@"

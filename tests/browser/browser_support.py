@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from demo_support import demo_workspace_copy
 
 from accountleader import store as app_store
-from accountleader.workspace import Workspace
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -40,12 +40,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("live")
-    workspace = root / "workspace"
-    ws = Workspace.open(workspace)
-    export_dir, _ = ws.load_demo(seed=7, scale=0.1)
-    ws.analyze()
-    ws.close()
+    # the web tests' demo company (seed 7, 1/10 scale), built once per run: a private copy, as the
+    # server writes its app database into it
+    workspace, _, _ = demo_workspace_copy(tmp_path_factory, "live", seed=7, scale=0.1)
+    root = workspace.parent
+    export_dir = workspace / "demo-export"
     export_zip = root / "salesforce-export.zip"
     with zipfile.ZipFile(export_zip, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for f in sorted(export_dir.iterdir()):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import ARTIFACTS
+from demo_support import demo_workspace_copy
 
 from accountleader.reports import build_report, report_document
 from accountleader.workspace import Workspace
@@ -16,10 +17,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def team_report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, object]]]:
-    root = tmp_path_factory.mktemp("report-browser")
-    ws = Workspace.open(root / "ws")
-    ws.load_demo(seed=7, scale=0.1)
-    ws.analyze()
+    path, _, _ = demo_workspace_copy(tmp_path_factory, "report-browser", seed=7, scale=0.1)  # built once per run
+    root = path.parent
+    ws = Workspace.open(path)
     html = root / "team.html"
     build_report(ws, out=html, fmt="html")
     doc = report_document(ws)

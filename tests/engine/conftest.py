@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from demo_support import demo_workspace_copy
 
 from accountleader.engine.analyze import Analysis, run_analysis
 from accountleader.workspace import Workspace
@@ -17,9 +18,9 @@ DEMO_SCALE = 0.2
 
 @pytest.fixture(scope="session")
 def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = Workspace.open(tmp_path_factory.mktemp("engine") / "demo")
-    ws.load_demo(seed=DEMO_SEED, scale=DEMO_SCALE)
-    return ws
+    """The demo company, imported (not analysed) once per run (demo_support.py); this session's copy."""
+    path, _, _ = demo_workspace_copy(tmp_path_factory, "engine", seed=DEMO_SEED, scale=DEMO_SCALE, analyse=False)
+    return Workspace.open(path)
 
 
 @pytest.fixture(scope="session")

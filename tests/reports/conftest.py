@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from demo_support import demo_workspace_copy
 from report_support import ReportDemo
 
 from accountleader.demo import TRUTH_FILE, PlantedTruth
@@ -14,12 +15,11 @@ from accountleader.workspace import Workspace
 
 @pytest.fixture(scope="session")
 def report_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportDemo]:
-    root = tmp_path_factory.mktemp("reports")
-    ws = Workspace.open(root / "ws")
-    export, _ = ws.load_demo(seed=7, scale=0.3)
-    truth = PlantedTruth.from_json((export / TRUTH_FILE).read_text(encoding="utf-8"))
-    ws.analyze()
-    yield ReportDemo(ws, truth, root / "out")
+    # built once per run (demo_support.py); this session's own copy
+    path, _, _ = demo_workspace_copy(tmp_path_factory, "reports", seed=7, scale=0.3)
+    ws = Workspace.open(path)
+    truth = PlantedTruth.from_json((path / "demo-export" / TRUTH_FILE).read_text(encoding="utf-8"))
+    yield ReportDemo(ws, truth, path.parent / "out")
     ws.close()
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from demo_support import built_once, private_copy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))  # web_support, for the tests
 
@@ -53,6 +54,14 @@ def _rewrite(path: Path, change) -> None:  # noqa: ANN001 - a row callback
 
 @pytest.fixture(scope="session")
 def planted(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Planted:
+    """Imported and analysed once per run (demo_support.py); this session's own copy."""
+    template, found = built_once(tmp_path_factory, "security-planted", lambda d: _plant(demo_workspace, d))
+    path = private_copy(template / "workspace", tmp_path_factory.mktemp("planted") / "workspace")
+    return Planted(path, *found)
+
+
+def _plant(demo_workspace: Path, directory: Path) -> tuple[object, ...]:
+    """Builds the planted workspace in ``directory / "workspace"``; returns the Planted fields but the path."""
     from accountleader.workspace import Workspace
 
     ws = Workspace.open(demo_workspace)
@@ -78,7 +87,7 @@ def planted(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     others = [a for a in accounts.account_id if a != shared_account]
     formula_account, script_account, escape_account = others[:3]
 
-    export = tmp_path_factory.mktemp("planted") / "export"
+    export = directory / "export"
     shutil.copytree(demo_workspace / "demo-export", export)
 
     def opp(row: dict[str, str]) -> None:
@@ -99,13 +108,10 @@ def planted(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> P
         ws.analyze()
     finally:
         ws.close()
-    return Planted(path, shared_account, rep_a, rep_b, tuple(deals), names, formula_account, script_account,
-                   escape_account)
+    return (shared_account, rep_a, rep_b, tuple(deals), names, formula_account, script_account, escape_account)
 
 
 @pytest.fixture
 def planted_copy(planted: Planted, tmp_path: Path) -> Path:
     """A private copy of the planted workspace, for tests that change it."""
-    target = tmp_path / "workspace"
-    shutil.copytree(planted.path, target, ignore=shutil.ignore_patterns("app.sqlite*", ".secret_key"))
-    return target
+    return private_copy(planted.path, tmp_path / "workspace")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from demo_support import demo_template, demo_workspace_copy, private_copy
 from sqlalchemy import create_engine, text
 
 from accountleader.store import Store, open_store
@@ -101,7 +102,6 @@ def store(database_url: str) -> Iterator[Store]:
 
 import asyncio  # noqa: E402
 import re  # noqa: E402
-import shutil  # noqa: E402
 from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
@@ -197,25 +197,23 @@ def web(database_url: str, tmp_path: Path) -> Iterator[WebApp]:
     w.close()
 
 
+#: the demo company the web and security tests (and the browser tests) share
+DEMO_SEED, DEMO_SCALE = 7, 0.1
+
+
 @pytest.fixture(scope="session")
 def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo company at 1/10 scale, imported and analysed once per test run. Treat as read-only."""
-    from accountleader.workspace import Workspace
-
-    path = tmp_path_factory.mktemp("demo") / "workspace"
-    ws = Workspace.open(path)
-    ws.load_demo(seed=7, scale=0.1)
-    ws.analyze()
-    ws.close()
+    """The demo company at 1/10 scale, imported and analysed once per test run (demo_support.py)
+    and copied for this session. Treat as read-only."""
+    path, _, _ = demo_workspace_copy(tmp_path_factory, "demo", seed=DEMO_SEED, scale=DEMO_SCALE)
     return path
 
 
 @pytest.fixture
-def demo_copy(demo_workspace: Path, tmp_path: Path) -> Path:
+def demo_copy(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
     """A private copy of the demo workspace, for tests that change it."""
-    target = tmp_path / "workspace"
-    shutil.copytree(demo_workspace, target, ignore=shutil.ignore_patterns("app.sqlite*", ".secret_key"))
-    return target
+    template, _, _ = demo_template(tmp_path_factory, seed=DEMO_SEED, scale=DEMO_SCALE)
+    return private_copy(template, tmp_path / "workspace")
 
 
 def zip_dir(directory: Path, target: Path) -> Path:
