@@ -23,7 +23,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from . import __version__, queries
+from . import __version__
 from .config import SETTINGS_FILE, WorkspaceSettings, environment, workspace_file
 from .domain.access import EVERYONE, Scope
 from .domain.as_of import AsOf
@@ -41,6 +41,7 @@ from .importers import (
     read_mapped_csv,
     read_salesforce_export,
 )
+from .results_reader import ResultsReader
 
 Progress = Callable[[str, float], None]
 
@@ -835,36 +836,46 @@ class Workspace:
             "results": self.freshness(),
         }
 
-    # -- pages and lists, filtered by who is asking ------------------------------------------
+    # -- reading results: through the one results reader ---------------------------------------
+
+    def reader(self, as_of: AsOf | datetime | date | str | None = None) -> ResultsReader:
+        """The results reader of the results kept for ``as_of`` (default: the current ones):
+        the one way pages, reports, the CLI and the Python API read results, filtered by the
+        Scope each read is given. Raises NotFoundError when no results for that date are kept."""
+        ws = self.at(as_of)
+        return ResultsReader(results=ws.results, tables=ws.table, analysis_tables=ws.analysis_tables,
+                             summary=ws.analysis)
+
+    # Shorthands of the Python API: each is the same method of reader().
 
     def scope_for(self, role: str, crm_user_id: str | None) -> Scope:
-        return queries.scope_for(self, role, crm_user_id)
+        return self.reader().scope_for(role, crm_user_id)
 
     def reps(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None) -> list[dict[str, Any]]:
-        return queries.reps(self, scope, team=team, rep=rep)
+        return self.reader().reps(scope, team=team, rep=rep)
 
     def teams(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None) -> list[dict[str, Any]]:
-        return queries.teams(self, scope, team=team, rep=rep)
+        return self.reader().teams(scope, team=team, rep=rep)
 
     def accounts(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        return queries.accounts(self, scope, team=team, rep=rep, limit=limit)
+        return self.reader().accounts(scope, team=team, rep=rep, limit=limit)
 
     def opportunities(
         self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None, open_only: bool = False, limit: int | None = None
     ) -> list[dict[str, Any]]:
-        return queries.opportunities(self, scope, team=team, rep=rep, open_only=open_only, limit=limit)
+        return self.reader().opportunities(scope, team=team, rep=rep, open_only=open_only, limit=limit)
 
     def team_view(self, scope: Scope = EVERYONE, team: str | None = None) -> dict[str, Any]:
-        return queries.team_view(self, scope, team=team)
+        return self.reader().team_view(scope, team=team)
 
     def seller_view(self, user_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
-        return queries.seller_view(self, user_id, scope)
+        return self.reader().seller_view(user_id, scope)
 
     def account_view(self, account_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
-        return queries.account_view(self, account_id, scope)
+        return self.reader().account_view(account_id, scope)
 
     def opportunity_view(self, opportunity_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
-        return queries.opportunity_view(self, opportunity_id, scope)
+        return self.reader().opportunity_view(opportunity_id, scope)
 
     def export_results(
         self, what: str, out: Path | str, fmt: str, *, team: str | None = None, rep: str | None = None, scope: Scope = EVERYONE
@@ -872,7 +883,7 @@ class Workspace:
         """Write reps, accounts or opportunities to CSV or Parquet; returns rows written."""
         if what not in ("reps", "teams", "accounts", "opportunities"):
             raise InputError(f"cannot export {what!r}; choose reps, teams, accounts or opportunities")
-        rows = getattr(self, what)(scope, team=team, rep=rep)
+        rows = getattr(self.reader(), what)(scope, team=team, rep=rep)
         df = pd.DataFrame(rows)
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,13 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "effort_gaps": ("account_id",),
     "quote_events": ("quote_id",),
     "process_problems": ("component", "scope", "team"),
+    # what pages and reports show beside the metrics (domain/metrics/views.py)
+    "account_peers": ("account_id",),
+    "account_products": ("account_id", "product"),
+    "account_timeline": ("account_id", "kind", "opportunity_id", "history_id", "contact_id"),
+    "pending_quotes": ("opportunity_id",),
+    "contact_touches": ("contact_id", "owner_id", "account_id"),
+    "account_effort": ("owner_id", "account_id"),
 }
 
 REL_TOL = 1e-9

@@ -40,8 +40,10 @@ def _assert_same_results(reference: Analysis, other: Analysis) -> None:
     assert set(other.tables) == set(reference.tables) == set(RESULT_KEYS)
     problems: list[str] = []
     for name, expected in reference.tables.items():
-        # the demo has no process problem as planted (docs/metrics.md): that table is empty on every engine
-        if name == "process_problems":
+        # the demo has no process problem as planted (docs/metrics.md), and every quote it asks
+        # for is sent by as_of: those tables are empty on every engine (tests/unit/test_views.py
+        # covers pending quotes on hand-made rows)
+        if name in ("process_problems", "pending_quotes"):
             assert expected.num_rows == other.tables[name].num_rows
         else:
             assert expected.num_rows > 0, f"{name} is empty on the reference engine: the comparison would prove nothing"

@@ -54,7 +54,7 @@ def analyze(
         con.info(f"account fit: signal found in {fit['won_n']:,} won / {fit['lost_n']:,} lost deals ({fit['reason']})")
     else:
         con.info(f"account fit: no meaningful signal: {fit['reason']}")
-    reps = st.workspace.reps()
+    reps = st.workspace.reader().reps()
     counts: dict[str, int] = {}
     for r in reps:
         counts[r["quadrant"] or "unknown"] = counts.get(r["quadrant"] or "unknown", 0) + 1
@@ -120,7 +120,9 @@ def show(
         n = ws.export_results(what.value, out, fmt.value, team=team, rep=rep)
         st.console.success(f"wrote {n:,} rows to {out}")
         return
-    rows = {What.reps: ws.reps, What.teams: ws.teams, What.accounts: ws.accounts, What.opportunities: ws.opportunities}[
+    reader = ws.reader()
+    rows = {What.reps: reader.reps, What.teams: reader.teams, What.accounts: reader.accounts,
+            What.opportunities: reader.opportunities}[
         what
     ](team=team, rep=rep)
     if fmt is Format.json:

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from ..errors import NotFoundError
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -44,16 +46,22 @@ class Scope:
     def can_see_team(self, team: str | None) -> bool:
         return self.teams is None or (team is not None and team in self.teams)
 
-    def filter_owned(self, table: ir.Table, owner_column: str = "owner_id", account_column: str | None = "account_id") -> ir.Table:
-        """Rows owned by a visible seller, or (support) on an assigned account."""
+    def owns(self, table: ir.Table, owner_column: str = "owner_id", account_column: str | None = "account_id") -> ir.BooleanValue | None:
+        """The condition "owned by a visible seller, or (support) on an assigned account";
+        None when every row is visible."""
         if self.user_ids is None:
-            return table
+            return None
         import ibis  # the CLI loads this module for role names; Ibis only when a table is filtered
 
         cond = table[owner_column].isin(sorted(self.user_ids)) if self.user_ids else ibis.literal(False)
         if self.account_ids and account_column is not None:
             cond = cond | table[account_column].isin(sorted(self.account_ids))
-        return table.filter(cond)
+        return cond
+
+    def filter_owned(self, table: ir.Table, owner_column: str = "owner_id", account_column: str | None = "account_id") -> ir.Table:
+        """Rows owned by a visible seller, or (support) on an assigned account."""
+        cond = self.owns(table, owner_column, account_column)
+        return table if cond is None else table.filter(cond)
 
 
 EVERYONE = Scope("admin")
@@ -73,3 +81,31 @@ def reports_under(manager_id: str, edges: Iterable[tuple[str, str | None]]) -> f
                 seen.add(child)
                 stack.append(child)
     return frozenset(seen)
+
+
+def scope_of(
+    role: str,
+    crm_user_id: str | None,
+    users: Iterable[tuple[str, str | None, str | None]],
+    case_accounts: Iterable[str | None] = (),
+) -> Scope:
+    """The scope of a person with ``role`` linked to CRM user ``crm_user_id``.
+
+    ``users`` are (user_id, manager_id, team) rows of the CRM users; ``case_accounts`` the
+    accounts of the cases a support person owns (only read for ``support``).  Raises
+    NotFoundError for an unknown role.
+    """
+    if role == "admin":
+        return EVERYONE
+    rows = list(users)
+    if role == "manager":
+        if not crm_user_id:
+            return Scope("manager", None, frozenset(), None, frozenset())
+        ids = reports_under(crm_user_id, ((u, m) for u, m, _ in rows))
+        return Scope("manager", crm_user_id, ids, None, frozenset(t for u, _, t in rows if u in ids and t is not None))
+    if role == "rep":
+        own = frozenset(t for u, _, t in rows if u == crm_user_id and t is not None)
+        return Scope("rep", crm_user_id, frozenset({crm_user_id}) if crm_user_id else frozenset(), None, own)
+    if role == "support":
+        return Scope("support", crm_user_id, frozenset(), frozenset(a for a in case_accounts if a is not None), frozenset())
+    raise NotFoundError(f"unknown role {role!r}")

@@ -33,6 +33,8 @@ from ..domain.metrics import (
     matrix,
     performance,
 )
+from ..domain.metrics.views import SORT_KEYS as READ_SIDE_SORT_KEYS
+from ..domain.metrics.views import read_side_tables
 from ..domain.results import RESULT_TABLES
 from ..domain.schema import BUYER_ROLES
 from ..domain.scoring.fit import FitReport, fit_account_scores
@@ -44,7 +46,8 @@ Progress = Callable[[str, float], None]
 
 #: Bump when result tables change shape or meaning: stored results from an older
 #: format are recomputed rather than reused.
-RESULTS_FORMAT = 10  # 10: account_results carry won_n/lost_n/open_n; the fit model drops territories
+RESULTS_FORMAT = 11  # 11: the read side's figures (whitespace, timeline, pending quotes, touches, effort)
+# 10: account_results carry won_n/lost_n/open_n; the fit model drops territories
 # 9: the verdict needs creation (tending), peers and results beside it
 
 EFFICIENCY_COMPONENTS = {
@@ -362,6 +365,9 @@ def run_analysis(
         t["accounts"], acts, account_fit, as_of=as_of, window_days=window, contacts=contacts, logging_stopped_at=stopped
     )
     gaps_pa = _run(gaps, "effort_gaps", timings)
+    # what pages and reports show beside the metrics (domain/metrics/views.py)
+    views_pa = {name: _run(expr, name, timings) for name, expr in read_side_tables(
+        t, as_of=as_of, window_days=window, quote_stages=quote_stages).items()}
     if quality is None:
         # annotated tables made here are cached on the engine (a persisted frame on Spark):
         # free them now rather than whenever the collector gets to them
@@ -383,6 +389,7 @@ def run_analysis(
                 "effort_gaps": gaps_pa,
                 "quote_events": quotes_pa,
                 "process_problems": problems_pa,
+                **views_pa,
             }
         ),
         fit_report=fit_report,
@@ -400,6 +407,7 @@ _SORT_KEYS = {
     "effort_gaps": ["gap", "account_id"],
     "quote_events": ["quote_id"],
     "process_problems": ["component", "scope", "team"],
+    **READ_SIDE_SORT_KEYS,
 }
 
 

@@ -1,7 +1,7 @@
 """What each report says: findings, actions and chart rows gathered from the workspace.
 
-Everything here reads through the workspace's queries and hands plain rows to the pure
-domain rules (:mod:`accountleader.domain.findings`, :mod:`accountleader.domain.actions`).
+Everything here reads through the workspace's results reader and hands plain rows to the
+pure domain rules (:mod:`accountleader.domain.findings`, :mod:`accountleader.domain.actions`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from .. import queries
 from ..domain import actions as act
 from ..domain import findings as fnd
-from ..errors import NotFoundError
+from ..results_reader import ResultsReader
 from ..workspace import Workspace
 
 Step = Callable[[str, float], None]
@@ -99,14 +98,14 @@ class _Book:
     gaps: list[dict[str, Any]]
 
 
-def _book(ws: Workspace, basis: Basis, owner_ids: list[str], *, team: str | None = None, rep: str | None = None) -> _Book:
+def _book(r: ResultsReader, owner_ids: list[str], *, team: str | None = None, rep: str | None = None) -> _Book:
     return _Book(
-        accounts=ws.accounts(),
-        open_deals=ws.opportunities(team=team, rep=rep, open_only=True),
-        effort=queries.activity_effort(ws, as_of=basis.as_of, window_days=basis.window_days, owner_ids=owner_ids),
-        quotes=queries.quote_events(ws, owner_ids=owner_ids),
-        pending=queries.pending_quote_requests(ws, as_of=basis.as_of, quote_stages=basis.quote_stages, owner_ids=owner_ids),
-        gaps=queries.effort_gaps(ws, owner_ids=owner_ids),
+        accounts=r.accounts(),
+        open_deals=r.opportunities(team=team, rep=rep, open_only=True),
+        effort=r.account_effort(owner_ids=owner_ids),
+        quotes=r.quote_events(owner_ids=owner_ids),
+        pending=r.pending_quotes(owner_ids=owner_ids),
+        gaps=r.effort_gaps(owner_ids=owner_ids),
     )
 
 
@@ -157,7 +156,7 @@ def _baseline(reps: Sequence[dict[str, Any]], facts: dict[str, fnd.SellerFacts])
                                       for r in reps if r["user_id"] in facts})
 
 
-def _actions(book: _Book, basis: Basis, ws: Workspace, *, limit: int) -> list[act.Action]:
+def _actions(book: _Book, basis: Basis, ws: Workspace, r: ResultsReader, *, limit: int) -> list[act.Action]:
     deal_accounts = sorted({d["account_id"] for d in book.open_deals if act.is_single_threaded(d) and d.get("account_id")})
     ctx = act.ActionContext(
         as_of=basis.as_of.date(), window_days=basis.window_days, sla_business_days=basis.sla_business_days,
@@ -167,7 +166,7 @@ def _actions(book: _Book, basis: Basis, ws: Workspace, *, limit: int) -> list[ac
     return act.next_best_actions(
         deals=book.open_deals,
         accounts=book.accounts,
-        contacts=queries.account_contacts(ws, deal_accounts, as_of=basis.as_of),
+        contacts=r.account_contacts(deal_accounts),
         pending_quotes=book.pending,
         quote_events=[q for q in book.quotes if q.get("over_sla")],
         effort_gaps=book.gaps,
@@ -179,44 +178,33 @@ def _actions(book: _Book, basis: Basis, ws: Workspace, *, limit: int) -> list[ac
 # -- team -------------------------------------------------------------------------------------
 
 
-def process_problems(ws: Workspace, *, team: str | None = None) -> list[dict[str, Any]]:
-    """The ``process_problems`` result: company-wide ones, and the team's when a team is asked for."""
-    from ibis.common.exceptions import TableNotFound
-
-    try:
-        p = ws.results("process_problems")
-    except TableNotFound:  # results written before the table existed
-        return []
-    rows = p.to_pyarrow().to_pylist()
-    return [r for r in rows if r.get("scope") == "company" or team is None or r.get("team") == team]
-
-
 def team_report(ws: Workspace, team: str | None = None, *, progress: Step = _quiet) -> dict[str, Any]:
     """The team (or whole company) report: matrix, tend/create, effort/fit, quotes, change, findings."""
     basis = Basis.of(ws)
+    r = ws.reader()
     progress("reading the team", 0.05)
-    view = ws.team_view(team=team)
+    view = r.team_view(team=team)
     reps = view["reps"]
-    ids = [r["user_id"] for r in reps]
+    ids = [rep["user_id"] for rep in reps]
     progress("gathering effort and quotes", 0.15)
-    book = _book(ws, basis, ids, team=team)
+    book = _book(r, ids, team=team)
     book.accounts = [a for a in book.accounts if a.get("owner_id") in set(ids)] or book.accounts
     facts = _facts(book, basis)
     baseline = _baseline(reps, facts)
     progress("writing findings", 0.3)
-    problems = process_problems(ws, team=team)
+    problems = r.process_problems(team=team)
     findings = fnd.process_findings(problems, sla_business_days=basis.sla_business_days,
                                     response_sla_hours=ws.settings.response_sla_hours)
     findings += fnd.team_findings(reps, view["top_change_accounts"], view["fit_model"])
-    for r in reps:
-        findings += fnd.seller_findings(r, facts.get(r["user_id"], fnd.SellerFacts()), baseline,
+    for rep in reps:
+        findings += fnd.seller_findings(rep, facts.get(rep["user_id"], fnd.SellerFacts()), baseline,
                                         sla_business_days=basis.sla_business_days, window_days=basis.window_days)
-    actions = _actions(book, basis, ws, limit=TEAM_ACTIONS_LIMIT)
-    name_of = {r["user_id"]: r.get("name") for r in reps}
+    actions = _actions(book, basis, ws, r, limit=TEAM_ACTIONS_LIMIT)
+    name_of = {rep["user_id"]: rep.get("name") for rep in reps}
     effort_rows = []
-    for r in reps:
-        for tier, n in sorted(facts.get(r["user_id"], fnd.SellerFacts()).activities_by_tier.items(), key=lambda kv: kv[0] or "Z"):
-            effort_rows.append({"seller": r.get("name"), "tier": tier or "no tier", "activities_n": n})
+    for rep in reps:
+        for tier, n in sorted(facts.get(rep["user_id"], fnd.SellerFacts()).activities_by_tier.items(), key=lambda kv: kv[0] or "Z"):
+            effort_rows.append({"seller": rep.get("name"), "tier": tier or "no tier", "activities_n": n})
     return {
         "kind": "team",
         "title": f"Team report: {team}" if team else "Team report: all teams",
@@ -243,14 +231,15 @@ def team_report(ws: Workspace, team: str | None = None, *, progress: Step = _qui
 def seller_report(ws: Workspace, rep: str, *, progress: Step = _quiet) -> dict[str, Any]:
     """One seller: matrix position and why, findings, ranked next best actions."""
     basis = Basis.of(ws)
+    r = ws.reader()
     progress("reading the seller", 0.05)
-    uid = queries.resolve_rep(ws, rep)
-    view = ws.seller_view(uid)
+    uid = r.resolve_rep(rep)
+    view = r.seller_view(uid)
     me = view["rep"]
-    peers = ws.reps()
+    peers = r.reps()
     progress("gathering deals, quotes and contacts", 0.15)
-    book = _book(ws, basis, [uid], rep=uid)
-    team_book_quotes = queries.quote_events(ws)
+    book = _book(r, [uid], rep=uid)
+    team_book_quotes = r.quote_events()
     facts = _facts(book, basis)
     all_days: dict[str, list[float]] = defaultdict(list)
     for q in team_book_quotes:
@@ -260,7 +249,7 @@ def seller_report(ws: Workspace, rep: str, *, progress: Step = _quiet) -> dict[s
     progress("ranking next best actions", 0.3)
     book.accounts = [a for a in book.accounts if a.get("owner_id") == uid
                      or a["account_id"] in {d.get("account_id") for d in book.open_deals}]
-    actions = _actions(book, basis, ws, limit=SELLER_ACTIONS_LIMIT)
+    actions = _actions(book, basis, ws, r, limit=SELLER_ACTIONS_LIMIT)
     return {
         "kind": "seller",
         "title": f"Seller report: {me.get('name')}",
@@ -281,37 +270,25 @@ def seller_report(ws: Workspace, rep: str, *, progress: Step = _quiet) -> dict[s
 # -- account ----------------------------------------------------------------------------------
 
 
-def resolve_account(ws: Workspace, account: str) -> str:
-    """An account id from an id or a (case-insensitive) exact name."""
-    a = ws.results("account_results")
-    hit = a.filter((a.account_id == account) | (a.name.lower() == account.lower())).select("account_id").limit(3)
-    ids = hit.to_pyarrow().column("account_id").to_pylist()
-    if not ids:
-        raise NotFoundError(f"no account with id or name {account!r}")
-    if len(ids) > 1:
-        raise NotFoundError(f"more than one account is called {account!r}; use the account id")
-    return str(ids[0])
-
-
 def account_report(ws: Workspace, account: str, *, progress: Step = _quiet) -> dict[str, Any]:
     """A living account plan: fit and reasons, stakeholders and gaps, deals, change, whitespace."""
     basis = Basis.of(ws)
+    r = ws.reader()
     progress("reading the account", 0.05)
-    account_id = resolve_account(ws, account)
-    view = ws.account_view(account_id)
+    account_id = r.resolve_account(account)
+    view = r.account_view(account_id)
     acc = view["account"]
     progress("whitespace and actions", 0.2)
-    space = queries.whitespace(ws, account_id, as_of=basis.as_of)
+    space = r.whitespace(account_id)
     deals = [o for o in view["opportunities"] if not o.get("is_closed")]
     ctx = act.ActionContext(as_of=basis.as_of.date(), window_days=basis.window_days,
                             sla_business_days=basis.sla_business_days,
-                            reference_amount=act.reference_amount(o.get("amount") for o in ws.opportunities(open_only=True)),
+                            reference_amount=act.reference_amount(o.get("amount") for o in r.opportunities(open_only=True)),
                             logging_stopped_at=_logging_stop(ws),
                             proposal_stages=proposal_stages(ws.results_quality(), basis.quote_stages))
-    quotes = [q for q in queries.quote_events(ws) if q.get("account_id") == account_id]
-    pending = [p for p in queries.pending_quote_requests(ws, as_of=basis.as_of, quote_stages=basis.quote_stages)
-               if p.get("account_id") == account_id]
-    gaps = [g for g in queries.effort_gaps(ws) if g.get("account_id") == account_id]
+    quotes = r.quote_events(account_id=account_id)
+    pending = r.pending_quotes(account_id=account_id)
+    gaps = r.effort_gaps(account_id=account_id)
     people = [{**p, "account_id": account_id} for p in view["stakeholders"]]
     actions = act.next_best_actions(deals=deals, accounts=[acc], contacts=people, pending_quotes=pending,
                                     quote_events=[q for q in quotes if q.get("over_sla")], effort_gaps=gaps, ctx=ctx,

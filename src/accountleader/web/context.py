@@ -1,7 +1,8 @@
 """The context behind every page: one function per page, used by the HTML route and its JSON twin.
 
-Data comes only from Workspace methods, each given the caller's Scope, so what a person may
-see is decided where data is read. Nothing here filters by role.
+Data comes only from the workspace's results reader (``ws.reader()``), each read given the
+caller's Scope, so what a person may see is decided where data is read. Nothing here filters
+by role.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ TEAM_REP_COLUMNS = (
 
 def team(state: AppState, scope: Scope, *, team: str | None = None, as_of: AsOf | None = None) -> dict[str, Any]:
     def build(ws: Any) -> dict[str, Any]:
-        view = ws.team_view(scope, team=team)
+        view = ws.reader().team_view(scope, team=team)
         view["reps"] = [{k: r.get(k) for k in TEAM_REP_COLUMNS} for r in view["reps"]]
         return jsonable({"filter": {"team": team}, **view})
 
@@ -57,7 +58,7 @@ def team(state: AppState, scope: Scope, *, team: str | None = None, as_of: AsOf 
 
 def seller(state: AppState, scope: Scope, *, user_id: str, as_of: AsOf | None = None) -> dict[str, Any]:
     def build(ws: Any) -> dict[str, Any]:
-        view = jsonable(ws.seller_view(user_id, scope))  # raises NotFound outside the scope
+        view = jsonable(ws.reader().seller_view(user_id, scope))  # raises NotFound outside the scope
         # the same ranked actions and findings as the seller report (domain/actions.py,
         # domain/findings.py), over this seller's own book
         report = seller_report(ws, user_id)
@@ -78,29 +79,29 @@ def _href(action: Mapping[str, Any]) -> str | None:
 
 def account(state: AppState, scope: Scope, *, account_id: str, as_of: AsOf | None = None) -> dict[str, Any]:
     return state.cached_at(as_of, ("account", scope, account_id),
-                           lambda ws: jsonable(ws.account_view(account_id, scope)))
+                           lambda ws: jsonable(ws.reader().account_view(account_id, scope)))
 
 
 def opportunity(state: AppState, scope: Scope, *, opportunity_id: str, as_of: AsOf | None = None) -> dict[str, Any]:
     return state.cached_at(as_of, ("opportunity", scope, opportunity_id),
-                           lambda ws: jsonable(ws.opportunity_view(opportunity_id, scope)))
+                           lambda ws: jsonable(ws.reader().opportunity_view(opportunity_id, scope)))
 
 
 # The lists name the as-of they were read at, like the pages.
 def sellers(state: AppState, scope: Scope, *, as_of: AsOf | None = None) -> dict[str, Any]:
     return state.cached_at(as_of, ("sellers", scope),
-                           lambda ws: {"as_of": ws.analysis().as_of, "sellers": jsonable(ws.reps(scope=scope))})
+                           lambda ws: {"as_of": ws.analysis().as_of, "sellers": jsonable(ws.reader().reps(scope=scope))})
 
 
 def accounts(state: AppState, scope: Scope, *, as_of: AsOf | None = None) -> dict[str, Any]:
     return state.cached_at(as_of, ("accounts", scope),
-                           lambda ws: {"as_of": ws.analysis().as_of, "accounts": jsonable(ws.accounts(scope=scope))})
+                           lambda ws: {"as_of": ws.analysis().as_of, "accounts": jsonable(ws.reader().accounts(scope=scope))})
 
 
 def opportunities(state: AppState, scope: Scope, *, as_of: AsOf | None = None) -> dict[str, Any]:
     return state.cached_at(as_of, ("opportunities", scope),
                            lambda ws: {"as_of": ws.analysis().as_of,
-                                       "opportunities": jsonable(ws.opportunities(scope=scope))})
+                                       "opportunities": jsonable(ws.reader().opportunities(scope=scope))})
 
 
 def snapshots(state: AppState) -> dict[str, Any]:

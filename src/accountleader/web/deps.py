@@ -87,7 +87,7 @@ SessionDep = Annotated[Principal, Depends(require_session)]
 def current_scope(principal: PrincipalDep, state: StateDep) -> Scope:
     """The authorization filter every workspace read is given."""
     user = principal.user
-    return state.cached(("scope", user.role, user.crm_user_id), lambda ws: ws.scope_for(user.role, user.crm_user_id),
+    return state.cached(("scope", user.role, user.crm_user_id), lambda ws: ws.reader().scope_for(user.role, user.crm_user_id),
                         rebuild=True)
 
 

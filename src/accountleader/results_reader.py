@@ -1,0 +1,388 @@
+"""The results reader: the one way pages, reports, the CLI and the Python API read results.
+
+The workspace hands one out (``Workspace.reader(as_of=...)``, in the manner of sqlmesh's
+``Context.state_reader``); it holds no workspace, only the readers the workspace gives it:
+the stored result tables of one snapshot, the canonical tables they were computed from
+and the analysis summary.  Every figure it returns was computed by the analysis
+(:mod:`accountleader.domain.metrics.views` and the metrics); the reader filters, orders and
+words rows, nothing more.
+
+Each method takes a :class:`~accountleader.domain.access.Scope`; the scope is applied as a
+filter in the read itself, so a front end cannot show what a role forbids.  Ids that exist
+but are not visible raise NotFoundError exactly like ids that do not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import ibis
+import ibis.expr.types as ir
+
+from .domain import account_plan as plan
+from .domain.access import EVERYONE, Scope, scope_of
+from .errors import NotFoundError
+
+JSON_LIST_COLUMNS = {"fit_reasons", "change_drivers", "roles_engaged"}
+
+
+class Summary(Protocol):
+    """What the reader needs of the analysis summary."""
+
+    as_of: str
+    fit: dict[str, Any]
+
+
+def records(table: ir.Table) -> list[dict[str, Any]]:
+    """Plain JSON-ready dicts: NaN becomes None, whole numbers stay ints, timestamps ISO
+    strings, JSON list columns decoded (read through Arrow, so nulls don't turn ints to floats)."""
+    return [{k: _plain(k, v) for k, v in row.items()} for row in table.to_pyarrow().to_pylist()]
+
+
+def _plain(key: str, v: Any) -> Any:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return [] if key in JSON_LIST_COLUMNS else None
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    if key in JSON_LIST_COLUMNS and isinstance(v, str):
+        return json.loads(v)
+    if hasattr(v, "item"):  # numpy scalars
+        return v.item()
+    return v
+
+
+def _exists(t: ir.Table) -> bool:
+    return int(t.limit(1).count().execute()) > 0
+
+
+class ResultsReader:
+    """Reads one results snapshot, filtered by who is asking.
+
+    ``results(name)`` gives a stored result table, ``tables(name)`` a canonical table as the
+    results saw it, ``analysis_tables()`` the annotated canonical tables the metrics read,
+    ``summary()`` the analysis summary (as-of, fit model)."""
+
+    def __init__(
+        self,
+        *,
+        results: Callable[[str], ir.Table],
+        tables: Callable[[str], ir.Table],
+        analysis_tables: Callable[[], dict[str, ir.Table]],
+        summary: Callable[[], Summary],
+    ) -> None:
+        self._results = results
+        self._tables = tables
+        self._analysis_tables = analysis_tables
+        self._summary = summary
+
+    def summary(self) -> Summary:
+        return self._summary()
+
+    @property
+    def as_of(self) -> str:
+        """The as-of of the results read (ISO text, naive UTC)."""
+        return self._summary().as_of
+
+    # -- scopes -------------------------------------------------------------------------------
+
+    def scope_for(self, role: str, crm_user_id: str | None) -> Scope:
+        """The scope of a person with ``role``, linked to CRM user ``crm_user_id``."""
+        if role == "admin":
+            return EVERYONE
+        users = self._tables("users").select("user_id", "manager_id", "team").to_pyarrow().to_pylist()
+        rows = [(u["user_id"], u["manager_id"], u["team"]) for u in users]
+        accounts: list[str | None] = []
+        if role == "support":
+            cases = self._tables("cases")
+            mine = cases.filter(cases.owner_id == (crm_user_id or "")).select("account_id").distinct()
+            accounts = mine.to_pyarrow().column("account_id").to_pylist()
+        return scope_of(role, crm_user_id, rows, accounts)
+
+    # -- lists --------------------------------------------------------------------------------
+
+    def team_names(self) -> list[str]:
+        users = self._tables("users")
+        sellers = users.filter(users.function == "seller")
+        return sorted({x for x in sellers.team.to_pyarrow().to_pylist() if x})
+
+    def resolve_rep(self, rep: str) -> str:
+        """A seller's CRM id from an id or a (case-insensitive) name."""
+        users = self._tables("users")
+        hit = users.filter((users.user_id == rep) | (users.name.lower() == rep.lower())).select("user_id").limit(2)
+        ids = hit.to_pyarrow().column("user_id").to_pylist()
+        if not ids:
+            raise NotFoundError(f"no seller with id or name {rep!r}")
+        if len(ids) > 1:
+            raise NotFoundError(f"more than one user is called {rep!r}; use the user id")
+        return str(ids[0])
+
+    def resolve_account(self, account: str) -> str:
+        """An account id from an id or a (case-insensitive) exact name."""
+        a = self._results("account_results")
+        hit = a.filter((a.account_id == account) | (a.name.lower() == account.lower())).select("account_id").limit(3)
+        ids = hit.to_pyarrow().column("account_id").to_pylist()
+        if not ids:
+            raise NotFoundError(f"no account with id or name {account!r}")
+        if len(ids) > 1:
+            raise NotFoundError(f"more than one account is called {account!r}; use the account id")
+        return str(ids[0])
+
+    def _by_team_or_rep(self, t: ir.Table, team: str | None, rep: str | None, owner: str) -> ir.Table:
+        if team is not None:
+            users = self._tables("users")
+            members = users.filter(users.team == team)
+            if not _exists(members):
+                raise NotFoundError(f"no team named {team!r}; teams: {', '.join(self.team_names())}")
+            t = t.filter(t[owner].isin(members.user_id.to_pyarrow().to_pylist()))
+        if rep is not None:
+            t = t.filter(t[owner] == self.resolve_rep(rep))
+        return t
+
+    def reps(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None) -> list[dict[str, Any]]:
+        """Sellers' result rows, best (efficiency + effectiveness) first."""
+        r = scope.filter_owned(self._results("reps"), "user_id", None)
+        r = self._by_team_or_rep(r, team, rep, "user_id")
+        return records(r.order_by([ibis.desc(r.efficiency_index + r.effectiveness_index), "name"]))
+
+    def _teams(self, scope: Scope) -> ir.Table:
+        t = self._results("teams")
+        return t if scope.teams is None else t.filter(t.team.isin(sorted(scope.teams)))
+
+    def teams(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None) -> list[dict[str, Any]]:
+        """Team rows; ``rep`` narrows to that seller's team."""
+        t = self._teams(scope)
+        if team is not None:
+            if team not in self.team_names():
+                raise NotFoundError(f"no team named {team!r}; teams: {', '.join(self.team_names())}")
+            t = t.filter(t.team == team)
+        if rep is not None:
+            users = self._tables("users")
+            rep_team = users.filter(users.user_id == self.resolve_rep(rep)).team
+            t = t.filter(t.team.isin(rep_team.to_pyarrow().to_pylist()))
+        return records(t.order_by("team"))
+
+    def accounts(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+        """Account rows, most changing first."""
+        a = scope.filter_owned(self._results("account_results"), "owner_id", "account_id")
+        a = self._by_team_or_rep(a, team, rep, "owner_id")
+        a = a.order_by([ibis.desc(a.change_index), "account_id"])
+        return records(a.limit(limit) if limit else a)
+
+    def opportunities(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None,
+                      open_only: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
+        """Opportunity rows: open first, then by amount, largest first."""
+        o = scope.filter_owned(self._results("opportunity_results"), "owner_id", "account_id")
+        o = self._by_team_or_rep(o, team, rep, "owner_id")
+        if open_only:
+            o = o.filter(~o.is_closed)
+        o = o.order_by([o.is_closed, ibis.desc(o.amount), "opportunity_id"])
+        return records(o.limit(limit) if limit else o)
+
+    # -- pages --------------------------------------------------------------------------------
+
+    def team_view(self, scope: Scope = EVERYONE, *, team: str | None = None) -> dict[str, Any]:
+        """The team page: team rows with quadrant counts, sellers, most changing accounts, fit model."""
+        if team is not None and not scope.can_see_team(team):
+            raise NotFoundError(f"no team named {team!r}")
+        summary = self._summary()
+        visible_reps = self.reps(scope, team=team)
+        t = self._teams(scope)
+        if team is not None:
+            t = t.filter(t.team == team)
+        r = self._results("reps")
+        counts = r.group_by("team").aggregate(
+            leading_n=r.count(where=r.quadrant == "leading"),
+            tending_n=r.count(where=r.quadrant == "tending"),
+            not_enough_peers_n=r.count(where=r.quadrant == "not_enough_peers"),
+            busy_n=r.count(where=r.quadrant == "busy"),
+            slow_n=r.count(where=r.quadrant == "slow"),
+            at_risk_n=r.count(where=r.quadrant == "at_risk"),
+        )
+        teams = t.left_join(counts, "team").drop("team_right").order_by("team")
+        return {
+            "as_of": summary.as_of,
+            "team": team,
+            "teams": records(teams),
+            "reps": visible_reps,
+            "top_change_accounts": self.accounts(scope, team=team, limit=10),
+            "fit_model": summary.fit,
+        }
+
+    def seller_view(self, user_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
+        """The seller page: their row, accounts and open deals."""
+        if not scope.can_see_user(user_id):
+            raise NotFoundError(f"no seller {user_id!r}")
+        users = self._tables("users")
+        rows = self.reps(scope, rep=user_id) if _exists(users.filter(users.user_id == user_id)) else []
+        if not rows:
+            raise NotFoundError(f"no seller {user_id!r}")
+        return {
+            "as_of": self.as_of,
+            "rep": rows[0],
+            "accounts": self.accounts(scope, rep=user_id, limit=50),
+            "open_opportunities": self.opportunities(scope, rep=user_id, open_only=True, limit=50),
+        }
+
+    def account_view(self, account_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
+        """The account page: its row, stakeholders and role gaps, deals and change timeline."""
+        a = scope.filter_owned(self._results("account_results"), "owner_id", "account_id")
+        rows = records(a.filter(a.account_id == account_id))
+        if not rows:
+            raise NotFoundError(f"no account {account_id!r}")
+        # touches by sellers outside the scope are not counted: every figure here is in scope
+        stakeholders = self._people([account_id], scope, touch_account=scope.account_ids is not None)
+        stakeholders.sort(key=plan.stakeholder_key)
+        for p in stakeholders:
+            del p["account_id"]
+        opps = scope.filter_owned(self._results("opportunity_results"), "owner_id", "account_id")
+        o = opps.filter(opps.account_id == account_id).order_by([opps.is_closed, ibis.desc(opps.amount)])
+        account = rows[0]
+        if not scope.sees_everything and self._has_hidden_deals(account_id, scope):
+            # the stored change drivers count every deal of the account; the deal-based ones
+            # would describe deals outside this scope, so only the account-level ones are shown
+            account["change_drivers"] = plan.account_level_drivers(account.get("change_drivers"))
+            account["change_note"] = plan.HIDDEN_DEALS_NOTE
+        return {
+            "as_of": datetime.fromisoformat(self.as_of).isoformat(),
+            "account": account,
+            "stakeholders": stakeholders,
+            "role_gaps": plan.role_gaps(stakeholders),
+            "opportunities": records(o),
+            "timeline": self.change_timeline(account_id, scope),
+        }
+
+    def _has_hidden_deals(self, account_id: str, scope: Scope) -> bool:
+        o = self._tables("opportunities")
+        mine = o.filter(o.account_id == account_id)
+        return int(mine.count().execute()) > int(scope.filter_owned(mine, "owner_id", "account_id").count().execute())
+
+    def _people(self, account_ids: Sequence[str], scope: Scope, *, touch_account: bool = False) -> list[dict[str, Any]]:
+        """Contacts at these accounts with buyer role, seniority, last touch and touches (the
+        touches ``scope`` may see; ``touch_account``: also those on its assigned accounts)."""
+        c = self._analysis_tables()["contacts"]
+        people = records(c.filter(c.account_id.isin(list(account_ids))).select(
+            "contact_id", "account_id", "name", "title", "departed_at"))
+        ids = [p["contact_id"] for p in people]
+        touch_of: dict[str, dict[str, Any]] = {}
+        role_of: dict[str, dict[str, Any]] = {}
+        if ids:
+            t = self._results("contact_touches")
+            t = scope.filter_owned(t.filter(t.contact_id.isin(ids)), "owner_id", "account_id" if touch_account else None)
+            t = t.group_by("contact_id").aggregate(last_touch=t.last_touch.max(), touches_n=t.touches_n.sum())
+            touch_of = {r["contact_id"]: r for r in records(t)}
+            roles = self._results("contact_roles")
+            role_of = {r["contact_id"]: r for r in records(roles.filter(roles.contact_id.isin(ids)))}
+        out = []
+        for p in people:
+            touch, role = touch_of.get(p["contact_id"], {}), role_of.get(p["contact_id"], {})
+            out.append({"contact_id": p["contact_id"], "account_id": p["account_id"], "name": p["name"],
+                        "title": p["title"], "departed_at": p["departed_at"], "last_touch": touch.get("last_touch"),
+                        "touches_n": touch.get("touches_n") or 0, "buyer_role": role.get("buyer_role", "unknown"),
+                        "seniority": role.get("seniority", "unknown")})
+        return out
+
+    def change_timeline(self, account_id: str, scope: Scope = EVERYONE) -> list[dict[str, Any]]:
+        """Close-date pushes, stage moves, amount cuts and people leaving, newest first; deals
+        outside ``scope`` leave no event."""
+        e = self._results("account_timeline")
+        e = e.filter(e.account_id == account_id)
+        owned = scope.owns(e, "owner_id", "account_id")
+        if owned is not None:
+            e = e.filter((e.kind == "person_left") | owned)
+        is_person = (e.kind == "person_left").cast("int64")
+        e = e.order_by([ibis.desc(e.at), is_person, e.opportunity_id, e.history_id, e.kind_rank, e.contact_id])
+        return [{"at": r["at"], "kind": r["kind"], "opportunity": r["opportunity"], "detail": plan.event_detail(r)}
+                for r in records(e.limit(plan.TIMELINE_LIMIT))]
+
+    def opportunity_view(self, opportunity_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
+        """The deal page: its row, its stage history and its contact roles."""
+        o = scope.filter_owned(self._results("opportunity_results"), "owner_id", "account_id")
+        rows = records(o.filter(o.opportunity_id == opportunity_id))
+        if not rows:
+            raise NotFoundError(f"no opportunity {opportunity_id!r}")
+        t = self._analysis_tables()
+        h = t["opportunity_history"]
+        history = records(h.filter(h.opportunity_id == opportunity_id).order_by(["changed_at", "history_id"]).drop("opportunity_id"))
+        ocr = t["opportunity_contact_roles"]
+        people = ocr.filter(ocr.opportunity_id == opportunity_id).left_join(
+            t["contacts"].select("contact_id", "name", "title"), "contact_id")
+        return {
+            "as_of": self.as_of,
+            "opportunity": rows[0],
+            "history": history,
+            "contact_roles": records(people.select("contact_id", "name", "title", "role", "is_primary")),
+        }
+
+    # -- report rows (the leadership report, issue 4) -------------------------------------------
+
+    def _owned_by(self, name: str, owner_ids: Sequence[str] | None) -> ir.Table:
+        t = self._results(name)
+        return t if owner_ids is None else t.filter(t.owner_id.isin(list(owner_ids)))
+
+    def account_effort(self, *, owner_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Activities per (activity owner, account) in the engagement window (``account_effort``)."""
+        e = self._owned_by("account_effort", owner_ids)
+        return records(e.order_by(["owner_id", "account_id"]))
+
+    def pending_quotes(self, *, owner_ids: Sequence[str] | None = None, account_id: str | None = None) -> list[dict[str, Any]]:
+        """Deals waiting for a quote at as_of, with ``business_days_waiting`` (``pending_quotes``)."""
+        p = self._owned_by("pending_quotes", owner_ids)
+        if account_id is not None:
+            p = p.filter(p.account_id == account_id)
+        return records(p.order_by("opportunity_id").select(
+            "opportunity_id", "account_id", "owner_id", "name", "stage", "amount", "requested_at",
+            "business_days_waiting"))
+
+    def account_contacts(self, account_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Contacts at these accounts with buyer role, seniority, last touch and touches."""
+        if not account_ids:
+            return []
+        people = self._people(account_ids, EVERYONE)
+        return sorted(people, key=lambda p: (p["account_id"], *plan.stakeholder_key(p)))
+
+    def quote_events(self, *, owner_ids: Sequence[str] | None = None, account_id: str | None = None) -> list[dict[str, Any]]:
+        """Measured quote turnarounds (the ``quote_events`` result)."""
+        q = self._owned_by("quote_events", owner_ids)
+        q = q.filter(q.status == "measured")
+        if account_id is not None:
+            q = q.filter(q.account_id == account_id)
+        return records(q.order_by("quote_id").select(
+            "quote_id", "opportunity_id", "owner_id", "account_id", "quoted_at", "business_days", "over_sla"))
+
+    def effort_gaps(self, *, owner_ids: Sequence[str] | None = None, account_id: str | None = None) -> list[dict[str, Any]]:
+        """Starved high-fit and effort-soaking low-fit accounts (the ``effort_gaps`` result)."""
+        g = self._owned_by("effort_gaps", owner_ids)
+        if account_id is not None:
+            g = g.filter(g.account_id == account_id)
+        return records(g.order_by(["gap", "account_id"]))
+
+    def process_problems(self, *, team: str | None = None) -> list[dict[str, Any]]:
+        """The ``process_problems`` result: company-wide ones, and the team's when a team is asked for."""
+        p = self._results("process_problems")
+        if team is not None:
+            p = p.filter((p.scope == "company") | (p.team == team))
+        return records(p.order_by(["component", "scope", "team"]))
+
+    def whitespace(self, account_id: str) -> dict[str, Any]:
+        """Products this account has not won that similar accounts - same industry and employee
+        band - have won by as_of; each with the share of similar accounts that did."""
+        peers = self._results("account_peers")
+        head = records(peers.filter(peers.account_id == account_id))
+        if not head:
+            raise NotFoundError(f"no account {account_id!r}")
+        p = self._results("account_products")
+        rows = records(p.filter(p.account_id == account_id))
+        n = head[0]["similar_accounts_n"]
+        products = sorted(
+            ({"product": r["product"], "similar_accounts_bought_n": r["similar_accounts_bought_n"],
+              "similar_accounts_n": n, "share": round(r["share"], 3) if n else None, "open_deal": bool(r["open_deal"])}
+             for r in rows if not r["bought"]),
+            key=lambda r: (-r["similar_accounts_bought_n"], r["product"]),
+        )
+        return {"industry": head[0]["industry"], "size_band": head[0]["size_band"], "similar_accounts_n": n,
+                "bought": sorted(r["product"] for r in rows if r["bought"]), "products": products}
