@@ -79,7 +79,11 @@ class ImportBatch:
         self._flag_out_of_sequence()
         self._convert_currency()
         self._check_references()
-        return {name: t.drop_columns(["_file", "_row"]) for name, t in self.tables.items()}
+        # Past this point nothing points at a file's line: drop the provenance columns and the
+        # line maps, so the import does not carry them while the tables are written.
+        self.tables = {name: t.drop_columns(["_file", "_row"]) for name, t in self.tables.items()}
+        self.raws.clear()
+        return dict(self.tables)
 
     # -- checks -------------------------------------------------------------------------------
 

@@ -59,18 +59,21 @@ ColumnSource = str | Derived
 
 
 def _blank_to_null(s: Array) -> Array:
-    s = pc.utf8_trim_whitespace(s)
-    return pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
+    """Trimmed text, blanks as null. A column with nothing to trim and no blank comes back as
+    it is: the canonical column then shares the file's text buffers instead of copying them."""
+    trimmed = pc.utf8_trim_whitespace(s)
+    lengths = pc.binary_length(s)
+    if pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(lengths).as_py() and not pc.any(pc.equal(lengths, 0)).as_py():
+        return s
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
 def parse_ids(s: Array, *, salesforce: bool) -> tuple[Array, Array]:
     s = _blank_to_null(s)
     if salesforce:
-        s = pc.if_else(
-            pc.is_in(s, value_set=pa.array([SALESFORCE_NULL_ID, SALESFORCE_NULL_ID[:15]])),
-            pa.scalar(None, pa.string()),
-            s,
-        )
+        null_id = pc.is_in(s, value_set=pa.array([SALESFORCE_NULL_ID, SALESFORCE_NULL_ID[:15]]))
+        if pc.any(null_id).as_py():
+            s = pc.if_else(null_id, pa.scalar(None, pa.string()), s)
         short = pc.equal(pc.utf8_length(s), 15)
         if pc.any(short).as_py():
             uniques = pc.unique(pc.filter(s, short)).to_pylist()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,13 +17,39 @@ from .batch import PROBLEM_CAP, ImportBatch
 from .coerce import ColumnSource, Derived, build_table, parse_ids
 from .normalize import add_user_functions
 from .objects import OBJECTS, ObjectSpec
-from .rawtable import RawTable, read_raw
+from .rawtable import RawTable, lean_memory_pool, read_raw
 from .source import Source, SourceFile
 from .stages import settle_stages, stage_aliases
 
 Progress = Callable[[str, float], None]
 Naming = Callable[[str], str]
 FindFile = Callable[[Source, ObjectSpec], SourceFile | None]
+
+
+#: Bytes of files read at once: a bigger file waits until it is alone (a file's text columns and
+#: the temporaries of its conversion take about twice its size, so reading the big activity
+#: files side by side set the import's peak memory).
+IN_FLIGHT_BYTES = 64 << 20
+
+
+class _Pacer:
+    """Start a file when the files in flight leave room for it, or when none is in flight."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self._cv = threading.Condition()
+
+    def run(self, size: int, fn: Callable[..., _FileRead], *args: object) -> _FileRead:
+        with self._cv:
+            self._cv.wait_for(lambda: self.used == 0 or self.used + size <= self.budget)
+            self.used += size
+        try:
+            return fn(*args)
+        finally:
+            with self._cv:
+                self.used -= size
+                self._cv.notify_all()
 
 
 @dataclass
@@ -48,6 +75,7 @@ def _read_file(
     out = _FileRead(raw, view.table.num_rows, warnings, list(raw.problems))
     if spec.table == "_user_roles":
         out.role_names = _role_names(view, naming)
+        raw.release()
         return out
     if spec.table == "users":
         view = _drop_null_id_users(view, naming, warnings)
@@ -67,6 +95,7 @@ def _read_file(
         out.table = build_table(
             view, TABLES[spec.table], mapping, salesforce_ids=True, problems=out.problems, cap=PROBLEM_CAP, warnings=out.warnings
         )
+    raw.release()  # the text is done with: only line numbers are kept, for problems found later
     return out
 
 
@@ -101,6 +130,7 @@ def read_objects(
     merged in the fixed order of ``objects`` so that rows, warnings and problems come
     out the same on every run.
     """
+    lean_memory_pool()  # before the first array, so every file's temporaries are given back
     used: set[str] = set()
     role_names: dict[str, str] = {}
     absent: set[str] = set()
@@ -112,13 +142,14 @@ def read_objects(
         if src is not None:
             used.add(src.name)
             jobs.append((spec, src))
+    pacer = _Pacer(IN_FLIGHT_BYTES)
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         futures = []
         for spec, src in jobs:
             drops = [(naming(f), ("true", "1")) for f in deleted_flags] + [("_fivetran_deleted", ("true", "1"))]
             if spec.object not in keep_all_versions:
                 drops += [(f, ("false", "0")) for f in inactive_flags]
-            futures.append(pool.submit(_read_file, src, spec, naming, drops))
+            futures.append(pool.submit(pacer.run, src.size, _read_file, src, spec, naming, drops))
         for i, ((spec, src), future) in enumerate(zip(jobs, futures, strict=True)):
             if progress:
                 progress(f"reading {src.name}", i / max(1, len(jobs)))

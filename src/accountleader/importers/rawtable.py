@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +23,27 @@ from ..errors import Problem
 from .source import SourceFile, too_large
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+_pool_chosen = False
+
+
+def lean_memory_pool() -> None:
+    """Let Arrow allocate from jemalloc, handing freed pages back to the system at once.
+
+    An import builds and drops many large temporary arrays, file after file; Arrow's default
+    pool (mimalloc) keeps what they freed, so the process's peak grew with every file, and
+    DuckDB (its own allocator) could not reuse that memory when the tables were written.
+    Set once per process, on the first file read; where jemalloc is not built in, nothing changes.
+    """
+    global _pool_chosen
+    if _pool_chosen:
+        return
+    _pool_chosen = True
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, pa.ArrowNotImplementedError):  # pragma: no cover - a build without jemalloc
+        return
+    pa.set_memory_pool(pool)
 
 
 def detect_encoding(data: bytes) -> str:
@@ -51,6 +73,10 @@ class RawTable:
     A *view* (``raw.view(...)``) keeps some rows of its base file (e.g. without deleted
     rows); ``base_rows`` maps each of its rows back to the row of the file as read, so
     line numbers stay right however the rows were filtered.
+
+    The file's bytes are not kept: line numbers are only needed to report a problem, and
+    then the file is read again (``_reload``).  Once its canonical rows are built,
+    :meth:`release` drops the text columns too, so an import holds one file's text at a time.
     """
 
     file: str
@@ -63,10 +89,32 @@ class RawTable:
     base_rows: pa.Array | None = None  # row of the file as read, per row of this view
     _base: RawTable | None = None
     delimiter: str = ","
+    # the UTF-8 bytes Arrow parsed, read again on the error path (see _physical_lines)
+    _reload: Callable[[], bytes] | None = None
+    _shape: tuple[int, int] | None = None  # (rows, columns) of the file as read, kept by release()
 
     @property
     def headers(self) -> list[str]:
         return self.table.column_names
+
+    @property
+    def num_rows(self) -> int:
+        return self._shape[0] if self._shape is not None else self.table.num_rows
+
+    @property
+    def num_columns(self) -> int:
+        return self._shape[1] if self._shape is not None else self.table.num_columns
+
+    def release(self) -> None:
+        """Drop the text columns (the header stays): what is left only points at lines.
+
+        Called once a file's canonical rows are built; a problem found later (a duplicate id
+        across files, a required value missing) still gets its line, by reading the file again.
+        """
+        if self._shape is None:
+            self._shape = (self.table.num_rows, self.table.num_columns)
+        self.table = self.table.schema.empty_table()
+        self._data = None
 
     def has(self, column: str) -> bool:
         return column in self.table.column_names
@@ -111,7 +159,13 @@ class RawTable:
 
     def _physical_lines(self) -> list[int]:
         if self._lines is None:
-            self._lines, _ = _scan_records(self._data or b"", self.encoding, self.table.num_columns, self.delimiter)
+            data = self._data
+            if data is None and self._reload is not None:
+                try:
+                    data = self._reload()
+                except Exception:  # noqa: BLE001 - the file went away mid-import: fall back to row + 2
+                    data = b""
+            self._lines, _ = _scan_records(data or b"", self.encoding, self.num_columns, self.delimiter)
         return self._lines
 
     def line_numbers(self) -> pa.Array:
@@ -120,7 +174,7 @@ class RawTable:
         Used for ids generated from the file and line, so they are stable across runs.
         """
         base = self._base or self
-        n_base = base.table.num_rows
+        n_base = base.num_rows
         lines = base._physical_lines() if base.is_csv else []
         if len(lines) != n_base:  # Parquet, or a file the csv module reads differently
             lines = list(range(2, n_base + 2))
@@ -164,14 +218,19 @@ def read_raw(src: SourceFile, *, delimiter: str | None = None, encoding: str | N
     ``delimiter`` (default ``,``) and ``encoding`` (default: detected, see
     :func:`detect_encoding`) come from a mapping when the file needs them, e.g. a
     ``;``-separated cp1252 export from a European Excel.
+
+    The file's bytes are dropped as soon as Arrow has parsed them (they are read again
+    only to find the line of a problem), so a big file costs its text columns, not twice that.
     """
+    lean_memory_pool()
     delimiter = delimiter or ","
     caps = limits()
     data = src.read_bytes()
     if src.suffix == ".parquet":
-        meta = pq.ParquetFile(io.BytesIO(data)).metadata  # the shape, before any page is unpacked
+        meta = pq.ParquetFile(pa.BufferReader(data)).metadata  # the shape, before any page is unpacked
         _check_shape(src.name, meta.num_rows, meta.num_columns, caps.max_rows, caps.max_columns)
-        table = pq.read_table(io.BytesIO(data))
+        table = pq.read_table(pa.BufferReader(data))
+        del data
         cols = [_as_text(table.column(i)) for i in range(table.num_columns)]
         return RawTable(src.name, pa.table(dict(zip(table.column_names, cols, strict=True))), "parquet", False)
 
@@ -180,9 +239,11 @@ def read_raw(src: SourceFile, *, delimiter: str | None = None, encoding: str | N
     # Arrow checks UTF-8 as it reads, so a clean file is not decoded twice; a file that is
     # not UTF-8 (an Excel round trip in cp1252, a legacy Latin-1 export) is converted and re-read.
     shown_encoding = "utf-8-sig" if data.startswith(_UTF8_BOM) else "utf-8"
+    converted: str | None = None  # the encoding the bytes were converted to UTF-8 from
     if encoding is not None and not codecs.lookup(encoding).name.startswith("utf-8"):
         try:
-            data, shown_encoding = data.removeprefix(_UTF8_BOM).decode(encoding).encode("utf-8"), encoding
+            data, shown_encoding = _from(data, encoding), encoding
+            converted = encoding
         except UnicodeDecodeError as exc:
             return _undecodable(src.name, data, encoding, exc)
     elif encoding is not None:
@@ -192,6 +253,7 @@ def read_raw(src: SourceFile, *, delimiter: str | None = None, encoding: str | N
             return _undecodable(src.name, data, encoding, exc)
     elif not _header_is_utf8(data):
         data, shown_encoding = _to_utf8(data)
+        converted = None if shown_encoding.startswith("utf-8") else shown_encoding
     _check_shape(src.name, 0, len(_read_header(data, delimiter)), caps.max_rows, caps.max_columns)
     problems: list[Problem] = []
     for attempt in (1, 2):
@@ -201,23 +263,39 @@ def read_raw(src: SourceFile, *, delimiter: str | None = None, encoding: str | N
         except pa.ArrowInvalid as exc:
             if attempt == 1 and encoding is None and "invalid UTF8" in str(exc):
                 data, shown_encoding = _to_utf8(data)
+                converted = None if shown_encoding.startswith("utf-8") else shown_encoding
                 problems.clear()
                 continue
             message = str(exc).split("\n")[0]
             return RawTable(src.name, pa.table({}), shown_encoding, True, [Problem(src.name, None, None, None, f"not a readable CSV file: {message}")])
     _check_shape(src.name, table.num_rows, table.num_columns, caps.max_rows, caps.max_columns)
     read_encoding = "utf-8-sig" if shown_encoding == "utf-8-sig" else "utf-8"
+    lines: list[int] | None = None
     if problems:
         # Arrow does not know line numbers when values may hold newlines: find the rows again.
-        good, bad = _scan_records(data, read_encoding, table.num_columns, delimiter)
+        lines, bad = _scan_records(data, read_encoding, table.num_columns, delimiter)
         if len(bad) == len(problems):
             problems[:] = [
                 Problem(src.name, line, None, ",".join(fields)[:80], f"expected {table.num_columns} columns, found {len(fields)}")
                 for line, fields in bad
             ]
-    raw = RawTable(src.name, table, read_encoding, True, problems, _data=data, delimiter=delimiter)
+    del data
+    raw = RawTable(
+        src.name, table, read_encoding, True, problems, _lines=lines, delimiter=delimiter,
+        _reload=lambda: _reread(src, converted),
+    )
     raw.shown_encoding = shown_encoding  # type: ignore[attr-defined]
     return raw
+
+
+def _from(data: bytes, encoding: str) -> bytes:
+    return data.removeprefix(_UTF8_BOM).decode(encoding).encode("utf-8")
+
+
+def _reread(src: SourceFile, converted: str | None) -> bytes:
+    """The file's bytes again, as Arrow parsed them (converted to UTF-8 the same way)."""
+    data = src.read_bytes()
+    return data if converted is None else _from(data, converted)
 
 
 def _check_shape(name: str, rows: int, columns: int, max_rows: int, max_columns: int) -> None:
@@ -241,7 +319,7 @@ def _to_utf8(data: bytes) -> tuple[bytes, str]:
     encoding = detect_encoding(body)
     if encoding.startswith("utf-8"):
         return data, encoding
-    return body.decode(encoding).encode("utf-8"), encoding
+    return _from(body, encoding), encoding
 
 
 def _header_is_utf8(data: bytes) -> bool:
@@ -263,7 +341,7 @@ def _read_csv(data: bytes, name: str, problems: list[Problem], delimiter: str = 
 
     header = _read_header(data, delimiter)
     return pacsv.read_csv(
-        io.BytesIO(data),
+        pa.BufferReader(data),  # zero-copy: Arrow's threads parse it without the GIL
         read_options=pacsv.ReadOptions(block_size=8 << 20),
         parse_options=pacsv.ParseOptions(
             # Quoted values may hold line breaks; a file without any quote cannot, and

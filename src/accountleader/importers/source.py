@@ -97,6 +97,17 @@ class SourceFile:
     _zip: Path | None = None
     _member: str | None = None
     _budget: _ZipBudget | None = None
+    _size: int | None = None  # a zip member's unpacked size, as its header declares it
+
+    @property
+    def size(self) -> int:
+        """Bytes the file holds (unpacked), or 0 when that cannot be told: used to pace reading."""
+        if self._size is not None:
+            return self._size
+        try:
+            return self._path.stat().st_size if self._path is not None else 0
+        except OSError:
+            return 0
 
     def read_bytes(self) -> bytes:
         try:
@@ -156,6 +167,7 @@ class Source:
                         _zip=loc,
                         _member=info.filename,
                         _budget=budget,
+                        _size=info.file_size,
                     )
         elif loc.suffix.lower() in {".csv", ".parquet"}:
             yield SourceFile(loc.name, loc.stem.lower(), loc.suffix.lower(), _path=loc)
