@@ -27,8 +27,8 @@ import ibis
 from ..config import EngineSettings, mask_text, mask_url, workspace_file
 from ..domain.schema import TABLES
 from ..errors import ConfigError
-from .connect import limit_memory
 from .fivetran_source import fivetran_tables
+from .memory import limit_memory
 
 #: Environment variables a URL may not name: the app's own secrets (secret key, database URL).
 _FORBIDDEN_ENV_PREFIX = "ACCOUNTLEADER_"
