@@ -33,8 +33,11 @@ from pathlib import Path
 from benchmarks.machine import describe, peak_rss_mib
 
 RESULTS = Path(__file__).with_name("results.md")
-TARGETS = {"M": 3.0, "L": 20.0}
-TARGET_RSS_MIB = 4096
+#: issue 12: DuckDB M <= 2 s, L <= 18 s with peak RSS <= 3 GiB; analyze/floor <= 5x
+TARGETS = {"M": 2.0, "L": 18.0}
+TARGET_RSS_MIB = 3072
+#: Spark local[2] at M (issue 12)
+SPARK_TARGETS = {"M": 30.0}
 TARGET_RATIO = 5.0
 TARGET_INCREMENTAL_S = 1.0
 
@@ -120,7 +123,9 @@ def _measure(mode: str, workspace: Path, engine: str) -> dict:
     )
     if out.returncode != 0:
         raise SystemExit(f"{mode} on {engine} failed:\n{out.stderr[-4000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # the 1-minute load average as the measurement ends: on a shared machine it says how
+    # much of the time was waiting for a core
+    return json.loads(out.stdout.strip().splitlines()[-1]) | {"load": os.getloadavg()[0]}
 
 
 def main() -> None:
@@ -153,13 +158,13 @@ def main() -> None:
         for mode in ("floor", "analyze", "incremental"):
             r = _measure(mode, workspace, args.engine)
             runs[mode].append(r)
-            print(f"run {i + 1} {mode}: {r['seconds']:.2f} s, peak RSS {r['rss_mib']:.0f} MiB", flush=True)
+            print(f"run {i + 1} {mode}: {r['seconds']:.2f} s, peak RSS {r['rss_mib']:.0f} MiB, load {r['load']:.1f}", flush=True)
     med = {m: statistics.median(r["seconds"] for r in rs) for m, rs in runs.items()}
     rss = max(r["rss_mib"] for r in runs["analyze"])
     ratio = med["analyze"] / med["floor"]
     assert all(r["reused"] for r in runs["incremental"]), "the second analyze did not reuse results"
     s = SCALES[args.scale]
-    target = TARGETS.get(args.scale)
+    target = (SPARK_TARGETS if args.engine == "pyspark" else TARGETS).get(args.scale)
     checks = [
         ("analyze", f"{med['analyze']:.2f} s", f"<= {target:.0f} s" if target else "-", target is None or med["analyze"] <= target),
         ("analyze / floor", f"{ratio:.1f}x", f"<= {TARGET_RATIO:.0f}x", ratio <= TARGET_RATIO),
@@ -191,7 +196,8 @@ def _record(args, s, gen, machine, runs, med, rss, ratio, checks) -> None:  # ty
     lines += [
         f"- Median of {args.runs} run(s), each measurement in a fresh process "
         f"(analyze {[round(r['seconds'], 2) for r in runs['analyze']]} s, floor {[round(r['seconds'], 2) for r in runs['floor']]} s, "
-        f"incremental {[round(r['seconds'], 2) for r in runs['incremental']]} s)",
+        f"incremental {[round(r['seconds'], 2) for r in runs['incremental']]} s); 1-minute load average as each "
+        f"analyze ended: {[round(r['load'], 1) for r in runs['analyze']]}",
         "",
         "| measure | value | target | |",
         "|---|---|---|---|",

@@ -10,8 +10,9 @@ from __future__ import annotations
 import gc
 import json
 import time
+import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -162,55 +163,72 @@ def run_analysis(
     t = dq.annotated
     timings["data_artefacts"] = round(time.perf_counter() - started, 3)
     quote_stages = list(dict.fromkeys([*settings.quote_stages, *dq.quote_stages]))
+
+    plan = _Plan(t, timings)
+    try:
+        result = _run_plan(plan, t, dq, as_of=as_of, settings=settings, step=step, timings=timings,
+                           quality=quality, quote_stages=quote_stages)
+    except BaseException:
+        plan.close(failed=True)
+        raise
+    plan.close()
+    return result
+
+
+def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality, *, as_of: datetime,  # noqa: PLR0915
+              settings: WorkspaceSettings, step: Progress, timings: dict[str, float],
+              quality: data_quality.DataQuality | None, quote_stages: list[str]) -> Analysis:
     window = settings.engagement_window_days
     sla = settings.quote_sla_business_days
-
-    step("buyer roles from titles", 0.02)
-    # decision_level only when the team maps it (and the table has it: older workspaces may not)
-    use_level = bool(settings.decision_level_map) and "decision_level" in t["contacts"].columns
-    contacts_pa = t["contacts"].select("contact_id", "title", *(["decision_level"] if use_level else [])).to_pyarrow()
-    ocr_pa = t["opportunity_contact_roles"].select("opportunity_id", "contact_id", "role").to_pyarrow()
-    contact_roles_pa = build_contact_roles(contacts_pa, ocr_pa, decision_level_map=settings.decision_level_map)
-    contact_roles = ibis.memtable(contact_roles_pa)
-
-    step("account fit", 0.1)
-    # The fit model is numpy work on a small table: it runs in a thread while the engine
-    # computes efficiency (engines release the GIL while they execute).
-    fit_features = _fit_features(t, as_of)
-    pool = ThreadPoolExecutor(max_workers=1)
-    fit_future = pool.submit(_score_fit, fit_features, settings)
-
     users, opps, hist, acts, quotes, contacts = (
         t["users"], t["opportunities"], t["opportunity_history"], t["activities"], t["quotes"], t["contacts"],
     )
+    # Activities by as_of with a missing account filled from the contact's, built once: the
+    # metrics that read an activity's account that way (follow-up, engagement, effort) get
+    # these with contacts=None instead of each joining activities with contacts again.
+    # Artefacts stay in (each metric leaves them out itself, and counts some).
+    filled = efficiency.with_activity_account(acts.filter(acts.occurred_at <= ibis.literal(as_of)), contacts)
+    acts_by_account = plan.table(
+        filled.select(*[c for c in _ACCOUNT_ACTIVITY_COLUMNS if c in filled.columns]), "activities_with_account",
+        shared_only=True,
+    )
 
-    step("efficiency", 0.25)
+    # What Python needs first (the fit's features, titles to classify) is asked for first, so
+    # the engine is busy with the heavy metrics while Python classifies titles and fits.
+    step("account fit", 0.02)
+    fit_frame = plan.call(lambda: _fit_features(t, as_of), "fit_features")
+    step("buyer roles from titles", 0.05)
+    # decision_level only when the team maps it (and the table has it: older workspaces may not)
+    use_level = bool(settings.decision_level_map) and "decision_level" in t["contacts"].columns
+    contacts_f = plan.arrow(
+        t["contacts"].select("contact_id", "title", *(["decision_level"] if use_level else [])), "contact_titles"
+    )
+    ocr_f = plan.arrow(t["opportunity_contact_roles"].select("opportunity_id", "contact_id", "role"), "contact_roles_in")
+
+    step("efficiency", 0.1)
     # quote and response events are computed once and summarised per seller, account and team
-    quotes_pa = _run(
+    quote_events, quotes_f = plan.table_and_arrow(
         efficiency.quote_turnaround_events(
             quotes, opps, hist, as_of=as_of, sla_business_days=sla, quote_stages=quote_stages
         ),
         "quote_events",
-        timings,
-    ).combine_chunks()
-    quote_events = ibis.memtable(quotes_pa)
+    )
     # SLAs in hours are business hours: 24 of them make one business day
-    response_events = _materialize(
+    response_events = plan.table(
         efficiency.inbound_response_events(acts, as_of=as_of, sla_business_days=settings.response_sla_hours / 24),
         "inbound_response_events",
-        timings,
     )
     eff_parts = [
         efficiency.summarize_quote_turnaround(quote_events),
         efficiency.summarize_inbound_response(response_events),
         efficiency.meeting_follow_up_latency(
-            acts, contacts, as_of=as_of, sla_business_days=settings.followup_sla_hours / 24
+            acts_by_account, None, as_of=as_of, sla_business_days=settings.followup_sla_hours / 24
         ),
         efficiency.stage_velocity(hist, opps, as_of=as_of),
         efficiency.time_to_first_activity(opps, acts, as_of=as_of),
     ]
     names = ["quote_turnaround", "inbound_response", "meeting_follow_up", "stage_velocity", "first_activity"]
-    eff_parts = [_materialize(p, n, timings) for p, n in zip(eff_parts, names, strict=True)]
+    eff_parts = [plan.table(p, n) for p, n in zip(eff_parts, names, strict=True)]
     eff = _outer_join_all(eff_parts, "owner_id")
     eff = eff.select(
         "owner_id",
@@ -228,46 +246,86 @@ def run_analysis(
         stage_spells_artefact_n=eff.stage_velocity_artefact_n,
         stage_spells_entered_late_n=eff.stage_velocity_entered_late_n,
     )
+    # read by the process problems, the matrix and the seller table: computed once
+    eff = plan.table(eff, "efficiency")
 
-    fit_arrow, fit_report = fit_future.result()
-    pool.shutdown()
-    account_fit = ibis.memtable(fit_arrow)
-
-    step("right people per deal", 0.4)
-    deals = _materialize(
-        effectiveness.deal_engagement(opps, acts, contact_roles, as_of=as_of, window_days=window, contacts=contacts),
-        "deal_engagement",
-        timings,
-    )
-    seller_eff = _materialize(
-        effectiveness.seller_effectiveness(
-            acts, contact_roles, account_fit, as_of=as_of, deals=deals, window_days=window, contacts=contacts
-        ),
-        "seller_effectiveness",
-        timings,
-    )
-    seller_eff = seller_eff.rename(multithreading_ratio="multithreading")
-
-    step("tending and creating", 0.5)
-    classified = _materialize(
+    step("tending and creating", 0.2)
+    classified = plan.table(
         leadership.classify_activities(acts, opps, as_of=as_of, window_days=window, cases=t["cases"], quotes=quotes),
         "classified_activities",
-        timings,
     )
-    tend = _materialize(
+    tend = plan.table(
         leadership.create_share(acts, opps, as_of=as_of, by="owner_id", window_days=window, classified=classified),
         "create_share_sellers",
-        timings,
     )
-    acct_tend = _materialize(
+    acct_tend = plan.table(
         leadership.create_share(acts, opps, as_of=as_of, by="account_id", window_days=window, classified=classified),
         "create_share_accounts",
-        timings,
     )
     tended = leadership.only_tended(acct_tend, window_days=window)
 
-    step("performance", 0.6)
-    perf = _materialize(performance.owner_performance(opps, as_of=as_of), "owner_performance", timings)
+    step("performance", 0.25)
+    perf = plan.table(performance.owner_performance(opps, as_of=as_of), "owner_performance")
+
+    step("change", 0.3)
+    drivers = tuple(
+        replace(d, half=float(settings.dark_after_days)) if d.column == "days_since_last_activity" else d
+        for d in change.DRIVERS
+    )
+    # an org-wide logging stop before as_of: activity windows end there, and reasons say so
+    stopped = dq.logging_stopped_at if _clean.logging_stopped_before(as_of, dq.logging_stopped_at) else None
+    # one pass over the history for every deal's changes, all-time and in the change window
+    opp_changes = plan.table(
+        change.opportunity_changes(hist, opps, as_of=as_of, also_within_days=change.WINDOW_DAYS), "opportunity_changes"
+    )
+    idx = plan.table(
+        change.change_index(
+            t["accounts"], opps, hist, contacts, acts, as_of=as_of, window_days=change.WINDOW_DAYS, drivers=drivers,
+            logging_stopped_at=stopped, changes=opp_changes,
+        ),
+        "change_index",
+    )
+
+    # the account fit: features first, then numpy work in a thread beside the engine and
+    # the compiler (engines release the GIL while they execute)
+    step("account fit", 0.35)
+    fit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="account-fit")
+    fit_future = fit_pool.submit(_score_fit, fit_frame.result(), settings)
+
+    step("buyer roles from titles", 0.4)
+    contact_roles_pa = build_contact_roles(contacts_f.result(), ocr_f.result(), decision_level_map=settings.decision_level_map)
+    contact_roles = plan.load(contact_roles_pa, "contact_roles")
+
+    step("right people per deal", 0.45)
+    # who was touched on each open deal: built once, counted per deal and listed by role
+    pairs = plan.table(
+        effectiveness.open_deal_pairs(opps, acts_by_account, contact_roles, as_of=as_of, window_days=window),
+        "open_deal_pairs",
+        shared_only=True,
+    )
+    deals = plan.table(
+        effectiveness.deal_engagement(
+            opps, acts_by_account, contact_roles, as_of=as_of, window_days=window, pairs=pairs
+        ),
+        "deal_engagement",
+    )
+    roles_f = plan.arrow(
+        effectiveness.deal_roles(
+            opps, acts_by_account, contact_roles, as_of=as_of, window_days=window, pairs=pairs
+        ),
+        "deal_roles",
+    )
+
+    fit_arrow, fit_report = fit_future.result()
+    fit_pool.shutdown()
+    account_fit = plan.load(fit_arrow, "account_fit")
+    seller_eff = plan.table(
+        effectiveness.seller_effectiveness(
+            acts_by_account, contact_roles, account_fit, as_of=as_of, deals=deals, window_days=window
+        ),
+        "seller_effectiveness",
+    )
+    seller_eff = seller_eff.rename(multithreading_ratio="multithreading")
 
     step("the right-things-right matrix", 0.65)
     # percentiles rank sellers among sellers: support staff and managers own activities too
@@ -279,9 +337,9 @@ def run_analysis(
         response_sla_hours=settings.response_sla_hours, process_share=vs.process_share,
         min_measured=vs.process_min_measured,
     )
-    problems_pa = _conform(_run(problems_expr, "process_problems", timings), "process_problems")
-    excluded = _materialize(excluded_expr, "process_excluded", timings)
-    mat = _materialize(
+    problems_f = plan.arrow(problems_expr, "process_problems")
+    excluded = plan.table(excluded_expr, "process_excluded")
+    mat = plan.table(
         matrix.right_things_right_matrix(
             seller_eff_figures,
             seller_eff.semi_join(seller_ids, "owner_id"),
@@ -294,40 +352,25 @@ def run_analysis(
             excluded=excluded,
         ),
         "matrix",
-        timings,
     )
     base_rate = fit_report.base_rate
     expected = None
     if base_rate is not None and 0 < base_rate < 1:
-        expected = _materialize(
+        expected = plan.table(
             performance.expected_results(
                 opps, account_fit if fit_report.signal else None, as_of=as_of, base_rate=base_rate, z=vs.results_z
             ),
             "expected_results",
-            timings,
         )
     reps_expr = _reps(users, eff, seller_eff, tend, perf, mat, expected=expected, excluded=excluded,
                       settings=settings, base_rate=base_rate)
     step("computing seller results", 0.7)
-    reps_pa = _conform(_run(reps_expr, "reps", timings), "reps")
+    reps_f = plan.arrow(reps_expr, "reps")
 
     step("teams", 0.75)
-    teams_pa = _conform(_run(_teams(users, mat, tend, perf, quote_events, response_events), "teams", timings), "teams")
+    teams_f = plan.arrow(_teams(users, mat, tend, perf, quote_events, response_events), "teams")
 
-    step("change", 0.8)
-    drivers = tuple(
-        replace(d, half=float(settings.dark_after_days)) if d.column == "days_since_last_activity" else d
-        for d in change.DRIVERS
-    )
-    # an org-wide logging stop before as_of: activity windows end there, and reasons say so
-    stopped = dq.logging_stopped_at if _clean.logging_stopped_before(as_of, dq.logging_stopped_at) else None
-    idx = _materialize(
-        change.change_index(
-            t["accounts"], opps, hist, contacts, acts, as_of=as_of, drivers=drivers, logging_stopped_at=stopped
-        ),
-        "change_index",
-        timings,
-    )
+    step("accounts", 0.8)
     reasons = change.change_reasons(idx, drivers=drivers, logging_stopped_at=stopped)
     acct_eff = _outer_join_all(
         [
@@ -336,7 +379,7 @@ def run_analysis(
         ],
         "account_id",
     )
-    acct_eff = _materialize(
+    acct_eff = plan.table(
         acct_eff.select(
             "account_id",
             quote_turnaround_median_hours=acct_eff.quote_turnaround_median_hours,
@@ -345,29 +388,35 @@ def run_analysis(
             response_latency_n=acct_eff.inbound_response_latency_n,
         ),
         "account_efficiency",
-        timings,
     )
     accounts_expr = _with_owner_name(_accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons, acct_eff), users)
-    accounts_pa = _conform(_run(accounts_expr, "account_results", timings), "account_results")
-    drivers = [_json_list(r.split("; ")) if r else None for r in accounts_pa.column("change_drivers").to_pylist()]
-    accounts_pa = accounts_pa.set_column(
-        accounts_pa.schema.get_field_index("change_drivers"), "change_drivers", pa.array(drivers, pa.string())
-    )
+    accounts_f = plan.arrow(accounts_expr, "account_results")
 
-    step("opportunities", 0.9)
-    opp_changes = _materialize(change.opportunity_changes(hist, opps, as_of=as_of), "opportunity_changes", timings)
+    step("opportunities", 0.85)
     opps_expr = _with_owner_name(_opportunities(opps, opp_changes, deals, as_of), users)
-    opps_pa = _conform(_run(opps_expr, "opportunity_results", timings), "opportunity_results")
-    roles = effectiveness.deal_roles(opps, acts, contact_roles, as_of=as_of, window_days=window, contacts=contacts)
-    opps_pa = _with_role_lists(opps_pa, _run(roles, "deal_roles", timings))
+    opps_f = plan.arrow(opps_expr, "opportunity_results")
 
     gaps = effectiveness.effort_gaps(
-        t["accounts"], acts, account_fit, as_of=as_of, window_days=window, contacts=contacts, logging_stopped_at=stopped
+        t["accounts"], acts_by_account, account_fit, as_of=as_of, window_days=window, logging_stopped_at=stopped
     )
-    gaps_pa = _run(gaps, "effort_gaps", timings)
+    gaps_f = plan.arrow(gaps, "effort_gaps")
     # what pages and reports show beside the metrics (domain/metrics/views.py)
-    views_pa = {name: _run(expr, name, timings) for name, expr in read_side_tables(
+    views_f = {name: plan.arrow(expr, name) for name, expr in read_side_tables(
         t, as_of=as_of, window_days=window, quote_stages=quote_stages).items()}
+
+    step("collecting results", 0.95)
+    reps_pa = _conform(reps_f.result(), "reps")
+    teams_pa = _conform(teams_f.result(), "teams")
+    problems_pa = _conform(problems_f.result(), "process_problems")
+    accounts_pa = _conform(accounts_f.result(), "account_results")
+    change_texts = [_json_list(r.split("; ")) if r else None for r in accounts_pa.column("change_drivers").to_pylist()]
+    accounts_pa = accounts_pa.set_column(
+        accounts_pa.schema.get_field_index("change_drivers"), "change_drivers", pa.array(change_texts, pa.string())
+    )
+    opps_pa = _with_role_lists(_conform(opps_f.result(), "opportunity_results"), roles_f.result())
+    gaps_pa = gaps_f.result()
+    quotes_pa = quotes_f.result().combine_chunks()
+    views_pa = {name: f.result() for name, f in views_f.items()}
     if quality is None:
         # annotated tables made here are cached on the engine (a persisted frame on Spark):
         # free them now rather than whenever the collector gets to them
@@ -398,6 +447,12 @@ def run_analysis(
     )
 
 
+#: The activity columns the metrics fed ``activities_with_account`` read.
+_ACCOUNT_ACTIVITY_COLUMNS = (
+    "activity_id", "kind", "direction", "owner_id", "contact_id", "opportunity_id", "account_id", "occurred_at",
+    "artefact",
+)
+
 _SORT_KEYS = {
     "reps": ["user_id"],
     "teams": ["team"],
@@ -415,6 +470,158 @@ def _in_key_order(tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
     """Every result table sorted by its key, so the same data always gives the same bytes,
     whatever order an engine returns rows in."""
     return {name: t.sort_by([(k, "ascending") for k in _SORT_KEYS[name]]) for name, t in tables.items()}
+
+
+class _Plan:
+    """Runs the analysis's queries: intermediates stay on the engine, results come back as Arrow.
+
+    On DuckDB every query is compiled to SQL in the calling thread and handed to one engine
+    thread that runs them in order: Ibis compiles the next query while DuckDB runs the last
+    (DuckDB releases the GIL), and that thread is the only one using the connection.  An
+    intermediate (``table``) is a temporary table typed as its expression says, so later
+    queries read it instead of re-running its sub-query, and nothing large is pulled into
+    Python.  Elsewhere (PySpark, other Ibis backends) each query runs when it is asked for and
+    intermediates come back as memtables, as before.
+    """
+
+    def __init__(self, tables: dict[str, ir.Table], timings: dict[str, float]) -> None:
+        self.timings = timings
+        try:
+            backend = next(iter(tables.values()))._find_backend()
+        except Exception:  # noqa: BLE001 - unbound or mixed tables: run them the plain way
+            backend = None
+        self._backend = backend
+        self.pipelined = getattr(backend, "name", None) == "duckdb"
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-engine") if self.pipelined else None
+        self._temp: list[str] = []
+        self._pending: list[Future] = []
+
+    # -- what run_analysis asks for -----------------------------------------------------------
+    def arrow(self, expr: ir.Table, name: str) -> Future:
+        """The result of ``expr`` as an Arrow table (a future: it may still be running)."""
+        if not self.pipelined:
+            return _done(_run(expr, name, self.timings))
+        sql = self._compile(expr)
+        return self._submit(name, self._fetch, expr, sql)
+
+    def run(self, expr: ir.Table, name: str) -> pa.Table:
+        return self.arrow(expr, name).result()
+
+    def call(self, fn: Callable[[], Any], name: str) -> Future:
+        """Any other engine work (an Ibis ``to_pandas``, say), run where the connection is used."""
+        if not self.pipelined:
+            return _done(fn())
+        return self._submit(name, fn)
+
+    def table(self, expr: ir.Table, name: str, *, shared_only: bool = False) -> ir.Table:
+        """``expr`` computed once, as a table later expressions read.
+
+        ``shared_only``: a large intermediate that exists only to be shared; where the plan is
+        not pipelined it is left inline in the queries that read it (never pulled into Python)."""
+        if not self.pipelined:
+            return expr if shared_only else _materialize(expr, name, self.timings)
+        sql = self._compile(expr)
+        schema = expr.schema()
+        temp = self._temp_name(name)
+        self._pending.append(self._submit(name, self._create, expr, sql, temp, schema))
+        return ibis.table(schema, name=temp)
+
+    def table_and_arrow(self, expr: ir.Table, name: str) -> tuple[ir.Table, Future]:
+        """:meth:`table` that is also a result: the table, and its rows as Arrow (a future)."""
+        if not self.pipelined:
+            data = _run(expr, name, self.timings).combine_chunks()
+            return ibis.memtable(data), _done(data)
+        table = self.table(expr, name)
+        return table, self.arrow(table, f"{name}_result")
+
+    def load(self, data: pa.Table, name: str) -> ir.Table:
+        """A table computed in Python, handed to the engine."""
+        if not self.pipelined:
+            return ibis.memtable(data.combine_chunks())
+        temp = self._temp_name(name)
+        self._pending.append(self._submit(f"load_{name}", self._create_from_arrow, data, temp))
+        return ibis.table(ibis.Schema.from_pyarrow(data.schema), name=temp)
+
+    def close(self, *, failed: bool = False) -> None:
+        """Wait for the engine thread, raise what failed (unless the analysis already did),
+        and drop the temporary tables."""
+        if self._pool is None:
+            return
+        pool = self._pool
+        if failed:
+            for f in self._pending:
+                f.cancel()
+        try:
+            for f in self._pending:
+                if not failed:
+                    f.result()
+        finally:
+            def drop() -> None:
+                for name in self._temp:
+                    self._backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+            try:
+                pool.submit(drop).result()
+            except Exception:  # noqa: BLE001 - a failed analysis: the connection may be gone
+                if not failed:
+                    raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- DuckDB ----------------------------------------------------------------------------------
+    def _temp_name(self, name: str) -> str:
+        temp = f"_al_{name}_{uuid.uuid4().hex[:12]}"
+        self._temp.append(temp)
+        return temp
+
+    def _compile(self, expr: ir.Table) -> str:
+        started = time.perf_counter()
+        sql = self._backend.compile(expr.as_table())
+        self.timings["_compile"] = round(self.timings.get("_compile", 0.0) + time.perf_counter() - started, 3)
+        return sql
+
+    def _submit(self, name: str, fn: Callable[..., Any], *args: Any) -> Future:
+        def job() -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                self.timings[name] = round(time.perf_counter() - started, 3)
+
+        assert self._pool is not None
+        return self._pool.submit(job)
+
+    def _fetch(self, expr: ir.Table, sql: str) -> pa.Table:
+        from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+        self._backend._run_pre_execute_hooks(expr)
+        table = self._backend.con.sql(sql).to_arrow_table()
+        return expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
+
+    def _create(self, expr: ir.Table, sql: str, temp: str, schema: Any) -> None:
+        # typed as the expression says (a DuckDB sum of integers is HUGEINT, Ibis says int64),
+        # exactly as the Arrow round trip of a memtable would have typed it
+        mapper = self._backend.compiler.type_mapper
+        cols = ", ".join('"' + c.replace('"', '""') + f'" {mapper.from_ibis(t).sql("duckdb")}' for c, t in schema.items())
+        self._backend._run_pre_execute_hooks(expr)
+        con = self._backend.con
+        con.execute(f'CREATE TEMP TABLE "{temp}" ({cols})')
+        con.execute(f'INSERT INTO "{temp}" {sql}')
+
+    def _create_from_arrow(self, data: pa.Table, temp: str) -> None:
+        con = self._backend.con
+        view = f"{temp}_arrow"
+        con.register(view, data)
+        try:
+            con.execute(f'CREATE TEMP TABLE "{temp}" AS SELECT * FROM "{view}"')
+        finally:
+            con.unregister(view)
+
+
+def _done(value: Any) -> Future:
+    f: Future = Future()
+    f.set_result(value)
+    return f
 
 
 def _run(expr: ir.Table, name: str, timings: dict[str, float]) -> pa.Table:

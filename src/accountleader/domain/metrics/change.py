@@ -117,6 +117,7 @@ def opportunity_changes(
     as_of: datetime,
     window_days: float | None = None,
     order: Mapping[str, float] | None = None,
+    also_within_days: float | None = None,
 ) -> ir.Table:
     """Per opportunity created by ``as_of``: how often it slipped, stepped back or shrank.
 
@@ -132,56 +133,75 @@ def opportunity_changes(
     (days, summed), ``stage_regressions`` (moves to a lower-ranked open stage, see
     :func:`stage_order`), ``amount_cuts`` (changes to a lower amount),
     ``amount_cut_total`` (amount removed, summed).  Zero when nothing changed.
+
+    ``also_within_days`` adds the same five counts over the last ``also_within_days`` only, as
+    ``recent_<column>`` (what :func:`change_index` sums per account), from the same pass over
+    the history.
     """
     asof = as_of_literal(as_of)
     h = opportunity_history.filter(opportunity_history.changed_at <= asof)
     w = ibis.window(group_by="opportunity_id", order_by=["changed_at", "history_id"])
-    since = days_before(as_of, window_days) if window_days is not None else None
+    # each figure under its own name, counted over the rows its window keeps (the lag is over
+    # all history either way: an earlier row is still the "previous row" of a recent change)
+    windows = {"": window_days}
+    if also_within_days is not None:
+        windows["recent_"] = also_within_days
 
-    def recent(t: ir.Table) -> ir.Table:
-        return t if since is None else t.filter(t.changed_at > since)
+    def kept(t: ir.Table, days: float | None) -> ir.BooleanValue:
+        return ibis.literal(True) if days is None else t.changed_at > days_before(as_of, days)
 
     h = h.mutate(_real=real_history(h))
     c = h.filter(h.close_date.notnull())
-    c = recent(c.mutate(prev=c.close_date.lag().over(w)))
+    c = c.mutate(prev=c.close_date.lag().over(w))
     pushed = c.prev.notnull() & (c.close_date > c.prev) & c._real
-    pushes = c.group_by("opportunity_id").aggregate(
-        close_date_pushes=c.count(where=pushed),
-        close_date_push_days=days_between(c.prev, c.close_date).sum(where=pushed),
-    )
+    push_aggs: dict[str, ir.Value] = {}
+    for p, days in windows.items():
+        keep = kept(c, days)
+        push_aggs[f"{p}close_date_pushes"] = c.count(where=pushed & keep)
+        push_aggs[f"{p}close_date_push_days"] = days_between(c.prev, c.close_date).sum(where=pushed & keep)
+    if window_days is not None:
+        # only rows in the window count at all (as when they were filtered before grouping)
+        c = c.filter(kept(c, window_days))
+    pushes = c.group_by("opportunity_id").aggregate(**push_aggs)
 
     a = h.filter(h.amount.notnull())
-    a = recent(a.mutate(prev=a.amount.lag().over(w)))
+    a = a.mutate(prev=a.amount.lag().over(w))
     cut = a.prev.notnull() & (a.amount < a.prev) & a._real
-    cuts = a.group_by("opportunity_id").aggregate(
-        amount_cuts=a.count(where=cut),
-        amount_cut_total=(a.prev - a.amount).sum(where=cut),
-    )
+    cut_aggs: dict[str, ir.Value] = {}
+    for p, days in windows.items():
+        keep = kept(a, days)
+        cut_aggs[f"{p}amount_cuts"] = a.count(where=cut & keep)
+        cut_aggs[f"{p}amount_cut_total"] = (a.prev - a.amount).sum(where=cut & keep)
+    if window_days is not None:
+        a = a.filter(kept(a, window_days))
+    cuts = a.group_by("opportunity_id").aggregate(**cut_aggs)
 
     ranks = stage_order(opportunity_history, opportunities, as_of=as_of, order=order)
     s = left_join_on(h.filter(h.stage.notnull()), ranks, "stage")
     s = s.mutate(prev_stage=s.stage.lag().over(w), prev_rank=s.stage_rank.lag().over(w))
-    s = recent(s)
     back = (
         (s.stage != s.prev_stage) & (s.stage_rank < s.prev_rank) & ~s.is_closed_stage & s._real
     ).fill_null(False)
-    regressions = s.group_by("opportunity_id").aggregate(stage_regressions=s.count(where=back))
+    back_aggs = {f"{p}stage_regressions": s.count(where=back & kept(s, days)) for p, days in windows.items()}
+    if window_days is not None:
+        s = s.filter(kept(s, window_days))
+    regressions = s.group_by("opportunity_id").aggregate(**back_aggs)
 
     o = opportunities.filter(opportunities.created_at <= asof).select(
         "opportunity_id", "account_id", "owner_id"
     )
     for part in (pushes, cuts, regressions):
         o = left_join_on(o, part, "opportunity_id")
-    return o.select(
-        "opportunity_id",
-        "account_id",
-        "owner_id",
-        close_date_pushes=o.close_date_pushes.fill_null(0),
-        close_date_push_days=o.close_date_push_days.fill_null(0.0),
-        stage_regressions=o.stage_regressions.fill_null(0),
-        amount_cuts=o.amount_cuts.fill_null(0),
-        amount_cut_total=o.amount_cut_total.fill_null(0.0),
-    )
+    out: dict[str, ir.Value] = {}
+    for p in windows:
+        out |= {
+            f"{p}close_date_pushes": o[f"{p}close_date_pushes"].fill_null(0),
+            f"{p}close_date_push_days": o[f"{p}close_date_push_days"].fill_null(0.0),
+            f"{p}stage_regressions": o[f"{p}stage_regressions"].fill_null(0),
+            f"{p}amount_cuts": o[f"{p}amount_cuts"].fill_null(0),
+            f"{p}amount_cut_total": o[f"{p}amount_cut_total"].fill_null(0.0),
+        }
+    return o.select("opportunity_id", "account_id", "owner_id", **out)
 
 
 # --- per account ------------------------------------------------------------------------
@@ -285,6 +305,7 @@ def change_index(
     drivers: Sequence[Driver] = DRIVERS,
     order: Mapping[str, float] | None = None,
     logging_stopped_at: datetime | date | None = None,
+    changes: ir.Table | None = None,
 ) -> ir.Table:
     """Per account (created by ``as_of`` or undated): the change index and its drivers.
 
@@ -299,11 +320,18 @@ def change_index(
     ``days_since_last_activity``, ``activity_recent_n``, ``activity_prior_n``,
     ``activity_drop``; ``change_points_<driver>`` (points, 0-weight share of 100)
     and ``change_index`` (0-100, their sum).
+
+    ``changes`` may pass :func:`opportunity_changes` computed once with
+    ``also_within_days=window_days`` (its ``recent_`` columns are the ones summed here).
     """
     asof = as_of_literal(as_of)
-    opp = opportunity_changes(
-        opportunity_history, opportunities, as_of=as_of, window_days=window_days, order=order
-    )
+    if changes is not None:
+        cols = ("close_date_pushes", "close_date_push_days", "stage_regressions", "amount_cuts", "amount_cut_total")
+        opp = changes.select("opportunity_id", "account_id", "owner_id", **{c: changes[f"recent_{c}"] for c in cols})
+    else:
+        opp = opportunity_changes(
+            opportunity_history, opportunities, as_of=as_of, window_days=window_days, order=order
+        )
     per_account = opp.group_by("account_id").aggregate(
         opportunity_n=opp.count(),
         close_date_pushes=opp.close_date_pushes.sum(),

@@ -33,6 +33,8 @@ __all__ = [
     "METRICS",
     "deal_engagement",
     "deal_roles",
+    "open_deals",
+    "open_deal_pairs",
     "seller_effectiveness",
     "effort_gaps",
     "windowed_activities",
@@ -117,6 +119,29 @@ def _deal_activity(opps: ir.Table, acts: ir.Table) -> ir.Table:
     return on_deal.select(*cols).union(on_account.select(*cols), distinct=False)
 
 
+def open_deals(opportunities: ir.Table, *, as_of: datetime) -> ir.Table:
+    """Deals open at ``as_of``: created on or before it and not closed by then."""
+    asof = as_of_literal(as_of)
+    o = opportunities.filter(opportunities.created_at <= asof)
+    return o.filter(~closed_by(o, asof))
+
+
+def open_deal_pairs(
+    opportunities: ir.Table,
+    activities: ir.Table,
+    contact_roles: ir.Table,
+    *,
+    as_of: datetime,
+    window_days: float = 90,
+    contacts: ir.Table | None = None,
+) -> ir.Table:
+    """(open deal, contact touch in the window) pairs with buyer role and seniority: what
+    :func:`deal_engagement` counts and :func:`deal_roles` lists.  Pass it to both as ``pairs``
+    to build it once.  Columns: opportunity_id, contact_id, buyer_role, seniority, _at."""
+    return _open_deal_pairs(open_deals(opportunities, as_of=as_of), activities, contact_roles, as_of=as_of,
+                            window_days=window_days, contacts=contacts)
+
+
 def _open_deal_pairs(
     open_opps: ir.Table,
     activities: ir.Table,
@@ -157,6 +182,7 @@ def deal_engagement(
     contacts: ir.Table | None = None,
     amount_bands: Sequence[float] = DEFAULT_AMOUNT_BANDS,
     min_baseline_n: int = 5,
+    pairs: ir.Table | None = None,
 ) -> ir.Table:
     """Right people per open deal, with multithreading against won deals of similar size.
 
@@ -173,6 +199,8 @@ def deal_engagement(
     multithreading_baseline, multithreading_baseline_n, multithreading_ratio (null when the
     band has fewer than ``min_baseline_n`` won deals, the deal has no amount, or the
     baseline is 0), multithreading_note (why the ratio is null, else null).
+
+    ``pairs`` may pass :func:`open_deal_pairs` computed once (for :func:`deal_roles` too).
     """
     asof = as_of_literal(as_of)
     o = opportunities.filter(opportunities.created_at <= asof)
@@ -186,9 +214,10 @@ def deal_engagement(
     # a placeholder amount says nothing about deal size: no band, no baseline
     o = o.mutate(amount_band=ibis.ifelse(o._placeholder, ibis.null("string"), _amount_band(o._amount, amount_bands)))
     open_opps = o.filter(~o._closed_by_asof)
-    counts = _engagement_counts(
-        _open_deal_pairs(open_opps, activities, contact_roles, as_of=as_of, window_days=window_days, contacts=contacts)
-    )
+    if pairs is None:
+        pairs = _open_deal_pairs(open_opps, activities, contact_roles, as_of=as_of, window_days=window_days,
+                                 contacts=contacts)
+    counts = _engagement_counts(pairs)
 
     # Won-deal baseline: activities in the window_days before each won deal's close date.
     won = o.filter(o._won_by_asof)
@@ -258,17 +287,17 @@ def deal_roles(
     as_of: datetime,
     window_days: float = 90,
     contacts: ir.Table | None = None,
+    pairs: ir.Table | None = None,
 ) -> ir.Table:
     """The distinct buyer roles engaged per open deal in the window, one row each.
 
     The same deals and activities as :func:`deal_engagement` (whose
     ``buyer_roles_engaged`` counts these rows). Columns: opportunity_id, buyer_role;
-    ``unknown`` is left out.
+    ``unknown`` is left out.  ``pairs``: see :func:`deal_engagement`.
     """
-    asof = as_of_literal(as_of)
-    o = opportunities.filter(opportunities.created_at <= asof)
-    o = o.filter(~closed_by(o, asof))
-    pairs = _open_deal_pairs(o, activities, contact_roles, as_of=as_of, window_days=window_days, contacts=contacts)
+    if pairs is None:
+        pairs = open_deal_pairs(opportunities, activities, contact_roles, as_of=as_of, window_days=window_days,
+                                contacts=contacts)
     pairs = pairs.filter(pairs.buyer_role != "unknown")
     return pairs.select("opportunity_id", "buyer_role").distinct()
 
