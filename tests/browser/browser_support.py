@@ -23,6 +23,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "browser-test-password"
+STARTUP_TIMEOUT = 180  # seconds
+#: how long a page action may wait (ms): a hang guard, generous for a loaded two-core machine
+ACTION_TIMEOUT = 60_000
 
 
 @dataclass
@@ -63,7 +66,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # a hang guard, not a speed test: on two shared cores, with the other xdist worker busy,
+        # a starting server has not answered within a minute
+        deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"server exited with {proc.returncode}: {(root / 'server.log').read_text()[-2000:]}")
@@ -73,7 +78,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("server did not answer /api/v1/health within 60 s")
+                pytest.fail(f"server did not answer /api/v1/health within {STARTUP_TIMEOUT} s: "
+                            f"{(root / 'server.log').read_text()[-2000:]}")
             time.sleep(0.2)
         yield LiveServer(url, workspace, export_zip)
     finally:
@@ -106,6 +112,6 @@ def page(browser: object) -> Iterator[object]:
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     p = context.new_page()
-    p.set_default_timeout(20_000)
+    p.set_default_timeout(ACTION_TIMEOUT)
     yield p
     context.close()
