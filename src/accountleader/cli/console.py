@@ -12,7 +12,6 @@ from typing import Any
 from rich import box
 from rich.console import Console as RichConsole
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 # Terminal escape sequences (CSI, OSC, and two-byte ESC forms), then any other control
@@ -68,6 +67,9 @@ class Console:
     @contextlib.contextmanager
     def progress(self, description: str) -> Iterator[Callable[[str, float], None]]:
         """A progress bar; yields ``update(step, fraction)`` for the work to call."""
+        # only long commands show one: rich.progress is left out of every command's start
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

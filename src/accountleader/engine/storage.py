@@ -105,6 +105,11 @@ def write_database(path: Path, tables: dict[str, pa.Table], meta: dict[str, Any]
         try:
             # Tables are sets: letting DuckDB write row groups in any order uses every core.
             con.execute("SET preserve_insertion_order = false")
+            # Blocks written need not stay cached: with a small buffer pool DuckDB evicts them as
+            # it goes (spilling if it must), so writing adds ~80 MiB to what the import holds,
+            # not the size of the whole file (issue 12, lean import).
+            threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
+            con.execute(f"SET memory_limit = '{max(64, 32 * threads)}MB'")
             for name, table in tables.items():
                 con.register("_incoming", table)
                 con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _incoming')
