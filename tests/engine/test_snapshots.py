@@ -23,6 +23,7 @@ from accountleader.cli.console import CaptureConsole
 from accountleader.cli.main import main
 from accountleader.domain.as_of import AsOf
 from accountleader.engine import storage
+from accountleader.errors import NotFoundError
 
 # -- storage: kept files, the current link, pruning ---------------------------------------------
 
@@ -241,3 +242,36 @@ def test_show_snapshots_prints_a_table(analysed: Path) -> None:
     assert "result snapshots" in con.out and "web default" in con.out
     code, con = run("-w", str(analysed), "show", "reps", "--as-of", "2001-01-01")
     assert code == 2 and "no results kept for as-of 2001-01-01" in con.errors
+
+
+def test_the_setting_bounds_the_kept_snapshots_and_changing_it_leaves_results_fresh(
+        analysed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workspace.analyze prunes to ``results_snapshots_kept`` (the analysis itself is stubbed:
+    what is tested is where its tables go)."""
+    from types import SimpleNamespace
+
+    import accountleader.workspace as workspace_module
+    from accountleader.engine.analyze import Analysis
+    from accountleader.workspace import Workspace
+
+    def fake_analysis(tables: Any, *, as_of: Any, **_: Any) -> Analysis:
+        fit = SimpleNamespace(signal=False, reason="stub", n_won=0, n_lost=0, n_accounts=0, base_rate=None,
+                              permutation_p=None, auc=None, features_used=[], dropped={})
+        return Analysis(as_of=as_of, tables=_tables(), fit_report=fit)  # type: ignore[arg-type]
+
+    copy = tmp_path / "ws"
+    shutil.copytree(analysed, copy, ignore=shutil.ignore_patterns("app.sqlite*", ".secret_key", "*.lock"))
+    monkeypatch.setattr(workspace_module, "run_analysis", fake_analysis)
+    with Workspace.open(copy) as ws:
+        current = next(s["date"] for s in ws.snapshots() if s["current"])
+        ws.save_settings(ws.settings.model_copy(update={"results_snapshots_kept": 2}))
+        assert not ws.freshness()["stale"], "the number kept does not change what is computed"
+        day = AsOf.parse(current).date
+        older = [(day - timedelta(days=d)).isoformat() for d in (90, 60, 30)]
+        for when in older:
+            assert ws.analyze(as_of=when, current=False).reused is False
+        kept = [(s["date"], s["current"]) for s in ws.snapshots()]
+        assert kept == [(older[-1], False), (current, True)], kept
+        assert ws.at(older[-1]).results("reps").count().execute() == 3
+        with pytest.raises(NotFoundError, match="no results kept for as-of"):
+            ws.at(older[0])
