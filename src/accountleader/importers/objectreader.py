@@ -33,17 +33,20 @@ IN_FLIGHT_BYTES = 64 << 20
 
 
 class _Pacer:
-    """Start a file when the files in flight leave room for it, or when none is in flight."""
+    """Start files in the order given, each when the files in flight leave room for it (or none is in flight)."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.used = 0
+        self.turn = 0  # the ticket of the next file to start
         self._cv = threading.Condition()
 
-    def run(self, size: int, fn: Callable[..., _FileRead], *args: object) -> _FileRead:
+    def run(self, ticket: int, size: int, fn: Callable[..., _FileRead], *args: object) -> _FileRead:
         with self._cv:
-            self._cv.wait_for(lambda: self.used == 0 or self.used + size <= self.budget)
+            self._cv.wait_for(lambda: self.turn == ticket and (self.used == 0 or self.used + size <= self.budget))
+            self.turn += 1
             self.used += size
+            self._cv.notify_all()
         try:
             return fn(*args)
         finally:
@@ -144,12 +147,16 @@ def read_objects(
             jobs.append((spec, src))
     pacer = _Pacer(IN_FLIGHT_BYTES)
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        futures = []
-        for spec, src in jobs:
+        submitted = {}
+        # Biggest first: the last big file's text then sits beside the rows of all the others,
+        # so the smaller it is the lower the peak. Merged below in the order of ``objects``.
+        for ticket, i in enumerate(sorted(range(len(jobs)), key=lambda i: -jobs[i][1].size)):
+            spec, src = jobs[i]
             drops = [(naming(f), ("true", "1")) for f in deleted_flags] + [("_fivetran_deleted", ("true", "1"))]
             if spec.object not in keep_all_versions:
                 drops += [(f, ("false", "0")) for f in inactive_flags]
-            futures.append(pool.submit(pacer.run, src.size, _read_file, src, spec, naming, drops))
+            submitted[i] = pool.submit(pacer.run, ticket, src.size, _read_file, src, spec, naming, drops)
+        futures = [submitted[i] for i in range(len(jobs))]
         for i, ((spec, src), future) in enumerate(zip(jobs, futures, strict=True)):
             if progress:
                 progress(f"reading {src.name}", i / max(1, len(jobs)))

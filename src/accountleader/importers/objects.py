@@ -59,6 +59,8 @@ def with_prefix(field_name: str, *prefixes: str) -> Callable[[Getter, int], Arra
         if col is None:
             return _null(n)
         keep = pc.fill_null(pc.or_(*[pc.starts_with(col, p) for p in prefixes]) if len(prefixes) > 1 else pc.starts_with(col, prefixes[0]), False)
+        if pc.sum(keep).as_py() == len(col) - col.null_count:  # every id points there: share the column, no copy
+            return col
         return pc.if_else(keep, col, pa.scalar(None, pa.string()))
 
     pick.fields = (field_name,)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -225,6 +226,10 @@ def read_raw(src: SourceFile, *, delimiter: str | None = None, encoding: str | N
     lean_memory_pool()
     delimiter = delimiter or ","
     caps = limits()
+    if src.suffix == ".csv" and src.path is not None and (encoding is None or codecs.lookup(encoding).name.startswith("utf-8")):
+        from_file = _read_csv_file(src, src.path, delimiter)
+        if from_file is not None:
+            return from_file
     data = src.read_bytes()
     if src.suffix == ".parquet":
         meta = pq.ParquetFile(pa.BufferReader(data)).metadata  # the shape, before any page is unpacked
@@ -268,24 +273,71 @@ def read_raw(src: SourceFile, *, delimiter: str | None = None, encoding: str | N
                 continue
             message = str(exc).split("\n")[0]
             return RawTable(src.name, pa.table({}), shown_encoding, True, [Problem(src.name, None, None, None, f"not a readable CSV file: {message}")])
+    return _csv_read(src, table, problems, shown_encoding, converted, delimiter, lambda: data)
+
+
+def _csv_read(
+    src: SourceFile, table: pa.Table, problems: list[Problem], shown_encoding: str, converted: str | None,
+    delimiter: str, data: Callable[[], bytes],
+) -> RawTable:
+    """The RawTable of a parsed CSV; ``data`` gives the bytes Arrow read (only asked for when rows were bad)."""
+    caps = limits()
     _check_shape(src.name, table.num_rows, table.num_columns, caps.max_rows, caps.max_columns)
     read_encoding = "utf-8-sig" if shown_encoding == "utf-8-sig" else "utf-8"
     lines: list[int] | None = None
     if problems:
         # Arrow does not know line numbers when values may hold newlines: find the rows again.
-        lines, bad = _scan_records(data, read_encoding, table.num_columns, delimiter)
+        lines, bad = _scan_records(data(), read_encoding, table.num_columns, delimiter)
         if len(bad) == len(problems):
             problems[:] = [
                 Problem(src.name, line, None, ",".join(fields)[:80], f"expected {table.num_columns} columns, found {len(fields)}")
                 for line, fields in bad
             ]
-    del data
     raw = RawTable(
         src.name, table, read_encoding, True, problems, _lines=lines, delimiter=delimiter,
         _reload=lambda: _reread(src, converted),
     )
     raw.shown_encoding = shown_encoding  # type: ignore[attr-defined]
     return raw
+
+
+_HEAD = 1 << 20
+
+
+def _read_csv_file(src: SourceFile, path: Path, delimiter: str) -> RawTable | None:
+    """A UTF-8 CSV on disk, parsed by Arrow straight from the file: its bytes are never held whole.
+
+    None sends the file down the in-memory path of :func:`read_raw`: a small file, a blank one,
+    one that cannot be opened, or one that is not UTF-8 (converted there).
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_HEAD)
+            if len(head) < _HEAD:
+                return None
+            quoted = b'"' in head
+            while not quoted and (chunk := fh.read(4 << 20)):
+                quoted = b'"' in chunk
+    except OSError:
+        return None
+    if head.isspace() or not _header_is_utf8(head):
+        return None
+    caps = limits()
+    header = _read_header(head, delimiter)
+    _check_shape(src.name, 0, len(header), caps.max_rows, caps.max_columns)
+    shown_encoding = "utf-8-sig" if head.startswith(_UTF8_BOM) else "utf-8"
+    del head
+    problems: list[Problem] = []
+    try:
+        table = _parse_csv(str(path), src.name, problems, delimiter, header=header, quoted=quoted)
+    except pa.ArrowInvalid as exc:
+        if "invalid UTF8" in str(exc):
+            return None
+        message = str(exc).split("\n")[0]
+        return RawTable(src.name, pa.table({}), shown_encoding, True, [Problem(src.name, None, None, None, f"not a readable CSV file: {message}")])
+    except OSError:
+        return None
+    return _csv_read(src, table, problems, shown_encoding, None, delimiter, src.read_bytes)
 
 
 def _from(data: bytes, encoding: str) -> bytes:
@@ -333,21 +385,27 @@ def _header_is_utf8(data: bytes) -> bool:
 
 
 def _read_csv(data: bytes, name: str, problems: list[Problem], delimiter: str = ",") -> pa.Table:
+    # zero-copy: Arrow's threads parse it without the GIL
+    return _parse_csv(pa.BufferReader(data), name, problems, delimiter, header=_read_header(data, delimiter), quoted=b'"' in data)
+
+
+def _parse_csv(
+    source: pa.NativeFile | str, name: str, problems: list[Problem], delimiter: str, *, header: list[str], quoted: bool
+) -> pa.Table:
     def on_bad_row(row: pacsv.InvalidRow) -> str:
         problems.append(
             Problem(name, row.number, None, (row.text or "")[:80], f"expected {row.expected_columns} columns, found {row.actual_columns}")
         )
         return "skip"
 
-    header = _read_header(data, delimiter)
     return pacsv.read_csv(
-        pa.BufferReader(data),  # zero-copy: Arrow's threads parse it without the GIL
+        source,
         read_options=pacsv.ReadOptions(block_size=8 << 20),
         parse_options=pacsv.ParseOptions(
             # Quoted values may hold line breaks; a file without any quote cannot, and
             # reads faster when Arrow may split it anywhere.
             delimiter=delimiter,
-            newlines_in_values=b'"' in data,
+            newlines_in_values=quoted,
             invalid_row_handler=on_bad_row,
         ),
         convert_options=pacsv.ConvertOptions(
