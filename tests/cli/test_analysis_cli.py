@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from demo_support import built_once, private_copy
 
 from accountleader.cli.console import CaptureConsole
 from accountleader.cli.main import main
@@ -21,12 +22,31 @@ ACCOUNT_KEYS = {"account_id", "fit_score", "fit_tier", "fit_reasons", "create_sh
 OPPORTUNITY_KEYS = {"opportunity_id", "close_date_pushes", "stage_regressions", "buyer_roles_engaged", "has_decision_maker"}
 
 
-@pytest.fixture(scope="module")
-def ws_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "ws"
-    code, con = run("-w", str(path), "demo", "--scale", "0.1", "--seed", "3")
+def _imported(directory: Path) -> None:
+    code, con = run("-w", str(directory / "ws"), "demo", "--scale", "0.1", "--seed", "3")
     assert code == 0, con.errors
-    return path
+
+
+def _analysed(tmp_path_factory: pytest.TempPathFactory, directory: Path) -> None:
+    template, _ = built_once(tmp_path_factory, "cli-demo-s3-x0.1-imported", _imported)
+    code, con = run("-w", str(private_copy(template / "ws", directory / "ws")), "analyze")
+    assert code == 0, con.errors
+
+
+# Each test gets its own copy: the tests analyse at other dates, so a workspace they shared would
+# make each one's output depend on which ran before it.
+@pytest.fixture
+def imported_ws_path(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
+    """The demo company (seed 3, 1/10 scale) imported through the CLI, never analysed (built once per run)."""
+    template, _ = built_once(tmp_path_factory, "cli-demo-s3-x0.1-imported", _imported)
+    return private_copy(template / "ws", tmp_path / "ws")
+
+
+@pytest.fixture
+def ws_path(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
+    """The same company, analysed as of its default date (built once per run)."""
+    template, _ = built_once(tmp_path_factory, "cli-demo-s3-x0.1-analysed", lambda d: _analysed(tmp_path_factory, d))
+    return private_copy(template / "ws", tmp_path / "ws")
 
 
 def run(*args: str) -> tuple[int, CaptureConsole]:
@@ -34,7 +54,8 @@ def run(*args: str) -> tuple[int, CaptureConsole]:
     return main(list(args), console=con), con
 
 
-def test_analyze_prints_a_summary_and_then_reuses_results(ws_path: Path) -> None:
+def test_analyze_prints_a_summary_and_then_reuses_results(imported_ws_path: Path) -> None:
+    ws_path = imported_ws_path
     code, con = run("-w", str(ws_path), "analyze")
     assert code == 0, con.errors
     assert "results computed as of" in con.out and "sellers by quadrant" in con.out
