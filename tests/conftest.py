@@ -29,8 +29,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # -- xdist groups ---------------------------------------------------------------------------------------
 # Under --dist loadgroup a test without a group may run on either worker, so a session or module
 # fixture it needs is set up on both.  These groups keep each expensive one on one worker:
-#: tests in tests/<dir> that use the directory's session fixture (an analysed demo company)
-_FIXTURE_GROUPS = {"planted": "demo", "messy": "messy", "reports": "report_demo"}
+#: tests in tests/<dir> that use the directory's session fixture (a demo company or its export)
+_FIXTURE_GROUPS = {"planted": "demo", "messy": "messy", "reports": "report_demo", "demo": "demo"}
 
 
 def _group(item: pytest.Item) -> str | None:
