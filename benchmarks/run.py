@@ -47,10 +47,10 @@ TARGET_INCREMENTAL_S = 1.0
 FLOOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "users": ("user_id", "name", "manager_id", "function", "team"),
     "accounts": ("account_id", "name", "owner_id", "industry", "employees", "annual_revenue", "region", "country", "created_at"),
-    "contacts": ("contact_id", "account_id", "title", "decision_level", "departed_at", "created_at"),
+    "contacts": ("contact_id", "account_id", "name", "title", "decision_level", "departed_at", "created_at"),
     "opportunities": (
         "opportunity_id", "account_id", "owner_id", "name", "type", "stage", "amount", "amount_corporate",
-        "created_at", "close_date", "is_closed", "is_won", "quote_requested_at", "quality_flag", "probability",
+        "created_at", "close_date", "is_closed", "is_won", "quote_requested_at", "quality_flag", "probability", "product",
     ),
     "opportunity_history": ("history_id", "opportunity_id", "stage", "amount", "probability", "close_date", "changed_at"),
     "opportunity_contact_roles": ("opportunity_id", "contact_id", "role"),
