@@ -153,38 +153,38 @@ def opportunity_changes(
     h = h.mutate(_real=real_history(h))
     c = h.filter(h.close_date.notnull())
     c = c.mutate(prev=c.close_date.lag().over(w))
+    if window_days is not None:
+        # only rows in the window count at all (the lag above still saw the older rows)
+        c = c.filter(kept(c, window_days))
     pushed = c.prev.notnull() & (c.close_date > c.prev) & c._real
     push_aggs: dict[str, ir.Value] = {}
     for p, days in windows.items():
         keep = kept(c, days)
         push_aggs[f"{p}close_date_pushes"] = c.count(where=pushed & keep)
         push_aggs[f"{p}close_date_push_days"] = days_between(c.prev, c.close_date).sum(where=pushed & keep)
-    if window_days is not None:
-        # only rows in the window count at all (as when they were filtered before grouping)
-        c = c.filter(kept(c, window_days))
     pushes = c.group_by("opportunity_id").aggregate(**push_aggs)
 
     a = h.filter(h.amount.notnull())
     a = a.mutate(prev=a.amount.lag().over(w))
+    if window_days is not None:
+        a = a.filter(kept(a, window_days))
     cut = a.prev.notnull() & (a.amount < a.prev) & a._real
     cut_aggs: dict[str, ir.Value] = {}
     for p, days in windows.items():
         keep = kept(a, days)
         cut_aggs[f"{p}amount_cuts"] = a.count(where=cut & keep)
         cut_aggs[f"{p}amount_cut_total"] = (a.prev - a.amount).sum(where=cut & keep)
-    if window_days is not None:
-        a = a.filter(kept(a, window_days))
     cuts = a.group_by("opportunity_id").aggregate(**cut_aggs)
 
     ranks = stage_order(opportunity_history, opportunities, as_of=as_of, order=order)
     s = left_join_on(h.filter(h.stage.notnull()), ranks, "stage")
     s = s.mutate(prev_stage=s.stage.lag().over(w), prev_rank=s.stage_rank.lag().over(w))
+    if window_days is not None:
+        s = s.filter(kept(s, window_days))
     back = (
         (s.stage != s.prev_stage) & (s.stage_rank < s.prev_rank) & ~s.is_closed_stage & s._real
     ).fill_null(False)
     back_aggs = {f"{p}stage_regressions": s.count(where=back & kept(s, days)) for p, days in windows.items()}
-    if window_days is not None:
-        s = s.filter(kept(s, window_days))
     regressions = s.group_by("opportunity_id").aggregate(**back_aggs)
 
     o = opportunities.filter(opportunities.created_at <= asof).select(
