@@ -246,7 +246,7 @@ def test_cli_refuses_the_zip_bomb_in_little_memory(bomb: Path, tmp_path: Path) -
 
 WEB_CHILD = """
 import json, sys
-sys.path.insert(0, "tests/web")
+sys.path[:0] = ["tests/web", "tests"]  # web_support imports tests/demo_support
 from pathlib import Path
 from web_support import WebApp
 web = WebApp(Path(sys.argv[1]), "sqlite:///" + sys.argv[1] + "-app.sqlite")

@@ -24,7 +24,8 @@ def run(*args: str) -> tuple[int, CaptureConsole]:
 
 
 def said(con: CaptureConsole) -> str:
-    return con.out + "\n" + con.errors
+    """Everything printed, with the console's line wrapping undone (a long workspace path wraps it)."""
+    return " ".join((con.out + "\n" + con.errors).split())
 
 
 @pytest.fixture
