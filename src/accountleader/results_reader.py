@@ -111,25 +111,11 @@ class ResultsReader:
 
     def resolve_rep(self, rep: str) -> str:
         """A seller's CRM id from an id or a (case-insensitive) name."""
-        users = self._tables("users")
-        hit = users.filter((users.user_id == rep) | (users.name.lower() == rep.lower())).select("user_id").limit(2)
-        ids = hit.to_pyarrow().column("user_id").to_pylist()
-        if not ids:
-            raise NotFoundError(f"no seller with id or name {rep!r}")
-        if len(ids) > 1:
-            raise NotFoundError(f"more than one user is called {rep!r}; use the user id")
-        return str(ids[0])
+        return _one_id(self._tables("users"), "user_id", rep, missing="seller", several="user")
 
     def resolve_account(self, account: str) -> str:
         """An account id from an id or a (case-insensitive) exact name."""
-        a = self._results("account_results")
-        hit = a.filter((a.account_id == account) | (a.name.lower() == account.lower())).select("account_id").limit(3)
-        ids = hit.to_pyarrow().column("account_id").to_pylist()
-        if not ids:
-            raise NotFoundError(f"no account with id or name {account!r}")
-        if len(ids) > 1:
-            raise NotFoundError(f"more than one account is called {account!r}; use the account id")
-        return str(ids[0])
+        return _one_id(self._results("account_results"), "account_id", account, missing="account", several="account")
 
     def _by_team_or_rep(self, t: ir.Table, team: str | None, rep: str | None, owner: str) -> ir.Table:
         if team is not None:
@@ -386,3 +372,15 @@ class ResultsReader:
         )
         return {"industry": head[0]["industry"], "size_band": head[0]["size_band"], "similar_accounts_n": n,
                 "bought": sorted(r["product"] for r in rows if r["bought"]), "products": products}
+
+
+def _one_id(t: ir.Table, id_col: str, given: str, *, missing: str, several: str) -> str:
+    """The one row id whose id or (case-insensitive) name is ``given``; a clear error naming
+    ``given`` when there is none or more than one."""
+    hit = t.filter((t[id_col] == given) | (t.name.lower() == given.lower())).select(id_col).limit(2)
+    ids = hit.to_pyarrow().column(id_col).to_pylist()
+    if not ids:
+        raise NotFoundError(f"no {missing} with id or name {given!r}")
+    if len(ids) > 1:
+        raise NotFoundError(f"more than one {several} is called {given!r}; use the {several} id")
+    return str(ids[0])
