@@ -6,44 +6,44 @@ Result tables live beside the CRM tables and carry the as-of date they were comp
 
 from __future__ import annotations
 
-from .schema import C, Table
+from .schema import BUYER_ROLES, OPPORTUNITY_TYPES, SENIORITY_LEVELS, C, Column, Table
 
 REPS = Table(
     "reps",
     "One row per seller: the right-things-right matrix and the measures behind it.",
     (
-        C("user_id", "id", "CRM user id of the seller.", required=True),
-        C("name", "string", "Seller's name."),
-        C("team", "string", "Team name."),
-        C("manager_id", "id", "The seller's manager."),
+        C("user_id", "id", "CRM user id of the seller (`users.user_id` of a user whose function is `seller`).", required=True),
+        C("name", "string", "Seller's name (`users.name`)."),
+        C("team", "string", "The seller's team (`users.team`)."),
+        C("manager_id", "id", "CRM user id of the seller's manager (`users.manager_id`)."),
         C("quadrant", "string", "The verdict: leading, tending, busy, slow, at_risk or not_enough_peers; empty when an index is unknown (docs/metrics.md)."),
         C("verdict_note", "string", "Where verdict and results disagree (results beat a slow/at-risk verdict, or fall short of a leading one), or too few peers: what the results or the absolute standards say."),
         C("comparable_sellers_n", "int", "Sellers with both indices: the peers a percentile verdict is taken among."),
         C("process_excluded", "string", "Components left out of this seller's index because most sellers miss them (a process problem), comma-separated."),
-        C("efficiency_index", "float", "0-100 percentile index of doing things right."),
-        C("effectiveness_index", "float", "0-100 percentile index of doing the right things."),
-        C("warning", "string", "Plain-language warning where an index is low."),
-        C("quote_turnaround_median_hours", "float", "Median request-to-quote time, business hours."),
-        C("quote_turnaround_n", "int", "Quotes measured."),
-        C("quote_over_sla_share", "float", "Share of quotes slower than the SLA, 0-1."),
-        C("response_latency_median_hours", "float", "Median inbound-to-reply time, hours."),
-        C("response_latency_n", "int", "Inbound touches answered."),
-        C("followup_latency_median_hours", "float", "Median meeting-to-follow-up time, hours."),
-        C("followup_latency_n", "int", "Meetings followed up."),
-        C("stage_velocity_ratio", "float", "Days in stage against the won-deal norm; above 1 is slower."),
-        C("first_activity_median_hours", "float", "Median time to first activity on new deals, hours."),
-        C("high_fit_effort_share", "float", "Share of activities on tier A/B accounts, 0-1."),
-        C("decision_maker_reach", "float", "Share of contact activities with decision makers, 0-1."),
-        C("senior_contact_share", "float", "Share of contact activities with VP-and-above contacts, 0-1."),
-        C("multithreading_ratio", "float", "Contacts engaged per open deal against the won-deal baseline."),
-        C("activities_n", "int", "Activities in the window."),
-        C("create_share", "float", "Share of classified activities that create business, 0-1."),
-        C("new_pipeline_per_100_activities", "float", "New + expansion amount created per 100 activities."),
-        C("win_rate", "float", "Count-based win rate: won / (won + lost), 0-1."),
-        C("win_rate_amount", "float", "Amount-based win rate: won amount / closed amount, 0-1."),
-        C("won_n", "int", "Deals won."),
-        C("lost_n", "int", "Deals lost."),
-        C("won_amount", "float", "Bookings: amount won."),
+        C("efficiency_index", "float", "Doing things right: the mean of the seller's available efficiency component percentiles x 100 (0-100, 50 = the company middle); empty when fewer than half the components are present or there are too few peers."),
+        C("effectiveness_index", "float", "Doing the right things: the same over the effectiveness components (high-fit effort, decision-maker reach, senior contacts, multithreading), 0-100."),
+        C("warning", "string", "Plain-language warning: tending, an index below 25 or missing, both indices below the middle, or too few peers; else empty."),
+        C("quote_turnaround_median_hours", "float", "Median time from the buyer's request to the quote over the seller's measured quotes, calendar hours; empty below 3 quotes."),
+        C("quote_turnaround_n", "int", "Quotes measured (status `measured` in `quote_events`): the sample behind the median."),
+        C("quote_over_sla_share", "float", "Share of measured quotes slower than the quote SLA (`quote_sla_business_days`, business days), 0-1; empty below 3 quotes."),
+        C("response_latency_median_hours", "float", "Median time from an inbound call or email to the next outbound touch to that contact, calendar hours; empty below 3."),
+        C("response_latency_n", "int", "Inbound touches answered by as_of: the sample behind the median."),
+        C("followup_latency_median_hours", "float", "Median time from a meeting to the seller's next outbound touch to the contact or anyone at the account, calendar hours; empty below 3."),
+        C("followup_latency_n", "int", "Meetings followed up by as_of: the sample behind the median."),
+        C("stage_velocity_ratio", "float", "Median, over the seller's finished stage spells, of days in stage / the won-deal norm of that stage; above 1 is slower than won deals."),
+        C("first_activity_median_hours", "float", "Median time from a deal's creation to its first activity (on the deal, or at its account by its owner), calendar hours."),
+        C("high_fit_effort_share", "float", "Activities on tier A/B accounts / activities on accounts with a fit tier (`high_fit_effort_n`), in the window, 0-1; empty below 5, and when the fit model found no signal."),
+        C("decision_maker_reach", "float", "Contact-linked activities with an executive, economic buyer or decision maker / all contact-linked activities (`contact_activities_n`) in the window, 0-1; empty below 5."),
+        C("senior_contact_share", "float", "Contact-linked activities with c-level, VP or director contacts / all contact-linked activities in the window, 0-1 (unknown seniority is not senior); empty below 5."),
+        C("multithreading_ratio", "float", "Median `multithreading_ratio` of the seller's open deals (contacts engaged against the won-deal baseline for the deal's size); empty below 2 deals with a ratio."),
+        C("activities_n", "int", "Selling activities the seller owns in the engagement window (list email and open tasks left out)."),
+        C("create_share", "float", "Creating activities / classified (creating or tending) activities the seller owns in the window, 0-1; empty below 5."),
+        C("new_pipeline_per_100_activities", "float", "`new_pipeline_amount` per 100 classified activities in the window; empty below 5 activities."),
+        C("win_rate", "float", "Count-based win rate: won / (won + lost) over the seller's deals closed by as_of, 0-1; empty with none closed."),
+        C("win_rate_amount", "float", "Amount-based win rate: won amount / closed (won + lost) amount, 0-1; placeholder amounts are in neither."),
+        C("won_n", "int", "The seller's deals won by as_of."),
+        C("lost_n", "int", "The seller's deals lost by as_of."),
+        C("won_amount", "float", "Bookings: amount of the seller's deals won by as_of (corporate amount when converted; placeholder amounts left out)."),
         C("new_pipeline_amount", "float", "New-business and expansion amount created in the window (placeholder amounts left out)."),
         C("new_pipeline_n", "int", "New-business and expansion deals created in the window."),
         C("expected_n", "int", "Closed deals the expectation is taken over: the sample size."),
@@ -54,7 +54,7 @@ REPS = Table(
         C("results_vs_expected_low", "float", "Low end of the interval on results_vs_expected (wins minus z standard deviations of the expected count)."),
         C("results_vs_expected_high", "float", "High end of that interval."),
         C("results_vs_expected_amount", "float", "Won amount over expected won amount."),
-        C("open_pipeline_amount", "float", "Open pipeline amount."),
+        C("open_pipeline_amount", "float", "Amount of the seller's deals open at as_of (corporate amount when converted; placeholder amounts left out)."),
         C("avg_days_to_close", "float", "Mean days from creation to close on won deals (deals entered late left out)."),
         C("quote_closing_document_n", "int", "Quotes created as closing documents (at or after the commit stage): not turnaround samples."),
         C("stage_spells_artefact_n", "int", "Stage spells starting at a click-through or bulk-loaded history row: not velocity samples."),
@@ -72,25 +72,25 @@ ACCOUNT_RESULTS = Table(
     "account_results",
     "One row per account: fit, tending versus creating, and change.",
     (
-        C("account_id", "id", "CRM account id.", required=True),
+        C("account_id", "id", "CRM account id (`accounts.account_id`).", required=True),
         C("name", "string", "Account name."),
-        C("owner_id", "id", "Account owner."),
+        C("owner_id", "id", "CRM user id of the account owner."),
         C("owner_name", "string", "Account owner's name."),
-        C("fit_score", "float", "0-100 fit score; empty when there is too little history."),
-        C("fit_tier", "string", "A, B, C or D."),
-        C("fit_reasons", "string", "JSON list of the reasons behind the score."),
+        C("fit_score", "float", "Calibrated win probability of a deal at the account, in percent (0-100); empty when there is too little history."),
+        C("fit_tier", "string", "A, B, C or D from the score's lift over the base rate (absolute cut-offs); empty when the fit model found no signal."),
+        C("fit_reasons", "string", "JSON list of up to three reasons behind the score (attribute win rates, the account's own history, attributes left out)."),
         C("won_n", "int", "Deals won at the account by as_of."),
         C("lost_n", "int", "Deals lost at the account by as_of."),
         C("open_n", "int", "Deals open at the account at as_of."),
-        C("create_share", "float", "Share of activities that create business, 0-1."),
-        C("activities_n", "int", "Activities in the window."),
-        C("only_tended", "bool", "Managed, not led: activity but (almost) nothing created."),
-        C("quote_turnaround_median_hours", "float", "Median request-to-quote time on this account, business hours."),
+        C("create_share", "float", "Creating activities / classified (creating or tending) activities at the account in the window, 0-1; empty below 5."),
+        C("activities_n", "int", "Classified (creating or tending) activities at the account in the window."),
+        C("only_tended", "bool", "Managed, not led: at least 5 classified activities in the window and a create share of at most 10%."),
+        C("quote_turnaround_median_hours", "float", "Median request-to-quote time over the account's measured quotes, calendar hours; empty below 3."),
         C("quote_turnaround_n", "int", "Quotes measured."),
-        C("response_latency_median_hours", "float", "Median inbound-to-reply time at this account, hours."),
+        C("response_latency_median_hours", "float", "Median inbound-to-reply time at this account, calendar hours; empty below 3."),
         C("response_latency_n", "int", "Inbound touches answered."),
-        C("change_index", "float", "0-100: how much the account is changing."),
-        C("change_drivers", "string", "JSON list of the drivers of the change index."),
+        C("change_index", "float", "0-100 points: how much the account is changing (close-date pushes, stage regressions, amount cuts, people leaving or arriving, activity going dark or dropping)."),
+        C("change_drivers", "string", "JSON list of the top (up to 3) drivers of the change index, biggest first, e.g. \"stage regressions: 2\"."),
     ),
     primary_key="account_id",
 )
@@ -99,23 +99,23 @@ OPPORTUNITY_RESULTS = Table(
     "opportunity_results",
     "One row per opportunity: people engaged and change signals.",
     (
-        C("opportunity_id", "id", "CRM opportunity id.", required=True),
-        C("account_id", "id", "Account."),
-        C("owner_id", "id", "Seller."),
-        C("owner_name", "string", "Seller's name."),
+        C("opportunity_id", "id", "CRM opportunity id (`opportunities.opportunity_id`); deals created after as_of are left out.", required=True),
+        C("account_id", "id", "CRM account id of the deal."),
+        C("owner_id", "id", "CRM user id of the deal's owner (the seller)."),
+        C("owner_name", "string", "The owner's name."),
         C("name", "string", "Deal name."),
-        C("stage", "string", "Stage."),
-        C("amount", "float", "Amount."),
-        C("is_closed", "bool", "Closed."),
-        C("close_date_pushes", "int", "Times the close date moved later."),
-        C("close_date_push_days", "float", "Total days the close date moved later."),
-        C("stage_regressions", "int", "Moves back to an earlier stage."),
+        C("stage", "string", "The deal's stage in the imported data (its latest, not the stage at as_of)."),
+        C("amount", "float", "The deal's amount as imported, in the deal's currency."),
+        C("is_closed", "bool", "Closed at as_of: closed in the CRM by then, or earlier when the stage history shows it closed."),
+        C("close_date_pushes", "int", "Times the close date moved later in the deal's history by as_of (artefact history rows never count)."),
+        C("close_date_push_days", "float", "Total calendar days the close date moved later (pull-ins do not offset it)."),
+        C("stage_regressions", "int", "Moves back to a lower-ranked open stage (stages ranked by their mean probability)."),
         C("amount_cuts", "int", "Times the amount went down."),
-        C("buyer_roles_engaged", "int", "Distinct buyer roles engaged in the window (open deals)."),
-        C("roles_engaged", "string", "JSON list of the buyer roles engaged."),
-        C("has_decision_maker", "bool", "A decision maker, economic buyer or executive was reached."),
-        C("contacts_engaged", "int", "Distinct contacts engaged in the window."),
-        C("multithreading_ratio", "float", "Contacts engaged against the won-deal baseline for its size."),
+        C("buyer_roles_engaged", "int", "Distinct buyer roles (`unknown` left out) among the contacts engaged in the window; open deals only, empty on closed ones."),
+        C("roles_engaged", "string", "JSON list of those buyer roles, most senior first; empty on closed deals."),
+        C("has_decision_maker", "bool", "An executive, economic buyer or decision maker was engaged in the window (open deals)."),
+        C("contacts_engaged", "int", "Distinct contacts engaged on the open deal in the window (activities naming the deal, or its account without naming another deal)."),
+        C("multithreading_ratio", "float", "contacts_engaged / the median contacts engaged on won deals of the same amount band; empty (with `multithreading_note`) when there is no baseline."),
     ),
     primary_key="opportunity_id",
 )
@@ -124,23 +124,23 @@ TEAMS = Table(
     "teams",
     "One row per team: the matrix as the mean of its sellers' indices, and team totals.",
     (
-        C("team", "string", "Team name.", required=True),
-        C("sellers_n", "int", "Sellers in the team."),
-        C("quadrant", "string", "leading, busy, slow or at_risk, from the mean indices."),
+        C("team", "string", "Team name (`users.team`).", required=True),
+        C("sellers_n", "int", "The team's sellers in the matrix (with an efficiency or effectiveness figure)."),
+        C("quadrant", "string", "leading, busy, slow or at_risk from the mean indices (no tending at team level); empty when a mean is unknown."),
         C("efficiency_index", "float", "Mean of the sellers' efficiency indices, 0-100."),
         C("effectiveness_index", "float", "Mean of the sellers' effectiveness indices, 0-100."),
-        C("warning", "string", "Plain-language warning where an index is low."),
-        C("quote_turnaround_median_hours", "float", "Median request-to-quote time over the team's quotes."),
+        C("warning", "string", "Plain-language warning where a mean index is low or missing, or both are below the middle."),
+        C("quote_turnaround_median_hours", "float", "Median request-to-quote time over the team's measured quotes, calendar hours; empty below 3."),
         C("quote_turnaround_n", "int", "Quotes measured."),
-        C("response_latency_median_hours", "float", "Median inbound-to-reply time over the team."),
+        C("response_latency_median_hours", "float", "Median inbound-to-reply time over the team's answered inbound touches, calendar hours; empty below 3."),
         C("response_latency_n", "int", "Inbound touches answered."),
         C("create_share", "float", "Creating activities / classified activities over the team, 0-1."),
         C("activities_n", "int", "Classified activities in the window."),
         C("win_rate", "float", "Count-based win rate over the team's closed deals, 0-1."),
-        C("won_n", "int", "Deals won."),
-        C("lost_n", "int", "Deals lost."),
-        C("won_amount", "float", "Bookings."),
-        C("open_pipeline_amount", "float", "Open pipeline."),
+        C("won_n", "int", "Deals won by the members, by as_of."),
+        C("lost_n", "int", "Deals lost by the members, by as_of."),
+        C("won_amount", "float", "Bookings: the members' won amounts summed."),
+        C("open_pipeline_amount", "float", "The members' open pipeline amounts summed."),
     ),
     primary_key="team",
 )
@@ -149,12 +149,12 @@ PROCESS_PROBLEMS = Table(
     "process_problems",
     "One row per standard most sellers of the company (or of a team) miss: a process problem, not a person's.",
     (
-        C("scope", "string", "company or team.", required=True),
+        C("scope", "string", "`company` (most measured sellers of the company miss the standard) or `team` (most of one team's).", required=True),
         C("team", "string", "The team, for a team-wide problem; empty company-wide."),
         C("component", "string", "The efficiency component left out of the affected sellers' index.", required=True),
         C("process", "string", "The process, e.g. quoting."),
         C("owner", "string", "Who owns the process, e.g. the quote desk (pricing)."),
-        C("standard", "string", "The standard missed."),
+        C("standard", "string", "The standard missed, in words (e.g. the quote SLA)."),
         C("sellers_n", "int", "Sellers measured on the standard in the scope."),
         C("affected_n", "int", "Of them, sellers missing it."),
         C("share", "float", "affected_n / sellers_n, 0-1."),
@@ -163,3 +163,219 @@ PROCESS_PROBLEMS = Table(
 )
 
 RESULT_TABLES = {t.name: t for t in (REPS, TEAMS, ACCOUNT_RESULTS, OPPORTUNITY_RESULTS, PROCESS_PROBLEMS)}
+
+# -- What else analyze writes, described for docs/data-model.md -----------------------------------
+#
+# Nothing below is read by the engine: `_conform` (engine/analyze.py) orders and types only the
+# columns of RESULT_TABLES.  A contract table keeps the further columns its metrics produce, after
+# its own, and analyze writes more tables beside them.  They are described here so that
+# docs/data-model.md names every table and column analyze writes (tests/docs checks it against
+# an analysed demo company).
+
+#: Columns analyze writes after a contract table's own, in the order it writes them (the order
+#: and type the metrics give them: not conformed).
+RESULT_EXTRA_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "reps": (
+        C("high_fit_effort_n", "int", "Activities in the window on accounts with a fit tier: the denominator of high_fit_effort_share."),
+        C("contact_activities_n", "int", "Contact-linked activities in the window: the denominator of decision_maker_reach and senior_contact_share."),
+        C("multithreading_n", "int", "The seller's open deals with a multithreading ratio: the sample behind multithreading_ratio."),
+        C("effectiveness_note", "string", "Why an effectiveness figure is empty (too few tiered or contact-linked activities, too few deals with a ratio); else empty."),
+        C("creating_n", "int", "Activities in the window classified as creating business (docs/metrics.md, tending vs creating)."),
+        C("tending_n", "int", "Activities in the window classified as tending existing business."),
+        C("bookings", "float", "Amount won by as_of: the same figure as won_amount, under the performance metric's name."),
+        C("closed_amount", "float", "Amount of the seller's deals closed (won or lost) by as_of: the denominator of win_rate_amount."),
+        C("open_n", "int", "The seller's deals open at as_of."),
+        C("weighted_pipeline_amount", "float", "Open pipeline weighted by probability: the sum of amount x probability / 100 over open deals."),
+        C("weighted_pipeline_n", "int", "Open deals with both an amount and a probability: those in weighted_pipeline_amount."),
+        C("days_to_close_n", "int", "Won deals measured for avg_days_to_close."),
+        C("days_to_close_excluded_n", "int", "Won deals left out of days to close: closed before created, or a negative cycle."),
+        C("avg_days_open", "float", "Mean age in days (fractional) of the seller's deals open at as_of."),
+        C("days_open_n", "int", "Open deals measured for avg_days_open."),
+        C("closed_n", "int", "The seller's deals closed by as_of: won_n + lost_n."),
+        C("quote_turnaround_median_hours_pct", "float", "Percentile (0-1, 1 = best: fastest) of quote_turnaround_median_hours among the sellers that have it; empty when unmeasured, left out for a process problem, or too few peers."),
+        C("response_latency_median_hours_pct", "float", "Percentile (0-1, 1 = fastest) of response_latency_median_hours among the sellers that have it."),
+        C("followup_latency_median_hours_pct", "float", "Percentile (0-1, 1 = fastest) of followup_latency_median_hours among the sellers that have it."),
+        C("stage_velocity_ratio_pct", "float", "Percentile (0-1, 1 = fastest) of stage_velocity_ratio among the sellers that have it."),
+        C("first_activity_median_hours_pct", "float", "Percentile (0-1, 1 = fastest) of first_activity_median_hours among the sellers that have it."),
+        C("high_fit_effort_share_pct", "float", "Percentile (0-1, 1 = highest) of high_fit_effort_share among the sellers that have it."),
+        C("decision_maker_reach_pct", "float", "Percentile (0-1, 1 = highest) of decision_maker_reach among the sellers that have it."),
+        C("senior_contact_share_pct", "float", "Percentile (0-1, 1 = highest) of senior_contact_share among the sellers that have it."),
+        C("multithreading_ratio_pct", "float", "Percentile (0-1, 1 = highest) of multithreading_ratio among the sellers that have it."),
+        C("efficiency_components_n", "int", "Efficiency component percentiles the seller has (of 5): the index needs at least 3."),
+        C("effectiveness_components_n", "int", "Effectiveness component percentiles the seller has (of 4): the index needs at least 2."),
+        C("expected_fit_n", "int", "Closed deals priced by the account's fit score (the rest take the base rate); absent when the fit model gave no base rate."),
+    ),
+    "teams": (
+        C("efficiency_n", "int", "Members with an efficiency index: those the team's mean is taken over."),
+        C("effectiveness_n", "int", "Members with an effectiveness index: those the team's mean is taken over."),
+    ),
+    "opportunity_results": (
+        C("close_date", "date", "The deal's close date as imported (expected, or actual when closed)."),
+        C("type", "string", "Deal type: new_business, expansion or renewal; empty when unknown.", enum=OPPORTUNITY_TYPES),
+        C("multithreading_note", "string", "Why multithreading_ratio is empty on an open deal (no or a placeholder amount, too few won deals in its band, a zero baseline); else empty."),
+    ),
+}
+
+CONTACT_ROLES = Table(
+    "contact_roles",
+    "One row per contact: the buyer role and seniority every people metric reads (docs/metrics.md, title and contact-role rules).",
+    (
+        C("contact_id", "id", "CRM contact id.", required=True, references="contacts.contact_id"),
+        C("buyer_role", "string", "The contact's buyer role: from their deal roles when one is informative (the strongest wins), else the mapped decision_level, else the title.", enum=BUYER_ROLES),
+        C("seniority", "string", "Seniority read from the title.", enum=SENIORITY_LEVELS),
+        C("role_source", "string", "Where buyer_role came from (`none`: nothing informative, role unknown).", enum=("contact_role", "decision_level", "title", "none")),
+    ),
+    primary_key="contact_id",
+)
+
+EFFORT_GAPS = Table(
+    "effort_gaps",
+    "One row per account where effort and potential disagree: a starved A/B account or a C/D account soaking up effort.",
+    (
+        C("account_id", "id", "CRM account id.", required=True, references="accounts.account_id"),
+        C("owner_id", "id", "CRM user id of the account owner."),
+        C("fit_score", "float", "The account's fit score, 0-100."),
+        C("fit_tier", "string", "The account's fit tier (A-D); accounts without one never appear."),
+        C("activities_n", "int", "Selling activities at the account in the window (ending at an org-wide logging stop, if earlier)."),
+        C("gap", "string", "`starved`: A/B account with fewer than 3 activities in the window; `soaking`: C/D account in the top 20% of active accounts by activities, with at least 5.", enum=("starved", "soaking")),
+        C("reason", "string", "The gap in words, e.g. \"Tier A account (fit 85) with 0 activities in 90 days (starved below 3)\"."),
+    ),
+    primary_key="gap, account_id",
+)
+
+QUOTE_EVENTS = Table(
+    "quote_events",
+    "One row per quote made by as_of: from the buyer's request to the quote, the samples behind quote turnaround.",
+    (
+        C("quote_id", "id", "CRM quote id.", required=True, references="quotes.quote_id"),
+        C("opportunity_id", "id", "The quote's deal."),
+        C("owner_id", "id", "The deal's owner: the seller the quote counts for."),
+        C("quoted_at", "timestamp", "When the quote went out: sent_at when known, else created_at."),
+        C("account_id", "id", "The quote's account, else the deal's."),
+        C("requested_at", "timestamp", "When the buyer asked for it: the quote's or the deal's request field, else the deal's first entry into a quote stage."),
+        C("basis", "string", "What requested_at was taken from; empty when there is no request time.", enum=("requested_field", "stage_entry")),
+        C("status", "string", "`measured` (a turnaround sample); `no_request_time`; `negative` (quoted before the request: a data-quality note); `closing_document` (created at or after the commit stage: no sample).", enum=("measured", "no_request_time", "negative", "closing_document")),
+        C("hours", "float", "Calendar hours from request to quote; measured quotes only."),
+        C("business_days", "float", "Business days (Monday-Friday, fractional) from request to quote; measured quotes only."),
+        C("over_sla", "bool", "Slower than the quote SLA (more than `quote_sla_business_days` business days); measured quotes only."),
+    ),
+    primary_key="quote_id",
+)
+
+ACCOUNT_PEERS = Table(
+    "account_peers",
+    "One row per account: its industry and employee band, and how many similar accounts there are (for whitespace).",
+    (
+        C("account_id", "id", "CRM account id.", required=True, references="accounts.account_id"),
+        C("industry", "string", "The account's industry; empty when unknown."),
+        C("size_band", "string", "Employee band: 1-49, 50-249, 250-999, 1,000-4,999, 5,000+, or unknown."),
+        C("similar_accounts_n", "int", "Other accounts of the same industry and band (0 when the industry is unknown)."),
+    ),
+    primary_key="account_id",
+)
+
+ACCOUNT_PRODUCTS = Table(
+    "account_products",
+    "One row per account and product: a product it won by as_of (bought), or whitespace: a product similar accounts won that it has not.",
+    (
+        C("account_id", "id", "CRM account id.", required=True, references="accounts.account_id"),
+        C("product", "string", "The product (`opportunities.product` of the won deals).", required=True),
+        C("bought", "bool", "True: the account won a deal for the product by as_of; false: whitespace."),
+        C("similar_accounts_bought_n", "int", "Whitespace: similar accounts (same industry and band) that won the product; empty when bought."),
+        C("similar_accounts_n", "int", "Whitespace: the account's similar accounts; empty when bought."),
+        C("share", "float", "Whitespace: similar_accounts_bought_n / similar_accounts_n, 0-1 (unrounded); empty when bought."),
+        C("open_deal", "bool", "Whitespace: the account has an open deal for the product; empty when bought."),
+    ),
+    primary_key="account_id, product",
+)
+
+ACCOUNT_TIMELINE = Table(
+    "account_timeline",
+    "One row per change event at an account by as_of: a close date moved later, a stage change or an amount cut (each against the deal's previous history row), or a contact leaving.",
+    (
+        C("account_id", "id", "CRM account id.", required=True, references="accounts.account_id"),
+        C("opportunity_id", "id", "The deal changed; empty for a person leaving."),
+        C("owner_id", "id", "The deal's owner; empty for a person leaving."),
+        C("opportunity", "string", "The deal's name; empty for a person leaving."),
+        C("at", "timestamp", "When: the history row's changed_at, or the contact's departed_at."),
+        C("kind", "string", "What happened (bulk-loaded history rows are no events).", enum=("close_date_pushed", "stage_changed", "amount_cut", "person_left")),
+        C("kind_rank", "int", "Orders the events of one history row: 0 close date, 1 stage, 2 amount, 3 person."),
+        C("history_id", "id", "The opportunity_history row; empty for a person leaving."),
+        C("contact_id", "id", "The contact who left; empty otherwise."),
+        C("from_text", "string", "Before: the previous close date or stage; the person's name for a person leaving."),
+        C("to_text", "string", "After: the new close date or stage; the person's title for a person leaving."),
+        C("from_amount", "float", "An amount cut's previous amount; empty otherwise."),
+        C("to_amount", "float", "An amount cut's new amount; empty otherwise."),
+    ),
+    primary_key="account_id, kind, opportunity_id, history_id, contact_id",
+)
+
+PENDING_QUOTES = Table(
+    "pending_quotes",
+    "One row per deal open at as_of that is waiting for a quote: requested by as_of, none made yet.",
+    (
+        C("opportunity_id", "id", "CRM opportunity id.", required=True, references="opportunities.opportunity_id"),
+        C("account_id", "id", "The deal's account."),
+        C("owner_id", "id", "The deal's owner."),
+        C("name", "string", "Deal name."),
+        C("stage", "string", "The deal's stage as imported."),
+        C("amount", "float", "The deal's amount as imported."),
+        C("requested_at", "timestamp", "When the quote was requested: the deal's request field, else its first entry into a quote stage (click-through and bulk-loaded rows are no request)."),
+        C("business_days_waiting", "float", "Weekdays from the request's day to as_of's day (the request day counts, as_of's does not)."),
+    ),
+    primary_key="opportunity_id",
+)
+
+CONTACT_TOUCHES = Table(
+    "contact_touches",
+    "One row per contact, activity owner and activity account: touches by as_of, so a scope counts only the touches it may see.",
+    (
+        C("contact_id", "id", "CRM contact id.", required=True, references="contacts.contact_id"),
+        C("owner_id", "id", "Who owned the activities."),
+        C("account_id", "id", "The activities' account (as logged)."),
+        C("touches_n", "int", "Activities with the contact by as_of (data-artefact activities are no touches)."),
+        C("last_touch", "timestamp", "The latest of them."),
+    ),
+    primary_key="contact_id, owner_id, account_id",
+)
+
+ACCOUNT_EFFORT = Table(
+    "account_effort",
+    "One row per activity owner and account with activity in the engagement window.",
+    (
+        C("owner_id", "id", "CRM user id of the activities' owner (a seller, manager or anyone else who logs activity).", required=True),
+        C("account_id", "id", "The account (the contact's when the activity names none).", required=True),
+        C("activities_n", "int", "Selling activities in the window (list email and open tasks left out)."),
+    ),
+    primary_key="owner_id, account_id",
+)
+
+#: The tables analyze writes beside the contract tables: the evidence behind the figures and what
+#: pages and reports show beside them (domain/metrics/views.py).  No contract: their columns are as
+#: the metric that computes them returns them.
+SUPPORTING_TABLES = {
+    t.name: t
+    for t in (
+        CONTACT_ROLES, EFFORT_GAPS, QUOTE_EVENTS,
+        ACCOUNT_PEERS, ACCOUNT_PRODUCTS, ACCOUNT_TIMELINE, PENDING_QUOTES, CONTACT_TOUCHES, ACCOUNT_EFFORT,
+    )
+}
+
+#: Each table's key: analyze writes its rows sorted by these columns (engine/analyze.py
+#: ``_SORT_KEYS``; a test checks the two agree).
+RESULT_KEYS: dict[str, tuple[str, ...]] = {
+    "reps": ("user_id",),
+    "teams": ("team",),
+    "account_results": ("account_id",),
+    "opportunity_results": ("opportunity_id",),
+    "contact_roles": ("contact_id",),
+    "effort_gaps": ("gap", "account_id"),
+    "quote_events": ("quote_id",),
+    "process_problems": ("component", "scope", "team"),
+    "account_peers": ("account_id",),
+    "account_products": ("account_id", "product"),
+    "account_timeline": ("account_id", "kind", "opportunity_id", "history_id", "contact_id"),
+    "pending_quotes": ("opportunity_id",),
+    "contact_touches": ("contact_id", "owner_id", "account_id"),
+    "account_effort": ("owner_id", "account_id"),
+}
