@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeAlias
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ...errors import ConfigError
 from ..schema import BUYER_ROLES, SENIORITY_LEVELS
@@ -306,14 +308,62 @@ CONTACT_ROLES_SCHEMA = pa.schema(
 )
 
 
-def _to_pandas(data: pd.DataFrame | pa.Table | None, columns: Sequence[str]) -> pd.DataFrame:
-    if data is None:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    frame = data.to_pandas() if isinstance(data, pa.Table) else data
-    for c in columns:
-        if c not in frame.columns:
-            frame = frame.assign(**{c: None})
-    return frame
+_Column: TypeAlias = "pa.ChunkedArray | pa.Array | pd.Series"
+
+
+def _column(data: pd.DataFrame | pa.Table | None, name: str) -> _Column | None:
+    """One input column; ``None`` when the table or the column is missing (all values null)."""
+    if isinstance(data, pd.DataFrame):
+        return data[name] if name in data.columns else None
+    return data.column(name) if data is not None and name in data.column_names else None
+
+
+def _num_rows(data: pd.DataFrame | pa.Table | None) -> int:
+    return 0 if data is None else len(data) if isinstance(data, pd.DataFrame) else data.num_rows
+
+
+def _arrow(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """One Arrow array; string-like and dictionary-encoded columns as plain strings."""
+    t = values.type
+    if pa.types.is_dictionary(t):
+        values, t = values.cast(t.value_type), t.value_type
+    if pa.types.is_null(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        values = values.cast(pa.string())
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _codes(values: _Column | None, n: int, *, distinct: bool = True) -> tuple[np.ndarray, list[Any]]:
+    """Each row's position in the distinct non-null values (``-1`` for a null), and (with
+    ``distinct``) those values as Python objects in order of first appearance. Nulls are
+    ``None`` and ``NaN`` (pandas) and Arrow nulls; a missing column is all nulls."""
+    if values is None:
+        return np.full(n, -1, dtype=np.int64), []
+    if isinstance(values, pd.Series):
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64), list(uniques)
+    encoded = pc.dictionary_encode(_arrow(values))
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return codes, encoded.dictionary.to_pylist() if distinct else []
+
+
+def _lookup(per_value: list[str], for_null: str, codes: np.ndarray) -> pa.Array:
+    """Broadcast one string per distinct value (and one for nulls) back to the rows."""
+    table = pa.array([*per_value, for_null], pa.string())
+    return table.take(np.where(codes < 0, len(per_value), codes))
+
+
+def _take(values: _Column, rows: np.ndarray | None) -> _Column:
+    if rows is None:
+        return values
+    return values.iloc[rows] if isinstance(values, pd.Series) else values.take(rows)
+
+
+def _contact_ids(values: _Column | None, n: int) -> pa.Array:
+    if values is None:
+        return pa.nulls(n, pa.string())
+    if isinstance(values, pd.Series):
+        return pa.array(values.astype("object"), type=pa.string(), from_pandas=True)
+    return _arrow(values).cast(pa.string())
 
 
 def decision_level_roles(values: Iterable[Any], decision_level_map: Mapping[str, str] | None) -> list[str]:
@@ -359,35 +409,73 @@ def build_contact_roles(
     workspace maps it (``decision_level_map``; empty = the field is ignored), otherwise from
     the title; seniority always comes from the title.
     """
-    people = _to_pandas(contacts, ("contact_id", "title", "decision_level")).drop_duplicates("contact_id")
-    roles, levels = classify_titles(people["title"].tolist())
-    out = pd.DataFrame(
-        {"contact_id": people["contact_id"].astype("object").tolist(), "buyer_role": roles,
-         "seniority": levels}
+    # Vectorised (issue 12): rules run once per distinct title / level / deal-role value and
+    # their answers are broadcast back to the rows with Arrow ``take``; no Python loop over rows.
+    n = _num_rows(contacts)
+    # one row per contact id, the first one, in input order (null ids count as one id)
+    if isinstance(contacts, pd.DataFrame) and "contact_id" in contacts.columns:
+        # pandas' own rule (it keeps a None and a NaN id apart)
+        firsts = np.flatnonzero(~contacts.duplicated("contact_id").to_numpy())
+    else:
+        firsts = np.unique(_codes(_column(contacts, "contact_id"), n, distinct=False)[0], return_index=True)[1]
+    rows = None if len(firsts) == n else np.sort(firsts)
+    n_people = n if rows is None else len(rows)
+
+    def people_column(name: str) -> _Column | None:
+        values = _column(contacts, name)
+        return None if values is None else _take(values, rows)
+
+    contact_id = _contact_ids(people_column("contact_id"), n_people)
+
+    # seniority and buyer role from the title, classified once per distinct title
+    title_codes, distinct_titles = _codes(people_column("title"), n_people)
+    classified = [classify_title(t) for t in distinct_titles]
+    none_role, none_level = classify_title(None)
+    roles = [r for r, _ in classified]
+    levels = [lvl for _, lvl in classified]
+    assert set(levels) | {none_level} <= set(SENIORITY_LEVELS)
+    buyer_role = _lookup(roles, none_role, title_codes)
+    seniority = _lookup(levels, none_level, title_codes)
+    role_source = _lookup(
+        ["title" if r != "unknown" else "none" for r in roles], "title" if none_role != "unknown" else "none",
+        title_codes,
     )
-    out["role_source"] = ["title" if r != "unknown" else "none" for r in roles]
+
     if decision_level_map:
-        by_level = decision_level_roles(people["decision_level"].tolist(), decision_level_map)
-        has_level = pd.Series([r != "unknown" for r in by_level], index=out.index)
-        out.loc[has_level, "buyer_role"] = [r for r in by_level if r != "unknown"]
-        out.loc[has_level, "role_source"] = "decision_level"
-    ocr = _to_pandas(opportunity_contact_roles, ("contact_id", "role"))
-    if len(ocr):
-        seen: dict[Any, str] = {}
-        mapped = pd.DataFrame(
-            {"contact_id": ocr["contact_id"].tolist(),
-             # each distinct picklist value mapped once (a few values over millions of rows)
-             "ocr_role": [seen[r] if r in seen else seen.setdefault(r, role_from_contact_role(r))
-                          for r in ocr["role"].tolist()]}
+        level_codes, distinct_levels = _codes(people_column("decision_level"), n_people)
+        # validates the map too (a ConfigError even without rows)
+        by_level = _lookup(decision_level_roles(distinct_levels, decision_level_map), "unknown", level_codes)
+        has_level = pc.not_equal(by_level, "unknown")
+        buyer_role = pc.if_else(has_level, by_level, buyer_role)
+        role_source = pc.if_else(has_level, "decision_level", role_source)
+
+    n_ocr = _num_rows(opportunity_contact_roles)
+    if n_ocr and n_people:
+        # each distinct picklist value mapped once; its strength per deal-role row
+        role_codes, distinct_roles = _codes(_column(opportunity_contact_roles, "role"), n_ocr)
+        strength_of = np.array(
+            [_ROLE_STRENGTH[role_from_contact_role(r)] for r in distinct_roles]
+            + [_ROLE_STRENGTH[role_from_contact_role(None)]],
+            dtype=np.int64,
         )
-        mapped = mapped[mapped["ocr_role"] != "unknown"]
-        if len(mapped):
-            mapped["strength"] = mapped["ocr_role"].map(_ROLE_STRENGTH)
-            best = mapped.sort_values(["contact_id", "strength"]).drop_duplicates("contact_id")
-            out = out.merge(best[["contact_id", "ocr_role"]], on="contact_id", how="left")
-            has = out["ocr_role"].notna()
-            out.loc[has, "buyer_role"] = out.loc[has, "ocr_role"]
-            out.loc[has, "role_source"] = "contact_role"
-            out = out.drop(columns="ocr_role")
-    assert set(out["seniority"]) <= set(SENIORITY_LEVELS)
-    return pa.Table.from_pandas(out, schema=CONTACT_ROLES_SCHEMA, preserve_index=False)
+        strength = strength_of[np.where(role_codes < 0, len(distinct_roles), role_codes)]
+        unknown = _ROLE_STRENGTH["unknown"]
+        informative = strength != unknown
+        if informative.any():
+            # the contact (output row) of each informative deal role; a null id matches the
+            # null-id contact (as pandas' merge did)
+            ocr_ids = _contact_ids(_column(opportunity_contact_roles, "contact_id"), n_ocr)
+            if not informative.all():
+                ocr_ids, strength = ocr_ids.filter(pa.array(informative)), strength[informative]
+            person = pc.index_in(ocr_ids, value_set=contact_id, skip_nulls=False)
+            person = pc.fill_null(person, -1).to_numpy(zero_copy_only=False)
+            keep = person >= 0
+            # the strongest informative role per contact
+            best = np.full(n_people, unknown, dtype=np.int64)
+            np.minimum.at(best, person[keep], strength[keep])
+            has = best != unknown
+            by_strength = pa.array(sorted(_ROLE_STRENGTH, key=_ROLE_STRENGTH.__getitem__), pa.string())
+            buyer_role = pc.if_else(pa.array(has), by_strength.take(best), buyer_role)
+            role_source = pc.if_else(pa.array(has), "contact_role", role_source)
+
+    return pa.Table.from_arrays([contact_id, buyer_role, seniority, role_source], schema=CONTACT_ROLES_SCHEMA)
