@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -157,6 +155,8 @@ class WorkspaceSettings(BaseModel):
         path = workspace / SETTINGS_FILE
         if not path.exists():
             return cls()
+        import yaml  # loaded when a workspace has a settings file (issue 12, fast start)
+
         try:
             raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
@@ -172,6 +172,10 @@ class WorkspaceSettings(BaseModel):
 
     def save(self, workspace: Path) -> None:
         """Write atomically: a crash leaves the old file or the new one, never half of one."""
+        import tempfile
+
+        import yaml
+
         workspace.mkdir(parents=True, exist_ok=True, mode=0o700)
         text = yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
         fd, tmp = tempfile.mkstemp(dir=workspace, prefix=".settings-", suffix=".yaml")

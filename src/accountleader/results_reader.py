@@ -10,6 +10,12 @@ words rows, nothing more.
 Each method takes a :class:`~accountleader.domain.access.Scope`; the scope is applied as a
 filter in the read itself, so a front end cannot show what a role forbids.  Ids that exist
 but are not visible raise NotFoundError exactly like ids that do not exist.
+
+Reads are Ibis expressions, and Ibis loads when the first one is built.  A reader given the
+results file (:meth:`ResultsReader.with_results_file`) reads a whole result list (reps, teams,
+accounts, opportunities: everyone's, no team or seller filter) and the as-of straight from
+that file through DuckDB into plain rows instead: the same rows in the same order, without
+Ibis or pandas, so `accountleader show` starts fast (issue 12, fast start).
 """
 
 from __future__ import annotations
@@ -18,14 +24,18 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-import ibis
-import ibis.expr.types as ir
+import duckdb
 
-from .domain import account_plan as plan
 from .domain.access import EVERYONE, Scope, scope_of
+from .engine import storage
 from .errors import NotFoundError
+
+if TYPE_CHECKING:  # Ibis loads with the first read built as an Ibis expression (see above)
+    import ibis.expr.types as ir
+    import pyarrow as pa
 
 JSON_LIST_COLUMNS = {"fit_reasons", "change_drivers", "roles_engaged"}
 
@@ -40,7 +50,12 @@ class Summary(Protocol):
 def records(table: ir.Table) -> list[dict[str, Any]]:
     """Plain JSON-ready dicts: NaN becomes None, whole numbers stay ints, timestamps ISO
     strings, JSON list columns decoded (read through Arrow, so nulls don't turn ints to floats)."""
-    return [{k: _plain(k, v) for k, v in row.items()} for row in table.to_pyarrow().to_pylist()]
+    return arrow_records(table.to_pyarrow())
+
+
+def arrow_records(table: pa.Table) -> list[dict[str, Any]]:
+    """:func:`records` of an Arrow table."""
+    return [{k: _plain(k, v) for k, v in row.items()} for row in table.to_pylist()]
 
 
 def _plain(key: str, v: Any) -> Any:
@@ -57,6 +72,52 @@ def _plain(key: str, v: Any) -> Any:
 
 def _exists(t: ir.Table) -> bool:
     return int(t.limit(1).count().execute()) > 0
+
+
+#: How each result list is ordered: the ORDER BY Ibis compiles the lists' order_by to (the
+#: reads below), for the reads straight from the file. A test keeps the two in step.
+LIST_ORDER = {
+    "reps": '"efficiency_index" + "effectiveness_index" DESC, "name" ASC',
+    "teams": '"team" ASC',
+    "account_results": '"change_index" DESC, "account_id" ASC',
+    "opportunity_results": '"is_closed" ASC, "amount" DESC, "opportunity_id" ASC',
+}
+
+
+class _ResultsFile:
+    """One results database file read through DuckDB: whole tables in a given order, and its
+    ``_meta``. Errors are the workspace's, as through the Ibis connection: a file that cannot be
+    read or lacks the table is WorkspaceCorrupt, a locked one WorkspaceBusy."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _query(self, sql: str, table: str) -> list[dict[str, Any]]:
+        """The rows of ``sql`` as dicts of DuckDB's Python values: the values Arrow's to_pylist
+        gives for the types result tables hold (no Arrow, no NumPy needed)."""
+        con = storage.open_read_only(self.path)
+        try:
+            with storage.translated(self.path):
+                try:
+                    cur = con.execute(sql)
+                except duckdb.CatalogException:
+                    raise storage.corrupt(self.path, f"table {table} is missing") from None
+                names = [d[0] for d in cur.description or ()]
+                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        finally:
+            con.close()
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        rows = self._query(f'SELECT * FROM "{name}" ORDER BY {LIST_ORDER[name]}', name)
+        return [{k: _plain(k, v) for k, v in row.items()} for row in rows]
+
+    def summary(self) -> dict[str, Any]:
+        """The analysis summary stored with the results (as ``Workspace.analysis`` reads it)."""
+        rows = self._query(f"SELECT key, value FROM {storage.META_TABLE}", storage.META_TABLE)
+        meta = {r["key"]: json.loads(r["value"]) for r in rows}
+        if "summary" not in meta:
+            raise storage.corrupt(self.path, "it has no analysis summary")
+        return meta["summary"]
 
 
 class ResultsReader:
@@ -78,6 +139,27 @@ class ResultsReader:
         self._tables = tables
         self._analysis_tables = analysis_tables
         self._summary = summary
+        self._file: _ResultsFile | None = None
+
+    def with_results_file(self, path: Path) -> ResultsReader:
+        """This reader, reading whole result lists and the as-of straight from ``path`` (the
+        file ``results`` reads) through DuckDB: no Ibis, no pandas (see the module's doc)."""
+        reader = ResultsReader(results=self._results, tables=self._tables,
+                               analysis_tables=self._analysis_tables, summary=self._summary)
+        reader._file = _ResultsFile(Path(path))
+        return reader
+
+    def _straight(self, name: str, scope: Scope, *filters: object) -> list[dict[str, Any]] | None:
+        """The whole list ``name`` read straight from the results file, when this reader has
+        one, the scope sees every row and no filter is asked for; None otherwise. A missing file
+        is left to the Ibis read, which says why (no results yet, or a pruned snapshot)."""
+        if self._file is None or scope.user_ids is not None or scope.teams is not None or any(
+            f is not None for f in filters
+        ):
+            return None
+        if not self._file.path.exists():
+            return None
+        return self._file.rows(name)
 
     def summary(self) -> Summary:
         return self._summary()
@@ -85,6 +167,8 @@ class ResultsReader:
     @property
     def as_of(self) -> str:
         """The as-of of the results read (ISO text, naive UTC)."""
+        if self._file is not None and self._file.path.exists():
+            return str(self._file.summary()["as_of"])
         return self._summary().as_of
 
     # -- scopes -------------------------------------------------------------------------------
@@ -130,6 +214,11 @@ class ResultsReader:
 
     def reps(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None) -> list[dict[str, Any]]:
         """Sellers' result rows, best (efficiency + effectiveness) first."""
+        straight = self._straight("reps", scope, team, rep)
+        if straight is not None:
+            return straight
+        import ibis
+
         r = scope.filter_owned(self._results("reps"), "user_id", None)
         r = self._by_team_or_rep(r, team, rep, "user_id")
         return records(r.order_by([ibis.desc(r.efficiency_index + r.effectiveness_index), "name"]))
@@ -140,6 +229,9 @@ class ResultsReader:
 
     def teams(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None) -> list[dict[str, Any]]:
         """Team rows; ``rep`` narrows to that seller's team."""
+        straight = self._straight("teams", scope, team, rep)
+        if straight is not None:
+            return straight
         t = self._teams(scope)
         if team is not None:
             if team not in self.team_names():
@@ -154,6 +246,11 @@ class ResultsReader:
     def accounts(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None,
                  limit: int | None = None) -> list[dict[str, Any]]:
         """Account rows, most changing first."""
+        straight = self._straight("account_results", scope, team, rep, limit or None)
+        if straight is not None:
+            return straight
+        import ibis
+
         a = scope.filter_owned(self._results("account_results"), "owner_id", "account_id")
         a = self._by_team_or_rep(a, team, rep, "owner_id")
         a = a.order_by([ibis.desc(a.change_index), "account_id"])
@@ -162,6 +259,11 @@ class ResultsReader:
     def opportunities(self, scope: Scope = EVERYONE, *, team: str | None = None, rep: str | None = None,
                       open_only: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
         """Opportunity rows: open first, then by amount, largest first."""
+        straight = self._straight("opportunity_results", scope, team, rep, open_only or None, limit or None)
+        if straight is not None:
+            return straight
+        import ibis
+
         o = scope.filter_owned(self._results("opportunity_results"), "owner_id", "account_id")
         o = self._by_team_or_rep(o, team, rep, "owner_id")
         if open_only:
@@ -216,6 +318,10 @@ class ResultsReader:
 
     def account_view(self, account_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
         """The account page: its row, stakeholders and role gaps, deals and change timeline."""
+        import ibis
+
+        from .domain import account_plan as plan  # its rules load the change metrics (Ibis)
+
         a = scope.filter_owned(self._results("account_results"), "owner_id", "account_id")
         rows = records(a.filter(a.account_id == account_id))
         if not rows:
@@ -275,6 +381,10 @@ class ResultsReader:
     def change_timeline(self, account_id: str, scope: Scope = EVERYONE) -> list[dict[str, Any]]:
         """Close-date pushes, stage moves, amount cuts and people leaving, newest first; deals
         outside ``scope`` leave no event."""
+        import ibis
+
+        from .domain import account_plan as plan
+
         e = self._results("account_timeline")
         e = e.filter(e.account_id == account_id)
         owned = scope.owns(e, "owner_id", "account_id")
@@ -328,6 +438,8 @@ class ResultsReader:
         """Contacts at these accounts with buyer role, seniority, last touch and touches."""
         if not account_ids:
             return []
+        from .domain import account_plan as plan
+
         people = self._people(account_ids, EVERYONE)
         return sorted(people, key=lambda p: (p["account_id"], *plan.stakeholder_key(p)))
 

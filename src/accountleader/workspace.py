@@ -16,32 +16,28 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import ibis
-import pandas as pd
-import pyarrow as pa
 
 from . import __version__
 from .config import SETTINGS_FILE, WorkspaceSettings, environment, workspace_file
 from .domain.access import EVERYONE, Scope
 from .domain.as_of import AsOf
 from .domain.schema import TABLES
-from .engine import connect as engine_connect
-from .engine import data_quality, storage
-from .engine.analyze import RESULTS_FORMAT, run_analysis
+from .engine import storage
 from .errors import AccountLeaderError, InputError, NotFoundError, WorkspaceCorrupt
-from .importers import (
-    ImportBatch,
-    check_archive,
-    is_hubspot,
-    read_fivetran,
-    read_hubspot,
-    read_mapped_csv,
-    read_salesforce_export,
-)
-from .results_reader import ResultsReader
+
+# Ibis, pandas, the engines, the analysis and the importers load in the methods that use them:
+# opening a workspace and reading stored results must start fast (issue 12, fast start).
+if TYPE_CHECKING:
+    import ibis
+    import pyarrow as pa
+
+    from .engine import connect as engine_connect
+    from .engine import data_quality
+    from .importers import ImportBatch
+    from .results_reader import ResultsReader
 
 Progress = Callable[[str, float], None]
 
@@ -107,6 +103,14 @@ class AnalysisSummary:
         s = {k: v for k, v in s.items() if k in cls.__dataclass_fields__}
         s.update(reused=reused, seconds=round(seconds, 3))
         return cls(**s)
+
+
+def run_analysis(*args: Any, **kwargs: Any) -> Any:
+    """:func:`accountleader.engine.analyze.run_analysis`, imported when an analysis runs (it loads
+    the whole analysis stack); a module-level name, so tests can stand in for it."""
+    from .engine.analyze import run_analysis
+
+    return run_analysis(*args, **kwargs)
 
 
 def _fit_summary(report: Any) -> dict[str, Any]:
@@ -242,22 +246,32 @@ class Workspace:
     @staticmethod
     def check_archive(path: Path | str) -> None:
         """Raise InputTooLarge for a .zip past the size caps (a zip bomb); reads only its directory."""
-        check_archive(Path(path))
+        from . import importers
+
+        importers.check_archive(Path(path))
 
     def import_salesforce(self, path: Path | str, *, progress: Progress | None = None) -> ImportSummary:
+        from .importers import read_salesforce_export
+
         return self._import(lambda: read_salesforce_export(Path(path), progress=progress), progress)
 
     def import_fivetran(self, path: Path | str, *, progress: Progress | None = None) -> ImportSummary:
         """Fivetran-landed Salesforce tables; a Fivetran HubSpot schema is imported as HubSpot."""
+        from .importers import is_hubspot, read_fivetran
+
         if is_hubspot(Path(path)):
             return self.import_hubspot(path, progress=progress)
         return self._import(lambda: read_fivetran(Path(path), progress=progress), progress)
 
     def import_hubspot(self, path: Path | str, *, progress: Progress | None = None) -> ImportSummary:
         """Fivetran's HubSpot tables or HubSpot CRM export CSVs (detected from the files)."""
+        from .importers import read_hubspot
+
         return self._import(lambda: read_hubspot(Path(path), progress=progress), progress)
 
     def import_csv(self, path: Path | str, *, mapping: Path | str, progress: Progress | None = None) -> ImportSummary:
+        from .importers import read_mapped_csv
+
         return self._import(lambda: read_mapped_csv(Path(path), Path(mapping), progress=progress), progress)
 
     def _import(
@@ -327,6 +341,8 @@ class Workspace:
         """Stage meanings, data artefacts and the default as-of of the latest data (cached until
         the next import). In place (Fivetran tables read where they are) that is the in-place
         source, not crm.duckdb: nothing needs importing."""
+        from .engine import data_quality
+
         if self._reads_in_place:
             source = self._in_place_source()
             if source.dq is None:
@@ -343,6 +359,8 @@ class Workspace:
     def _in_place_source(self) -> _InPlace:
         """The in-place source's canonical tables, mapped once (temporary tables on the engine)."""
         if self._in_place is None:
+            from .engine import connect as engine_connect
+
             self._in_place = _InPlace(engine_connect.engine_source(self.settings.engine, self.crm_path))
         return self._in_place
 
@@ -353,6 +371,9 @@ class Workspace:
 
     def _quality_of(self, f: _CrmFile) -> data_quality.DataQuality:
         if f.dq is None:
+            from .engine import connect as engine_connect
+            from .engine import data_quality
+
             f.dq = data_quality.assess(engine_connect.canonical_tables(f.con), self.settings)
             if f is self._crm_files.get(self.crm_path):  # the latest data: `status` reads the file
                 self._write_quality(f.dq)
@@ -368,6 +389,9 @@ class Workspace:
         return self._shown_quality().annotated
 
     def _quality_key(self) -> str:
+        from .engine import connect as engine_connect
+        from .engine.analyze import RESULTS_FORMAT
+
         if self._reads_in_place:  # the source's row counts and last syncs identify its data
             data: list[Any] = [engine_connect.source_stamp(self.settings.engine, self.path)]
         else:
@@ -379,6 +403,8 @@ class Workspace:
 
     @staticmethod
     def _quality_summary(dq: data_quality.DataQuality) -> dict[str, Any]:
+        from .engine import data_quality
+
         return {
             "default_as_of": {"at": _iso(dq.default_as_of), "basis": dq.as_of_basis},
             "logging_stopped_at": dq.logging_stopped_at.isoformat() if dq.logging_stopped_at else None,
@@ -417,6 +443,8 @@ class Workspace:
     def data_range(self) -> tuple[datetime | None, datetime | None]:
         """Earliest activity or deal timestamp, and the default as-of: the last day with real
         activity or deal movement (see :mod:`accountleader.domain.artefacts`)."""
+        import pandas as pd
+
         t = self._in_place_source().engine.tables if self._reads_in_place else self.tables()
         lo = [t["activities"].occurred_at.min(), t["opportunities"].created_at.min()]
         at = self.quality()["default_as_of"]["at"]
@@ -557,6 +585,9 @@ class Workspace:
         return {"as_of": when.iso(), **report.as_dict()}
 
     def _fingerprint(self, as_of: AsOf) -> str:
+        from .engine import connect as engine_connect
+        from .engine.analyze import RESULTS_FORMAT
+
         # Fivetran tables read in place change with every sync, not with the workspace file
         source = engine_connect.source_stamp(self.settings.engine, self.path)
         st = None if source is not None else self.crm_path.stat()
@@ -632,6 +663,8 @@ class Workspace:
             raise InputError("no results yet: run `accountleader analyze` first")
         mtime = _stamp(self.results_path)
         if self._results_con is None or mtime != self._results_mtime:
+            from .engine import connect as engine_connect
+
             if self._results_con is not None:
                 engine_connect.disconnect(self._results_con)
             self._results_con = None
@@ -664,6 +697,8 @@ class Workspace:
             if same is not None:
                 f = self._crm_files[path] = same
             else:
+                from .engine import connect as engine_connect
+
                 con = engine_connect.connect_duckdb(path, memory_limit=self.settings.engine.duckdb_memory_limit)
                 f = self._crm_files[path] = _CrmFile(path, stamp, con)
         for other in [p for p in self._crm_files if p not in (path, self.crm_path)
@@ -787,15 +822,21 @@ class Workspace:
         for f in {id(f): f for f in files}.values():
             f.close()
         if self._results_con is not None:
+            from .engine import connect as engine_connect
+
             engine_connect.disconnect(self._results_con)
             self._results_con = None
 
     def tables(self) -> dict[str, ibis.Table]:
         """The canonical CRM tables of the latest data, as Ibis tables (what analysis reads)."""
+        from .engine import connect as engine_connect
+
         return engine_connect.canonical_tables(self._crm_file(self.crm_path).con)
 
     def results_tables(self) -> dict[str, ibis.Table]:
         """The canonical CRM tables the stored results were computed from (what pages read)."""
+        from .engine import connect as engine_connect
+
         return engine_connect.canonical_tables(self._shown_file().con)
 
     def engine_tables(self) -> dict[str, ibis.Table]:
@@ -803,6 +844,8 @@ class Workspace:
         engine = self.settings.engine
         if engine.kind == "duckdb" and engine.source == "workspace":
             return self.tables()
+        from .engine import connect as engine_connect
+
         return engine_connect.engine_tables(engine, self.crm_path)
 
     def table(self, name: str) -> ibis.Table:
@@ -842,6 +885,8 @@ class Workspace:
         """The results reader of the results kept for ``as_of`` (default: the current ones):
         the one way pages, reports, the CLI and the Python API read results, filtered by the
         Scope each read is given. Raises NotFoundError when no results for that date are kept."""
+        from .results_reader import ResultsReader
+
         ws = self.at(as_of)
         return ResultsReader(results=ws.results, tables=ws.table, analysis_tables=ws.analysis_tables,
                              summary=ws.analysis)
@@ -881,6 +926,8 @@ class Workspace:
         self, what: str, out: Path | str, fmt: str, *, team: str | None = None, rep: str | None = None, scope: Scope = EVERYONE
     ) -> int:
         """Write reps, accounts or opportunities to CSV or Parquet; returns rows written."""
+        import pandas as pd
+
         if what not in ("reps", "teams", "accounts", "opportunities"):
             raise InputError(f"cannot export {what!r}; choose reps, teams, accounts or opportunities")
         rows = getattr(self.reader(), what)(scope, team=team, rep=rep)
@@ -938,6 +985,8 @@ class _InPlace:
 
     def close(self) -> None:
         if self.dq is not None:
+            from .engine import data_quality
+
             data_quality.release(self.dq)
             self.dq = None
         self.engine.close()
@@ -966,6 +1015,8 @@ class _CrmFile:
     def close(self) -> None:
         self.dq = self.quality_doc = None
         if self.con is not None:
+            from .engine import connect as engine_connect
+
             engine_connect.disconnect(self.con)
             self.con = None
 

@@ -120,7 +120,8 @@ def show(
         n = ws.export_results(what.value, out, fmt.value, team=team, rep=rep)
         st.console.success(f"wrote {n:,} rows to {out}")
         return
-    reader = ws.reader()
+    # whole lists are read straight from the results file: no Ibis, no pandas (issue 12, fast start)
+    reader = ws.reader().with_results_file(ws.results_path)
     rows = {What.reps: reader.reps, What.teams: reader.teams, What.accounts: reader.accounts,
             What.opportunities: reader.opportunities}[
         what
@@ -128,9 +129,11 @@ def show(
     if fmt is Format.json:
         st.console.json(rows)
         return
+    from ..domain.as_of import AsOf
+
     cols = _COLUMNS[what]
     st.console.table(
-        f"{what.value} ({len(rows):,}; as of {ws.analysis().when.label})",
+        f"{what.value} ({len(rows):,}; as of {AsOf.of(reader.as_of).label})",
         [_HEADERS.get(c, c) for c in cols],
         [[_fmt(r.get(c)) for c in cols] for r in rows[:limit]],
     )

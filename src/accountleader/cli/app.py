@@ -1,17 +1,42 @@
-"""The Typer application and its shared state (console, workspace)."""
+"""The Typer application and its shared state (console, workspace).
+
+Help is click's plain help, not Typer's Rich panels: rendering those loads Rich's Markdown,
+traceback and syntax modules, most of what `accountleader --help` used to spend (issue 12,
+fast start). Command lists show each command's whole summary, as the panels did.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from .console import Console
 
 if TYPE_CHECKING:  # the workspace pulls in Ibis, pandas and the engines: loaded when a command needs it
     from ..workspace import Workspace
+
+
+
+class HelpGroup(TyperGroup):
+    """A command group whose help lists each command with its whole summary (the first
+    paragraph of its help), where click cuts it at the terminal width with "..."."""
+
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            text = cmd.short_help or (cmd.help or "").split("\n\n")[0]
+            rows.append((name, " ".join(text.split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 app = typer.Typer(
     name="accountleader",
@@ -19,6 +44,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help, for every subcommand too (see the module's doc)
+    cls=HelpGroup,
 )
 
 

@@ -1,4 +1,7 @@
-"""All terminal output goes through one Console: Rich for people, a capture for tests."""
+"""All terminal output goes through one Console: Rich for people, a capture for tests.
+
+Rich loads with the first line printed, not with the CLI: `--help` never needs it (issue 12,
+fast start)."""
 
 from __future__ import annotations
 
@@ -6,13 +9,12 @@ import contextlib
 import io
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich import box
-from rich.console import Console as RichConsole
-from rich.markup import escape
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
 
 # Terminal escape sequences (CSI, OSC, and two-byte ESC forms), then any other control
 # character but newline and tab: a CRM value must not recolour, retitle or clear a terminal.
@@ -27,15 +29,36 @@ def clean(text: str) -> str:
 
 def _safe(message: str) -> str:
     """A message for Rich: no control characters, and brackets from data shown, not parsed as markup."""
+    from rich.markup import escape
+
     return escape(clean(message))
 
 
 class Console:
     def __init__(self, rich: RichConsole | None = None, *, err: RichConsole | None = None) -> None:
-        self.rich = rich or RichConsole()
-        self.err = err or RichConsole(stderr=True)
-        if rich is None and not self.rich.is_terminal:
-            self.rich.width = 140  # piped to a file or a pager: don't squeeze tables into 80 columns
+        # the Rich consoles given, or made when first used
+        self._rich = rich
+        self._err_console = err
+
+    @property
+    def rich(self) -> RichConsole:
+        """The Rich console of stdout."""
+        if self._rich is None:
+            from rich.console import Console as RichConsole
+
+            self._rich = RichConsole()
+            if not self._rich.is_terminal:
+                self._rich.width = 140  # piped to a file or a pager: don't squeeze tables into 80 columns
+        return self._rich
+
+    @property
+    def err(self) -> RichConsole:
+        """The Rich console of stderr."""
+        if self._err_console is None:
+            from rich.console import Console as RichConsole
+
+            self._err_console = RichConsole(stderr=True)
+        return self._err_console
 
     # plain lines ------------------------------------------------------------------------------
     def info(self, message: str) -> None:
@@ -54,9 +77,14 @@ class Console:
         """Machine-readable output: plain JSON on stdout, nothing else. JSON escapes C0
         controls itself; C1 controls (0x80-0x9f, e.g. the one-byte CSI) are escaped too."""
         text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
-        self.rich.file.write(re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n")
+        # stdout, as a Rich console would write it, without loading Rich for it
+        out = self._rich.file if self._rich is not None else sys.stdout
+        out.write(re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n")
 
     def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, justify: dict[str, str] | None = None) -> None:
+        from rich import box
+        from rich.table import Table
+
         t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
         for c in columns:
             t.add_column(c, justify=(justify or {}).get(c, "left"))  # type: ignore[arg-type]
@@ -91,6 +119,8 @@ class CaptureConsole(Console):
     """Records everything for tests: ``.out`` and ``.errors`` hold the text."""
 
     def __init__(self) -> None:
+        from rich.console import Console as RichConsole
+
         self._out = io.StringIO()
         self._err = io.StringIO()
         super().__init__(

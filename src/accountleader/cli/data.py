@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .app import app, state
+from .app import HelpGroup, app, state
 
 if TYPE_CHECKING:
     from ..workspace import ImportSummary, Progress, Workspace
 
-import_app = typer.Typer(help="Import CRM data into the workspace (replaces what was there).", no_args_is_help=True)
+import_app = typer.Typer(cls=HelpGroup, help="Import CRM data into the workspace (replaces what was there).", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
 

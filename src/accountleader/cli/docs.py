@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from .app import app, state
+from .app import HelpGroup, app, state
 
-docs_app = typer.Typer(help="Print generated documentation.", no_args_is_help=True)
+docs_app = typer.Typer(cls=HelpGroup, help="Print generated documentation.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 
 

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from .app import app, state
+from .app import HelpGroup, app, state
 from .options import as_of_option
 
-model_app = typer.Typer(help="Measure the account fit model.", no_args_is_help=True)
+model_app = typer.Typer(cls=HelpGroup, help="Measure the account fit model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 
 

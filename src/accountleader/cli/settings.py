@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import ConfigError
-from .app import app, state
+from .app import HelpGroup, app, state
 
-settings_app = typer.Typer(help="Show or change the workspace's settings (SLAs, stages, engine).", no_args_is_help=True)
+settings_app = typer.Typer(cls=HelpGroup, help="Show or change the workspace's settings (SLAs, stages, engine).", no_args_is_help=True)
 app.add_typer(settings_app, name="settings")
 
 

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from ..domain.access import ROLES
-from .app import app, state
+from .app import HelpGroup, app, state
 
 if TYPE_CHECKING:
     from .. import store as app_store
 
 T = TypeVar("T")
-users_app = typer.Typer(help="People who may log in to the web app, and their roles.", no_args_is_help=True)
+users_app = typer.Typer(cls=HelpGroup, help="People who may log in to the web app, and their roles.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-tokens_app = typer.Typer(help="API tokens: list and revoke.", no_args_is_help=True)
+tokens_app = typer.Typer(cls=HelpGroup, help="API tokens: list and revoke.", no_args_is_help=True)
 users_app.add_typer(tokens_app, name="tokens")
 
 ROLE_HELP = "One of: " + ", ".join(ROLES) + "."
