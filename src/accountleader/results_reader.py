@@ -31,7 +31,7 @@ import duckdb
 
 from .domain.access import EVERYONE, Scope, scope_of
 from .engine import storage
-from .errors import NotFoundError
+from .errors import AccountLeaderError, NotFoundError
 
 if TYPE_CHECKING:  # Ibis loads with the first read built as an Ibis expression (see above)
     import ibis.expr.types as ir
@@ -87,37 +87,54 @@ LIST_ORDER = {
 class _ResultsFile:
     """One results database file read through DuckDB: whole tables in a given order, and its
     ``_meta``. Errors are the workspace's, as through the Ibis connection: a file that cannot be
-    read or lacks the table is WorkspaceCorrupt, a locked one WorkspaceBusy."""
+    read or lacks the table is WorkspaceCorrupt, a locked one WorkspaceBusy.
+
+    A list read also reads the ``_meta`` on the same connection (one open of the file, and the
+    as-of then describes those very rows); it is kept for :meth:`summary`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._meta: dict[str, Any] | None = None
 
-    def _query(self, sql: str, table: str) -> list[dict[str, Any]]:
+    def _fetch(self, con: duckdb.DuckDBPyConnection, sql: str, table: str) -> list[dict[str, Any]]:
         """The rows of ``sql`` as dicts of DuckDB's Python values: the values Arrow's to_pylist
         gives for the types result tables hold (no Arrow, no NumPy needed)."""
+        try:
+            cur = con.execute(sql)
+        except duckdb.CatalogException:
+            raise storage.corrupt(self.path, f"table {table} is missing") from None
+        names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def _read_meta(self, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        rows = self._fetch(con, f"SELECT key, value FROM {storage.META_TABLE}", storage.META_TABLE)
+        return {r["key"]: json.loads(r["value"]) for r in rows}
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
         con = storage.open_read_only(self.path)
         try:
             with storage.translated(self.path):
+                rows = self._fetch(con, f'SELECT * FROM "{name}" ORDER BY {LIST_ORDER[name]}', name)
                 try:
-                    cur = con.execute(sql)
-                except duckdb.CatalogException:
-                    raise storage.corrupt(self.path, f"table {table} is missing") from None
-                names = [d[0] for d in cur.description or ()]
-                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+                    self._meta = self._read_meta(con)
+                except (AccountLeaderError, ValueError):  # summary() reads it again and says why
+                    pass
         finally:
             con.close()
-
-    def rows(self, name: str) -> list[dict[str, Any]]:
-        rows = self._query(f'SELECT * FROM "{name}" ORDER BY {LIST_ORDER[name]}', name)
         return [{k: _plain(k, v) for k, v in row.items()} for row in rows]
 
     def summary(self) -> dict[str, Any]:
         """The analysis summary stored with the results (as ``Workspace.analysis`` reads it)."""
-        rows = self._query(f"SELECT key, value FROM {storage.META_TABLE}", storage.META_TABLE)
-        meta = {r["key"]: json.loads(r["value"]) for r in rows}
-        if "summary" not in meta:
+        if self._meta is None:
+            con = storage.open_read_only(self.path)
+            try:
+                with storage.translated(self.path):
+                    self._meta = self._read_meta(con)
+            finally:
+                con.close()
+        if "summary" not in self._meta:
             raise storage.corrupt(self.path, "it has no analysis summary")
-        return meta["summary"]
+        return self._meta["summary"]
 
 
 class ResultsReader:
