@@ -24,7 +24,6 @@ from . import __version__
 from .config import SETTINGS_FILE, WorkspaceSettings, environment, workspace_file
 from .domain.access import EVERYONE, Scope
 from .domain.as_of import AsOf
-from .domain.schema import TABLES
 from .engine import storage
 from .errors import AccountLeaderError, InputError, NotFoundError, WorkspaceCorrupt
 
@@ -855,6 +854,8 @@ class Workspace:
     def status(self) -> dict[str, Any]:
         """Row counts, date ranges and data-quality warnings."""
         if not self.has_data:
+            from .domain.schema import TABLES
+
             return {"workspace": str(self.path), "has_data": False, "tables": {n: 0 for n in TABLES}, "warnings": []}
         meta = storage.read_meta(self.crm_path)
         tables = self.tables()
