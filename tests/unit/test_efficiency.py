@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import ibis
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from fixtures_small import AS_OF, canonical, efficiency_tables, load, ts
@@ -307,3 +308,68 @@ def test_every_summary_compiles_for_pyspark():
     ]
     for expr in exprs:
         assert "SELECT" in ibis.to_sql(expr, dialect="pyspark")
+
+
+# --- the ASOF form DuckDB runs against the window form every engine runs -------------------
+
+_OWNERS, _ACCOUNTS, _CONTACTS, _OPPS = ["u1", "u2", None], ["a1", "a2", None], ["c1", "c2", "c3", None], ["o1", "o2", None]
+_KINDS, _DIRECTIONS = ["meeting", "call", "email", "task"], ["inbound", "outbound", None]
+
+
+def _random_efficiency_tables(rng: random.Random, n: int) -> dict[str, pa.Table]:
+    """Activities on a coarse clock (many equal times: the tie rules matter) with null keys,
+    and deals created on the same clock."""
+    base = datetime(2024, 3, 1, 9)
+
+    def at() -> datetime:
+        return base + timedelta(hours=rng.randrange(0, 40) * 6)
+
+    acts = [
+        {
+            "activity_id": f"act{i}", "kind": rng.choice(_KINDS), "direction": rng.choice(_DIRECTIONS),
+            "owner_id": rng.choice(_OWNERS), "account_id": rng.choice(_ACCOUNTS), "contact_id": rng.choice(_CONTACTS),
+            "opportunity_id": rng.choice(_OPPS), "occurred_at": at(), "is_done": True, "source_object": "Event",
+        }
+        for i in range(n)
+    ]
+    opps = [
+        {"opportunity_id": f"o{i}", "owner_id": rng.choice(_OWNERS), "account_id": rng.choice(_ACCOUNTS),
+         "created_at": at(), "stage": "Prospecting", "is_closed": False, "is_won": False}
+        for i in range(1, 4)
+    ]
+    contacts = [{"contact_id": c, "account_id": rng.choice(_ACCOUNTS[:2])} for c in _CONTACTS[:3]]
+    return {
+        "activities": canonical("activities", acts),
+        "opportunities": canonical("opportunities", opps),
+        "contacts": canonical("contacts", contacts),
+    }
+
+
+@pytest.mark.parametrize(("seed", "n"), [(seed, n) for seed in range(4) for n in (0, 30, 80)])
+def test_asof_joins_give_the_window_forms_answers(seed, n):
+    """DuckDB runs "the next touch after each start" as an ASOF join; Spark runs the window
+    form. Both must give every event the same answer, ties and null keys included."""
+    con = ibis.duckdb.connect()
+    t = load(con, _random_efficiency_tables(random.Random(seed), n))
+    acts, opps, contacts = t["activities"], t["opportunities"], t["contacts"]
+
+    def events() -> dict[str, object]:
+        return {
+            "follow_up": eff.meeting_follow_up_events(acts, contacts, as_of=AS_OF),
+            "first_activity": eff.first_activity_events(opps, acts, as_of=AS_OF),
+            "inbound": eff.inbound_response_events(acts, as_of=AS_OF),
+        }
+
+    with eff.asof_joins(False):
+        windowed = events()
+    with eff.asof_joins(True):
+        asof = events()
+    assert "ASOF" in ibis.to_sql(asof["follow_up"], dialect="duckdb")
+    assert "ASOF" not in ibis.to_sql(windowed["follow_up"], dialect="duckdb")
+    for name, expr in windowed.items():
+        key = "opportunity_id" if name == "first_activity" else "activity_id"
+        want = con.execute(expr).sort_values(key).reset_index(drop=True)
+        got = con.execute(asof[name]).sort_values(key).reset_index(drop=True)
+        assert list(got.columns) == list(want.columns), name
+        assert len(got) == len(want), name
+        pd.testing.assert_frame_equal(got, want, check_exact=True, obj=name)

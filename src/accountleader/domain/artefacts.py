@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -221,8 +221,14 @@ def _second(ts: ir.TimestampValue) -> ir.IntegerValue:
     return epoch_seconds(ts).floor().cast("int64")
 
 
-def annotate(t: Mapping[str, ir.Table], profile: Sequence[Mapping[str, Any]], *, rules: Rules = Rules()) -> dict[str, ir.Table]:
-    """The canonical tables with the artefact columns described in the module docstring."""
+def annotate(t: Mapping[str, ir.Table], profile: Sequence[Mapping[str, Any]], *, rules: Rules = Rules(),
+             keep: Callable[[ir.Table], ir.Table] = lambda table: table) -> dict[str, ir.Table]:
+    """The canonical tables with the artefact columns described in the module docstring.
+
+    ``keep`` is applied to each annotated table as soon as it is built, before the next one
+    reads it (history, then opportunities, then quotes): an engine passes its way of computing
+    a table once (``Table.cache``), so the opportunities do not re-run the history's windows
+    and the quotes do not re-run both. The default keeps the expressions as they are."""
     closed_stages = [r["stage"] for r in profile if r["is_closed"]]
     late_stages = [r["stage"] for r in profile if r["is_closed"] or r.get("is_commit_stage")]
     out = dict(t)
@@ -245,7 +251,7 @@ def annotate(t: Mapping[str, ir.Table], profile: Sequence[Mapping[str, Any]], *,
             else_=ibis.null("string"),
         )
     )
-    hist = hs.drop("_sec", "_bulk", "_next_at", "_prev_stage")
+    hist = keep(hs.drop("_sec", "_bulk", "_next_at", "_prev_stage"))
     out["opportunity_history"] = hist
 
     # closed_at: the first history row in a closed stage, or the close date, whichever is first
@@ -287,7 +293,7 @@ def annotate(t: Mapping[str, ir.Table], profile: Sequence[Mapping[str, Any]], *,
             | (lost & o._repeated.fill_null(False))
         ).fill_null(False),
     )
-    out["opportunities"] = o.drop("_hist_closed_at", "_first_stage", "_repeated")
+    out["opportunities"] = keep(o.drop("_hist_closed_at", "_first_stage", "_repeated"))
 
     # quotes created at or after the commit stage (or after the deal closed)
     q = t["quotes"]
@@ -296,9 +302,9 @@ def annotate(t: Mapping[str, ir.Table], profile: Sequence[Mapping[str, Any]], *,
     ql = q.left_join(first_late, "opportunity_id").drop("opportunity_id_right")
     ql = ql.left_join(closes, "opportunity_id").drop("opportunity_id_right")
     after = (ql.created_at >= ql._late_at).fill_null(False) | (ql.created_at >= ql._closed_at).fill_null(False)
-    out["quotes"] = ql.mutate(artefact=ibis.ifelse(after, "closing_document", ibis.null("string"))).drop(
+    out["quotes"] = keep(ql.mutate(artefact=ibis.ifelse(after, "closing_document", ibis.null("string"))).drop(
         "_late_at", "_closed_at"
-    )
+    ))
 
     # activities: list email, open tasks
     a = t["activities"]
@@ -323,13 +329,13 @@ def annotate(t: Mapping[str, ir.Table], profile: Sequence[Mapping[str, Any]], *,
             else_=ibis.null("string"),
         )
     )
-    out["activities"] = a.drop("_bucket", "_subj", "_to", "_blast")
+    out["activities"] = keep(a.drop("_bucket", "_subj", "_to", "_blast"))
 
     c = t["contacts"]
     cs = c.mutate(_sec=_second(c.created_at))
     cb = cs.group_by("_sec").aggregate(_n=cs.count()).filter(lambda r: r._n >= rules.bulk_min_records)
     cs = cs.left_join(cb.select("_sec", _b=ibis.literal(True)), "_sec").drop("_sec_right")
-    out["contacts"] = cs.mutate(bulk_loaded=cs._b.fill_null(False)).drop("_sec", "_b")
+    out["contacts"] = keep(cs.mutate(bulk_loaded=cs._b.fill_null(False)).drop("_sec", "_b"))
     return out
 
 

@@ -67,8 +67,10 @@ def assess(t: dict[str, ir.Table], settings: WorkspaceSettings) -> DataQuality:
     evidence = artefacts.stage_evidence(t).to_pyarrow().to_pylist()
     exported = t["stages"].to_pyarrow().to_pylist() if "stages" in t else []
     profile = artefacts.profile_stages(evidence, exported, quote_stages=settings.quote_stages)
-    # computed once on the engine (a temporary table on DuckDB, a cached frame on Spark)
-    annotated = {name: table.cache() for name, table in artefacts.annotate(t, profile, rules=r).items()}
+    # each annotated table computed once on the engine (a temporary table on DuckDB, a cached
+    # frame on Spark), in the order the later ones read the earlier; the tables annotate
+    # leaves as they were are read where they are, not copied
+    annotated = artefacts.annotate(t, profile, rules=r, keep=lambda table: table.cache())
     cands = artefacts.as_of_candidates(annotated).to_pyarrow().to_pylist()
     as_of, basis = artefacts.pick_as_of((c["source"], _py(c["at"])) for c in cands)
     movement = [_py(c["at"]) for c in cands if c["source"] != "the last logged activity"]
