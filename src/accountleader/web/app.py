@@ -15,7 +15,7 @@ from .. import __version__
 from ..config import environment, limits
 from ..store import default_url, open_store
 from ..workspace import Workspace
-from . import errors, security
+from . import errors, links, security
 from .limits import RequestGuard, remove_stale_uploads
 from .state import AppState
 
@@ -65,6 +65,7 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
     store = open_store(default_url(path, database_url or environment().database_url))
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["version"] = __version__
+    links.install(templates.env)  # link(), as_of_field(), switch_as_of(): links keep the page's as-of
     state = AppState(path, workspace, store, security.load_secret_key(path), templates)
 
     @asynccontextmanager

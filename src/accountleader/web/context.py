@@ -24,7 +24,7 @@ from ..errors import ImportRejected, InputError, WorkspaceBusy
 from ..reports.data import seller_report
 from ..store import UserPublic
 from ..workspace import Workspace
-from . import jobs
+from . import jobs, links
 from .forms import SETTINGS_FIELDS, form_values, settings_from_form
 from .jsonable import jsonable
 from .state import AppState
@@ -57,23 +57,26 @@ def team(state: AppState, scope: Scope, *, team: str | None = None, as_of: AsOf 
 
 
 def seller(state: AppState, scope: Scope, *, user_id: str, as_of: AsOf | None = None) -> dict[str, Any]:
+    # the actions link pages of the same snapshot (cached apart: cached_at keys a kept one by its date)
+    pinned = links.pinned_key(state, as_of)
+
     def build(ws: Any) -> dict[str, Any]:
         view = jsonable(ws.reader().seller_view(user_id, scope))  # raises NotFound outside the scope
         # the same ranked actions and findings as the seller report (domain/actions.py,
         # domain/findings.py), over this seller's own book
         report = seller_report(ws, user_id)
-        view["next_best_actions"] = [{**a, "href": _href(a)} for a in jsonable(report["actions"])]
+        view["next_best_actions"] = [{**a, "href": _href(a, pinned)} for a in jsonable(report["actions"])]
         view["findings"] = jsonable(report["findings"])
         return view
 
     return state.cached_at(as_of, ("seller", scope, user_id), build)
 
 
-def _href(action: Mapping[str, Any]) -> str | None:
+def _href(action: Mapping[str, Any], as_of_key: str | None = None) -> str | None:
     if action.get("opportunity_id"):
-        return f"/opportunities/{action['opportunity_id']}"
+        return links.with_as_of(f"/opportunities/{action['opportunity_id']}", as_of_key)
     if action.get("account_id"):
-        return f"/accounts/{action['account_id']}"
+        return links.with_as_of(f"/accounts/{action['account_id']}", as_of_key)
     return None
 
 

@@ -95,18 +95,34 @@ ScopeDep = Annotated[Scope, Depends(current_scope)]
 
 
 def as_of_query(
+    request: Request,
     as_of: Annotated[str | None, Query(max_length=40, description="Show the results kept for this as-of date "
                                        "(YYYY-MM-DD; /api/v1/snapshots lists them). Default: the current results.")] = None,
 ) -> AsOf | None:
-    """``?as_of=`` converted once, here; a bad value is a 422 naming it (a date not kept: 404, from the read)."""
+    """``?as_of=`` converted once, here; a bad value is a 422 naming it (a date not kept: 404, from the read).
+
+    Kept on the request too: the links of the page rendered for it carry it (links.py)."""
     try:
-        return AsOf.optional(as_of, name="as_of")
+        parsed = AsOf.optional(as_of, name="as_of")
     except InputError as exc:  # a query value that is not a date: invalid input, as FastAPI's own checks
         raise RequestValidationError([{"loc": ("query", "as_of"), "msg": str(exc), "type": "value_error",
                                        "input": as_of}]) from None
+    request.state.as_of = parsed
+    return parsed
 
 
 AsOfDep = Annotated[AsOf | None, Depends(as_of_query)]
+
+
+def page_as_of(state: StateDep, as_of: AsOfDep) -> AsOf | None:
+    """``?as_of=`` of a page that reads no results (settings, import, users, me): it only
+    keeps the snapshot its links lead back to, but must name a kept date like on every page
+    (404 naming the kept dates otherwise). Declare it after the page's login/role check."""
+    state.at(as_of)
+    return as_of
+
+
+PageAsOfDep = Annotated[AsOf | None, Depends(page_as_of)]
 
 
 async def verify_csrf(request: Request, principal: PrincipalDep, state: StateDep) -> None:

@@ -15,7 +15,7 @@ from ... import store as app_store
 from ...errors import InputError, NotFoundError
 from ...store.auth import SESSION_LIFETIME
 from .. import accounts, context, security
-from ..deps import AdminDep, CsrfChecked, SessionDep, StateDep
+from ..deps import AdminDep, AsOfDep, CsrfChecked, PageAsOfDep, SessionDep, StateDep
 from .render import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,34 +31,34 @@ def _users(request: Request, state: StateDep, action: Callable[[], dict[str, Any
 
 
 @router.get("/admin/users")
-def users_page(request: Request, state: StateDep, _: AdminDep) -> Response:
+def users_page(request: Request, state: StateDep, _: AdminDep, _as_of: PageAsOfDep) -> Response:
     return render(request, "admin_users.html", accounts.users_page(state), page="users")
 
 
 @router.post("/admin/users/{username}/password", dependencies=[CsrfChecked])
-def set_password(request: Request, state: StateDep, admin: AdminDep, username: str,
+def set_password(request: Request, state: StateDep, admin: AdminDep, _as_of: AsOfDep, username: str,
                  password: Annotated[str, Form()] = "") -> Response:
     return _users(request, state, lambda: accounts.set_password(state, admin=admin.user, username=username,
                                                                 password=password))
 
 
 @router.post("/admin/users/{username}/disable", dependencies=[CsrfChecked])
-def disable(request: Request, state: StateDep, admin: AdminDep, username: str) -> Response:
+def disable(request: Request, state: StateDep, admin: AdminDep, _as_of: AsOfDep, username: str) -> Response:
     return _users(request, state, lambda: accounts.set_active(state, admin=admin.user, username=username, active=False))
 
 
 @router.post("/admin/users/{username}/enable", dependencies=[CsrfChecked])
-def enable(request: Request, state: StateDep, admin: AdminDep, username: str) -> Response:
+def enable(request: Request, state: StateDep, admin: AdminDep, _as_of: AsOfDep, username: str) -> Response:
     return _users(request, state, lambda: accounts.set_active(state, admin=admin.user, username=username, active=True))
 
 
 @router.post("/admin/tokens/{token_id}/revoke", dependencies=[CsrfChecked])
-def revoke_token(request: Request, state: StateDep, admin: AdminDep, token_id: int) -> Response:
+def revoke_token(request: Request, state: StateDep, admin: AdminDep, _as_of: AsOfDep, token_id: int) -> Response:
     return _users(request, state, lambda: accounts.revoke_token(state, admin=admin.user, token_id=token_id))
 
 
 @router.post("/me/password", dependencies=[CsrfChecked])
-def change_password(request: Request, state: StateDep, me: SessionDep,
+def change_password(request: Request, state: StateDep, me: SessionDep, _as_of: AsOfDep,
                     current_password: Annotated[str, Form()] = "", new_password: Annotated[str, Form()] = "",
                     confirm_password: Annotated[str, Form()] = "") -> Response:
     """Needs the current password (counted like logins); ends every session, then starts a new one here."""

@@ -11,11 +11,12 @@ from markupsafe import Markup
 from ... import store as app_store
 from ...errors import ImportRejected, InputError, WorkspaceBusy
 from ...store.auth import SESSION_LIFETIME
-from .. import accounts, context, security
+from .. import accounts, context, links, security
 from ..deps import (
     AdminDep,
     AsOfDep,
     CsrfChecked,
+    PageAsOfDep,
     PrincipalDep,
     ScopeDep,
     SessionDep,
@@ -37,8 +38,9 @@ def _see_other(url: str) -> RedirectResponse:
 
 
 @router.get("/")
-def home() -> Response:
-    return _see_other("/team")
+def home(as_of: AsOfDep) -> Response:
+    # before logging in: the as-of asked for goes on as given, for /team to show or refuse
+    return _see_other(links.with_as_of("/team", as_of.key if as_of else None))
 
 
 def _login_page(request: Request, state: StateDep, *, next_url: str, message: str | None = None,
@@ -104,12 +106,12 @@ def logout(request: Request, state: StateDep, _: PrincipalDep) -> Response:
 
 
 @router.get("/me")
-def me_page(request: Request, principal: PrincipalDep) -> Response:
+def me_page(request: Request, principal: PrincipalDep, _as_of: PageAsOfDep) -> Response:
     return render(request, "me.html", context.me(principal.user), page="me")
 
 
 @router.post("/me/tokens", dependencies=[CsrfChecked])
-def create_token(request: Request, state: StateDep, principal: SessionDep,
+def create_token(request: Request, state: StateDep, principal: SessionDep, _as_of: AsOfDep,
                  name: Annotated[str, Form()] = "", days: Annotated[int, Form()] = app_store.TOKEN_DAYS,
                  write: Annotated[bool, Form()] = False) -> Response:
     data = context.me(principal.user)
@@ -136,7 +138,8 @@ def team_page(request: Request, state: StateDep, scope: ScopeDep, as_of: AsOfDep
     body = state.cached(
         ("team-body-html", scope, team or None, viewer, as_of.key if snapshot is not None and as_of else None),
         lambda ws: Markup(
-            request.app.state.al.templates.get_template("_partials/team_body.html").render(data=data, user=user)
+            request.app.state.al.templates.get_template("_partials/team_body.html").render(
+                data=data, user=user, request=request)  # its links carry the as-of, as the key does
         ),
         stamp=snapshot,
     )
@@ -167,12 +170,12 @@ def opportunity_page(request: Request, opportunity_id: str, state: StateDep, sco
 
 
 @router.get("/import")
-def import_page(request: Request, state: StateDep, _: AdminDep) -> Response:
+def import_page(request: Request, state: StateDep, _: AdminDep, _as_of: PageAsOfDep) -> Response:
     return render(request, "import.html", context.import_status(state), page="import")
 
 
 @router.post("/import", dependencies=[CsrfChecked])
-def import_upload(request: Request, state: StateDep, admin: AdminDep,
+def import_upload(request: Request, state: StateDep, admin: AdminDep, _as_of: AsOfDep,
                   export: Annotated[UploadFile | None, File()] = None) -> Response:
     data = context.import_status(state)
     status = 200
@@ -197,23 +200,23 @@ def import_upload(request: Request, state: StateDep, admin: AdminDep,
 
 
 @router.get("/import/job")
-def import_job(request: Request, state: StateDep, _: AdminDep) -> Response:
+def import_job(request: Request, state: StateDep, _: AdminDep, _as_of: AsOfDep) -> Response:
     return render(request, "_partials/import_job.html", context.job_status(state), page="import")
 
 
 @router.post("/analyze", dependencies=[CsrfChecked])
-def analyze(request: Request, state: StateDep, admin: AdminDep) -> Response:
+def analyze(request: Request, state: StateDep, admin: AdminDep, _as_of: AsOfDep) -> Response:
     accounts.audited(state, "analyze", admin.user, lambda: context.analyze(state))
-    return _see_other("/import")
+    return _see_other(links.url(request, "/import"))
 
 
 @router.get("/settings")
-def settings_page(request: Request, state: StateDep, _: PrincipalDep) -> Response:
+def settings_page(request: Request, state: StateDep, _: PrincipalDep, _as_of: PageAsOfDep) -> Response:
     return render(request, "settings.html", context.settings(state), page="settings")
 
 
 @router.post("/settings", dependencies=[CsrfChecked])
-async def save_settings(request: Request, state: StateDep, admin: AdminDep) -> Response:
+async def save_settings(request: Request, state: StateDep, admin: AdminDep, _as_of: AsOfDep) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != security.CSRF_FIELD}
     try:
