@@ -1,5 +1,5 @@
 """A command loads only what it needs: `--help` (and every command's own help) starts without the
-analysis, chart, Spark or web stacks, and `show` reads stored results without Ibis or pandas
+analysis, chart, Spark or web stacks, and `show` reads stored results without Ibis, pandas, pyarrow or NumPy
 (issue 12, fast start)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from accountleader.engine import storage
 
 # Never needed to show help or parse a command line, nor to print stored results.
 HEAVY = ("sklearn", "scipy", "altair", "vl_convert", "pyspark", "fastapi", "uvicorn", "starlette", "jinja2",
-         "pandas", "ibis")
+         "pandas", "ibis", "pyarrow", "numpy")
 
 _PROBE = """
 import json, sys

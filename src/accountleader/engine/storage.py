@@ -17,10 +17,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:  # pyarrow (and NumPy with it) loads only where results are written
+    import pyarrow as pa
 
 from ..domain.as_of import AsOf
 from ..errors import InputError, WorkspaceBusy, WorkspaceCorrupt, WorkspaceReadOnly
@@ -246,9 +248,11 @@ def result_snapshot_path(results_path: Path, as_of: AsOf) -> Path:
 
 def stamp_as_of(tables: dict[str, pa.Table], as_of: AsOf) -> dict[str, pa.Table]:
     """Every result table with an ``as_of`` column (timestamp, naive UTC) holding ``as_of``."""
+    import pyarrow as pa
+
     out = {}
     for name, table in tables.items():
-        column = pa.array([as_of.naive] * table.num_rows, pa.timestamp("us"))
+        column = pa.repeat(pa.scalar(as_of.naive, pa.timestamp("us")), table.num_rows)
         if AS_OF_COLUMN in table.column_names:
             table = table.drop_columns([AS_OF_COLUMN])
         out[name] = table.append_column(AS_OF_COLUMN, column)
