@@ -388,11 +388,10 @@ class Workspace:
         return self._shown_quality().annotated
 
     def _quality_key(self) -> str:
-        from .engine import connect as engine_connect
-        from .engine.analyze import RESULTS_FORMAT
+        from .domain.results import RESULTS_FORMAT
 
         if self._reads_in_place:  # the source's row counts and last syncs identify its data
-            data: list[Any] = [engine_connect.source_stamp(self.settings.engine, self.path)]
+            data: list[Any] = [self._source_stamp()]
         else:
             st = self.crm_path.stat()
             data = [st.st_size, st.st_mtime_ns]
@@ -409,6 +408,9 @@ class Workspace:
             "logging_stopped_at": dq.logging_stopped_at.isoformat() if dq.logging_stopped_at else None,
             "stages": dq.stages,
             "artefacts": data_quality.artefact_counts(dq),
+            # the first dated activity or deal: checking an --as-of (and reusing results) then
+            # needs no query of the data, nor Ibis and pandas loaded to ask it
+            "data_start": _iso(data_quality.data_start(dq)),
         }
 
     def _write_quality(self, dq: data_quality.DataQuality) -> dict[str, Any]:
@@ -442,14 +444,17 @@ class Workspace:
     def data_range(self) -> tuple[datetime | None, datetime | None]:
         """Earliest activity or deal timestamp, and the default as-of: the last day with real
         activity or deal movement (see :mod:`accountleader.domain.artefacts`)."""
-        import pandas as pd
-
-        t = self._in_place_source().engine.tables if self._reads_in_place else self.tables()
-        lo = [t["activities"].occurred_at.min(), t["opportunities"].created_at.min()]
-        at = self.quality()["default_as_of"]["at"]
+        quality = self.quality()
+        at = quality["default_as_of"]["at"]
         hi_ = datetime.fromisoformat(at) if at else None
-        los = [v for v in (x.execute() for x in lo) if v is not None and not pd.isna(v)]
-        return (min(los).to_pydatetime() if los else None, hi_)
+        if "data_start" in quality:
+            start = quality["data_start"]
+            return (datetime.fromisoformat(start) if start else None, hi_)
+        # a quality file written before data_start was kept in it: ask the data
+        t = self._in_place_source().engine.tables if self._reads_in_place else self.tables()
+        starts = [t["activities"].occurred_at.min().to_pyarrow().as_py(), t["opportunities"].created_at.min().to_pyarrow().as_py()]
+        starts = [v for v in starts if v is not None]
+        return (min(starts) if starts else None), hi_
 
     def resolve_as_of(self, as_of: AsOf | datetime | date | str | None) -> AsOf:
         """The as-of to compute for: given (checked against the data's range), or the latest
@@ -583,12 +588,20 @@ class Workspace:
         report = fit_account_scores(_fit_features(self.data_quality().annotated, when.naive)).report
         return {"as_of": when.iso(), **report.as_dict()}
 
-    def _fingerprint(self, as_of: AsOf) -> str:
+    def _source_stamp(self) -> list[dict[str, Any]] | None:
+        """Row counts and last syncs of Fivetran tables read in place; None for the workspace's
+        own file (its size and modification time identify it, and nothing heavy need load)."""
+        if self.settings.engine.source != "fivetran":
+            return None
         from .engine import connect as engine_connect
-        from .engine.analyze import RESULTS_FORMAT
+
+        return engine_connect.source_stamp(self.settings.engine, self.path)
+
+    def _fingerprint(self, as_of: AsOf) -> str:
+        from .domain.results import RESULTS_FORMAT
 
         # Fivetran tables read in place change with every sync, not with the workspace file
-        source = engine_connect.source_stamp(self.settings.engine, self.path)
+        source = self._source_stamp()
         st = None if source is not None else self.crm_path.stat()
         raw = json.dumps(
             [st.st_size if st else None, st.st_mtime_ns if st else None, as_of.iso(), self.settings.model_dump(mode="json", exclude=_NOT_IN_FINGERPRINT),

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from .schema import BUYER_ROLES, OPPORTUNITY_TYPES, SENIORITY_LEVELS, C, Column, Table
 
+#: Bump when result tables change shape or meaning: stored results from an older
+#: format are recomputed rather than reused.
+RESULTS_FORMAT = 11  # 11: the read side's figures (whitespace, timeline, pending quotes, touches, effort)
+# 10: account_results carry won_n/lost_n/open_n; the fit model drops territories
+# 9: the verdict needs creation (tending), peers and results beside it
+
 REPS = Table(
     "reps",
     "One row per seller: the right-things-right matrix and the measures behind it.",

@@ -36,7 +36,7 @@ from ..domain.metrics import (
 )
 from ..domain.metrics.views import SORT_KEYS as READ_SIDE_SORT_KEYS
 from ..domain.metrics.views import read_side_tables
-from ..domain.results import RESULT_TABLES
+from ..domain.results import RESULT_TABLES, RESULTS_FORMAT  # noqa: F401 (RESULTS_FORMAT: re-exported)
 from ..domain.schema import BUYER_ROLES
 from ..domain.scoring.fit import FitReport, fit_account_scores
 from ..domain.scoring.icp import blend_fit, load_icp_rules
@@ -45,11 +45,6 @@ from . import data_quality
 
 Progress = Callable[[str, float], None]
 
-#: Bump when result tables change shape or meaning: stored results from an older
-#: format are recomputed rather than reused.
-RESULTS_FORMAT = 11  # 11: the read side's figures (whitespace, timeline, pending quotes, touches, effort)
-# 10: account_results carry won_n/lost_n/open_n; the fit model drops territories
-# 9: the verdict needs creation (tending), peers and results beside it
 
 EFFICIENCY_COMPONENTS = {
     "quote_turnaround_median_hours": "lower_is_better",

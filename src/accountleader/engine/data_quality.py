@@ -82,6 +82,14 @@ def assess(t: dict[str, ir.Table], settings: WorkspaceSettings) -> DataQuality:
     return DataQuality(annotated, profile, stop, as_of, basis, quote_stages)
 
 
+def data_start(dq: DataQuality) -> datetime | None:
+    """The earliest activity or deal creation in the data (the floor of a valid as-of)."""
+    a, o = dq.annotated["activities"], dq.annotated["opportunities"]
+    found = [_py(x.to_pyarrow().as_py()) for x in (a.occurred_at.min(), o.created_at.min())]
+    found = [v for v in found if v is not None]
+    return min(found) if found else None
+
+
 def release(dq: DataQuality) -> None:
     """Drop the engine-side copies of the annotated tables (temporary tables, cached frames)."""
     for table in dq.annotated.values():
