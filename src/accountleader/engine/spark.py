@@ -32,6 +32,27 @@ from .fivetran_source import fivetran_tables
 
 CACHE_DIR = ".spark-cache"
 
+
+def _strip_whitespace_on_spark() -> None:
+    """Make ``StringValue.strip()`` strip whitespace, and only whitespace, on Spark.
+
+    Ibis 12 compiles it for Spark as ``TRIM(' \\t\\n\\r\\v\\f' FROM x)``, and Spark SQL reads
+    the unknown escapes ``\\v`` and ``\\f`` as the letters ``v`` and ``f``: a value starting or
+    ending in either lost it there (the address veronica.vega@... became eronica.vega@..., so
+    an email was not linked to its contact, and a title ending in "f" changed). Java's ``\\s``
+    is exactly those six characters (space, tab, newline, return, vertical tab, form feed), the
+    set DuckDB trims."""
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+    def visit_Strip(self: Any, op: Any, *, arg: Any) -> Any:  # noqa: N802 - Ibis's visitor name
+        return self.f.regexp_replace(arg, sge.convert(r"^\s+|\s+$"), sge.convert(""))
+
+    PySparkCompiler.visit_Strip = visit_Strip
+
+
+_strip_whitespace_on_spark()
+
 _lock = threading.Lock()
 _session: Any = None
 _master: str | None = None
