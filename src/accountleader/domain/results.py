@@ -368,7 +368,7 @@ SUPPORTING_TABLES = {
 }
 
 #: Each table's key: analyze writes its rows sorted by these columns (engine/analyze.py
-#: ``_SORT_KEYS``; a test checks the two agree).
+#: ``_SORT_KEYS`` is made from this).
 RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "reps": ("user_id",),
     "teams": ("team",),

@@ -34,9 +34,8 @@ from ..domain.metrics import (
     matrix,
     performance,
 )
-from ..domain.metrics.views import SORT_KEYS as READ_SIDE_SORT_KEYS
 from ..domain.metrics.views import read_side_tables
-from ..domain.results import RESULT_TABLES, RESULTS_FORMAT  # noqa: F401 (RESULTS_FORMAT: re-exported)
+from ..domain.results import RESULT_KEYS, RESULT_TABLES, RESULTS_FORMAT  # noqa: F401 (RESULTS_FORMAT: re-exported)
 from ..domain.schema import BUYER_ROLES
 from ..domain.scoring.fit import FitReport, fit_account_scores
 from ..domain.scoring.icp import blend_fit, load_icp_rules
@@ -450,17 +449,8 @@ _ACCOUNT_ACTIVITY_COLUMNS = (
     "artefact",
 )
 
-_SORT_KEYS = {
-    "reps": ["user_id"],
-    "teams": ["team"],
-    "account_results": ["account_id"],
-    "opportunity_results": ["opportunity_id"],
-    "contact_roles": ["contact_id"],
-    "effort_gaps": ["gap", "account_id"],
-    "quote_events": ["quote_id"],
-    "process_problems": ["component", "scope", "team"],
-    **READ_SIDE_SORT_KEYS,
-}
+#: Each result table's key (domain/results.py): its rows are stored in this order.
+_SORT_KEYS = {name: list(keys) for name, keys in RESULT_KEYS.items()}
 
 
 def _in_key_order(tables: dict[str, pa.Table]) -> dict[str, pa.Table]:

@@ -28,16 +28,6 @@ from .effectiveness import windowed_activities
 SIZE_BANDS = ((50, "1-49"), (250, "50-249"), (1000, "250-999"), (5000, "1,000-4,999"))
 TOP_BAND = "5,000+"
 
-#: Each table's key: its rows sorted by it are the same bytes on every engine.
-SORT_KEYS = {
-    "account_peers": ["account_id"],
-    "account_products": ["account_id", "product"],
-    "account_timeline": ["account_id", "kind", "opportunity_id", "history_id", "contact_id"],
-    "pending_quotes": ["opportunity_id"],
-    "contact_touches": ["contact_id", "owner_id", "account_id"],
-    "account_effort": ["owner_id", "account_id"],
-}
-
 
 def size_band(employees: ir.NumericValue) -> ir.StringValue:
     """The employee band label; ``unknown`` when the count is not known."""
