@@ -3,8 +3,10 @@
 # app-database tests, and always stops it afterwards.
 #
 # The suite runs on pytest-xdist workers (TEST_WORKERS, default: the CPU count, at most 2) with
-# --dist loadgroup: the Spark tests share one worker (one JVM), the browser tests another's
-# Chromium, and each analysed demo company is built once per run (tests/demo_support.py).
+# --dist loadfile: a test file's tests run on one worker, so the Spark parity file starts one JVM
+# (not one per worker) and a module's shared fixtures are built once; each analysed demo company
+# is built once per run (tests/demo_support.py). Not --dist loadgroup: with pytest 9, xdist 3.8
+# cannot tag a test's node id with its group, and the groups were silently split across workers.
 # TEST_WORKERS=0 runs serially, in one process.  Extra arguments go to pytest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,6 @@ if [ "$workers" -gt 2 ] && [ -z "${TEST_WORKERS:-}" ]; then workers=2; fi
 parallel=()
 if [ "$workers" -gt 1 ]; then
   # -n/--dist come first: a -n given on the command line still wins (the last one counts)
-  parallel=(-n "$workers" --dist loadgroup)
+  parallel=(-n "$workers" --dist loadfile)
 fi
 .venv/bin/python -m pytest "${parallel[@]}" "$@"

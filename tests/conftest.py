@@ -1,8 +1,10 @@
 """Fixtures shared by every test package.  Keep this small and generic.
 
-Also: the Hypothesis profiles (``ci`` by default), and the xdist groups that keep one expensive
-session fixture (a Spark JVM, a Chromium, one analysed demo company) on one worker under
-``--dist loadgroup`` (scripts/run-tests.sh runs the suite on two workers).
+Also: the Hypothesis profiles (``ci`` by default), and xdist group marks for the expensive
+session fixtures (a Spark JVM, a Chromium, one analysed demo company). scripts/run-tests.sh runs
+the suite on two workers with ``--dist loadfile``, not ``loadgroup``: with pytest 9, xdist 3.8
+cannot tag a node id with its group, so the groups were split across workers. The marks stay
+for the day it can; whole files on one worker keep the Spark parity file on one JVM meanwhile.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 # -- xdist groups ---------------------------------------------------------------------------------------
+# (Effective only under --dist loadgroup; see the module docstring.)
 # Under --dist loadgroup a test without a group may run on either worker, so a session or module
 # fixture it needs is set up on both.  These groups keep each expensive one on one worker:
 #: tests in tests/<dir> that use the directory's session fixture (a demo company or its export)
