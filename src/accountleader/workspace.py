@@ -410,7 +410,7 @@ class Workspace:
             "artefacts": data_quality.artefact_counts(dq),
             # the first dated activity or deal: checking an --as-of (and reusing results) then
             # needs no query of the data, nor Ibis and pandas loaded to ask it
-            "data_start": _iso(data_quality.data_start(dq)),
+            "data_start": _iso(data_quality.data_start(dq.annotated)),
         }
 
     def _write_quality(self, dq: data_quality.DataQuality) -> dict[str, Any]:
@@ -451,10 +451,10 @@ class Workspace:
             start = quality["data_start"]
             return (datetime.fromisoformat(start) if start else None, hi_)
         # a quality file written before data_start was kept in it: ask the data
+        from .engine import data_quality
+
         t = self._in_place_source().engine.tables if self._reads_in_place else self.tables()
-        starts = [t["activities"].occurred_at.min().to_pyarrow().as_py(), t["opportunities"].created_at.min().to_pyarrow().as_py()]
-        starts = [v for v in starts if v is not None]
-        return (min(starts) if starts else None), hi_
+        return data_quality.data_start(t), hi_
 
     def resolve_as_of(self, as_of: AsOf | datetime | date | str | None) -> AsOf:
         """The as-of to compute for: given (checked against the data's range), or the latest

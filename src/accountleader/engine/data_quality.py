@@ -82,9 +82,9 @@ def assess(t: dict[str, ir.Table], settings: WorkspaceSettings) -> DataQuality:
     return DataQuality(annotated, profile, stop, as_of, basis, quote_stages)
 
 
-def data_start(dq: DataQuality) -> datetime | None:
+def data_start(t: dict[str, ir.Table]) -> datetime | None:
     """The earliest activity or deal creation in the data (the floor of a valid as-of)."""
-    a, o = dq.annotated["activities"], dq.annotated["opportunities"]
+    a, o = t["activities"], t["opportunities"]
     found = [_py(x.to_pyarrow().as_py()) for x in (a.occurred_at.min(), o.created_at.min())]
     found = [v for v in found if v is not None]
     return min(found) if found else None
