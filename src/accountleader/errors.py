@@ -34,6 +34,18 @@ class PermissionDenied(AccountLeaderError):
     exit_code = 2
 
 
+class EditConflict(AccountLeaderError):
+    """An edit made to an older version of a record someone else has changed since (optimistic
+    concurrency): refused, never applied over their change. The message names who changed what;
+    ``details`` carries the same for the API (e.g. the current version)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}
+
+
 class WorkspaceError(AccountLeaderError):
     """The workspace itself cannot be used as it is; the message says what to do."""
 

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from .engine import connect as engine_connect
     from .engine import data_quality
     from .importers import ImportBatch
+    from .playbooks import Playbooks
     from .results_reader import ResultsReader
+    from .store import Store
 
 Progress = Callable[[str, float], None]
 
@@ -182,6 +184,9 @@ class Workspace:
         # page_stamp's memory: the results file it last read a data id from, and that id
         self._stamped_results: Any = None
         self._stamped_data_id: str | None = None
+        # The app database (playbooks): handed over by the web app, or opened when first needed
+        self._store: Store | None = None
+        self._own_store = False
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -473,7 +478,6 @@ class Workspace:
             )
         return value
 
-    @_in_place_read
     def analyze(self, *, as_of: AsOf | datetime | date | str | None = None, progress: Progress | None = None,
                 force: bool = False, current: bool = True) -> AnalysisSummary:
         """Compute every metric into result tables in the workspace (reused when nothing changed,
@@ -482,7 +486,48 @@ class Workspace:
         The results are kept as the snapshot of their as-of date (docs/data-model.md, "Result
         snapshots"). ``current`` (the default) also makes them the current results, the ones
         the web shows by default; ``current=False`` (``report --as-of``) leaves those as they
-        were."""
+        were. Then every open playbook's trigger is checked against them (reused ones too); the
+        alerts that fired are added to the summary's notes."""
+        summary = self._analyze(as_of=as_of, progress=progress, force=force, current=current)
+        self._check_playbooks(summary, current=current)
+        return summary
+
+    def _check_playbooks(self, summary: AnalysisSummary, *, current: bool) -> None:
+        """Playbook triggers against these results; a workspace without an app database has none."""
+        from .store.db import SQLITE_FILE
+
+        if self._store is None and environment().database_url is None and not (self.path / SQLITE_FILE).exists():
+            return
+        try:
+            fired = self.playbooks().evaluate(None if current else summary.when)
+        except AccountLeaderError as exc:  # the results stand; say why the triggers were not checked
+            summary.notes.append(f"playbook triggers were not checked: {exc}")
+            return
+        summary.notes.extend(f"playbook alert for {a['owner']}: {a['title']} (playbook {a['playbook_id']}): "
+                             f"{a['evidence']}" for a in fired)
+
+    def attach_store(self, store: Store) -> None:
+        """Use this app database (the web app's) for playbooks; the caller closes it."""
+        self._store, self._own_store = store, False
+
+    def app_store(self) -> Store:
+        """The app database: the attached one, or ACCOUNTLEADER_DATABASE_URL / <workspace>/app.sqlite."""
+        if self._store is None:
+            from .store import default_url, open_store
+
+            self._store, self._own_store = open_store(default_url(self.path, environment().database_url)), True
+        return self._store
+
+    def playbooks(self, store: Store | None = None) -> Playbooks:
+        """Playbooks, their alerts and scenario readiness, over ``store`` (default: app_store())
+        and this workspace's results."""
+        from .playbooks import Playbooks
+
+        return Playbooks(store or self.app_store(), self.reader)
+
+    @_in_place_read
+    def _analyze(self, *, as_of: AsOf | datetime | date | str | None = None, progress: Progress | None = None,
+                 force: bool = False, current: bool = True) -> AnalysisSummary:
         started = time.perf_counter()
         when = self.resolve_as_of(as_of)
         fingerprint = self._fingerprint(when)
@@ -969,6 +1014,9 @@ class Workspace:
             view.close()
         self._views.clear()
         self._close()
+        if self._store is not None and self._own_store:
+            self._store.close()
+        self._store = None
 
     def __enter__(self) -> Workspace:
         return self

@@ -1,4 +1,4 @@
-"""The application database's tables: people, their sessions and tokens, settings, the audit log.
+"""The application database's tables: people, their sessions and tokens, settings, the audit log, playbooks.
 
 CRM data never lives here; it stays in the analytics engine. These tables are small and
 transactional, and the same models run on SQLite (one team member) and PostgreSQL (a team).
@@ -6,10 +6,11 @@ transactional, and the same models run on SQLite (one team member) and PostgreSQ
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -132,3 +134,72 @@ class AuditEvent(Base):
     address: Mapped[str | None] = mapped_column(String(64), default=None)
     success: Mapped[bool] = mapped_column(default=True)
     detail: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Playbook(Base):
+    """A playbook: for one top risk (a deal or an account), the trigger that detects it, the
+    actions, the owner and the due date. ``version`` is bumped by every edit a person makes:
+    an edit made to an older version is refused (optimistic concurrency)."""
+
+    __tablename__ = "playbooks"
+    __table_args__ = (
+        CheckConstraint("subject_kind IN ('opportunity', 'account')", name="subject_kind"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint("trigger_state IN ('armed', 'fired')", name="trigger_state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    # The CRM owner of the deal or account and the account it is at, refreshed at every
+    # analyze: who may see the playbook is decided by these (a Scope filter in the query).
+    subject_owner_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    subject_account_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    title: Mapped[str] = mapped_column(String(200))
+    trigger_kind: Mapped[str] = mapped_column(String(40))
+    trigger_params: Mapped[str] = mapped_column(Text)  # JSON object
+    actions: Mapped[str] = mapped_column(Text)
+    owner_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # armed: fires at the next analyze whose results meet the trigger; fired: it did, at fired_as_of
+    trigger_state: Mapped[str] = mapped_column(String(8), default="armed")
+    fired_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_checked_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_check: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(150), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(150), default=None)
+
+
+class PlaybookEvent(Base):
+    """A playbook's history: who changed what, when (``changes``: JSON {field: [before, after]}).
+    Names are text, so the record outlives the user; ``analyze`` notes firings and re-arming."""
+
+    __tablename__ = "playbook_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    playbook_id: Mapped[int] = mapped_column(ForeignKey("playbooks.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str | None] = mapped_column(String(150), default=None)
+    event: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    changes: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class PlaybookAlert(Base):
+    """A trigger that fired: once per playbook per firing, at the first analyze whose results
+    met it, with the evidence and the owner it was for."""
+
+    __tablename__ = "playbook_alerts"
+    __table_args__ = (UniqueConstraint("playbook_id", "as_of", name="uq_playbook_alerts_playbook_id_as_of"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    playbook_id: Mapped[int] = mapped_column(ForeignKey("playbooks.id", ondelete="CASCADE"), index=True)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    evidence: Mapped[str] = mapped_column(Text)
