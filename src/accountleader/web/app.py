@@ -66,6 +66,7 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["version"] = __version__
     links.install(templates.env)  # link(), as_of_field(), switch_as_of(): links keep the page's as-of
+    workspace.attach_store(store)  # playbook triggers are checked against this database after each analyze
     state = AppState(path, workspace, store, security.load_secret_key(path), templates)
 
     @asynccontextmanager
@@ -87,11 +88,15 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
     app.state.al = state
     errors.install(app)
 
+    from .api.playbooks import router as api_playbooks
     from .api.routes import router as api_router
+    from .ui.playbooks import router as ui_playbooks
     from .ui.routes import router as ui_router
 
     app.include_router(api_router)
+    app.include_router(api_playbooks)
     app.include_router(ui_router)
+    app.include_router(ui_playbooks)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     from .deps import _principal
 

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from ..errors import (
     AccountLeaderError,
     ConfigError,
+    EditConflict,
     ImportRejected,
     InputError,
     NotFoundError,
@@ -27,6 +28,7 @@ from .forms import FormInvalid
 log = logging.getLogger("accountleader.web")
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+          409: "conflict",
           413: "too_large", 422: "invalid_input", 429: "too_many_attempts", 500: "internal_error"}
 
 
@@ -123,6 +125,8 @@ def install(app: FastAPI) -> None:
             return error_response(request, 403, str(exc))
         if isinstance(exc, InputError):
             return error_response(request, 400, str(exc))
+        if isinstance(exc, EditConflict):
+            return error_response(request, 409, str(exc), code="edit_conflict", details=exc.details)
         if isinstance(exc, WorkspaceBusy):
             return error_response(request, 409, str(exc), code="workspace_busy")
         if isinstance(exc, WorkspaceCorrupt | WorkspaceReadOnly):

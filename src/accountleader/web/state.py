@@ -262,8 +262,11 @@ class AppState:
     def writer(self) -> Workspace:
         """A separate Workspace for imports and analysis, so pages keep reading meanwhile.
 
-        Readers notice the new files by their modification time and reconnect."""
-        return Workspace.open(self.workspace_path)
+        Readers notice the new files by their modification time and reconnect. It checks the
+        playbook triggers against this app's database after each analyze."""
+        writer = Workspace.open(self.workspace_path)
+        writer.attach_store(self.store)
+        return writer
 
     def close(self) -> None:
         self._closing = True

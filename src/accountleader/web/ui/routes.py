@@ -11,7 +11,7 @@ from markupsafe import Markup
 from ... import store as app_store
 from ...errors import ImportRejected, InputError, WorkspaceBusy
 from ...store.auth import SESSION_LIFETIME
-from .. import accounts, context, links, security
+from .. import accounts, context, links, playbooks, security
 from ..deps import (
     AdminDep,
     AsOfDep,
@@ -145,12 +145,14 @@ def team_page(request: Request, state: StateDep, scope: ScopeDep, as_of: AsOfDep
     )
     if is_htmx(request):
         return HTMLResponse(body)
-    return render(request, "team.html", {**data, "body": body}, page="team")
+    return render(request, "team.html", {**data, "body": body, "alerts": playbooks.alerts(state, scope)}, page="team")
 
 
 @router.get("/sellers/{user_id}")
 def seller_page(request: Request, user_id: str, state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> Response:
-    return render(request, "seller.html", context.seller(state, scope, user_id=user_id, as_of=as_of), page="team")
+    data = context.seller(state, scope, user_id=user_id, as_of=as_of)
+    # the standing alerts of the playbooks this seller owns (not cached: a close takes them off at once)
+    return render(request, "seller.html", {**data, "alerts": playbooks.alerts(state, scope, seller_id=user_id)}, page="team")
 
 
 @router.get("/accounts/{account_id}")
