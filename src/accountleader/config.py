@@ -125,6 +125,21 @@ class VerdictSettings(BaseModel):
     results_z: float = Field(1.96, gt=0, le=5)
 
 
+class WinSettings(BaseModel):
+    """The win probability model (docs/metrics.md, "Win probability")."""
+
+    # Fewer closed deals than this (or fewer won or lost than min_each_outcome): no model, open
+    # deals get the historical win rate of deals that reached their stage (win_basis stage_rate).
+    min_closed_deals: int = Field(100, ge=10)
+    min_each_outcome: int = Field(20, ge=1)
+    # Keys of the deals' mapped `attributes` (CSV mapping or Salesforce custom fields) that are
+    # win features, e.g. [competitor, rfp]. None by default: a field such as a loss reason would
+    # leak the outcome.
+    attributes: list[str] = Field(default_factory=list)
+    # Above this many closed deals the model learns from a fixed sample of them (analysis time).
+    max_training_deals: int = Field(20_000, ge=100)
+
+
 class WorkspaceSettings(BaseModel):
     """Settings a sales leader or RevOps analyst tunes per workspace."""
 
@@ -149,6 +164,7 @@ class WorkspaceSettings(BaseModel):
     results_snapshots_kept: int = Field(5, ge=1, le=100)
     artefacts: ArtefactSettings = Field(default_factory=ArtefactSettings)
     verdict: VerdictSettings = Field(default_factory=VerdictSettings)
+    win: WinSettings = Field(default_factory=WinSettings)
 
     @classmethod
     def load(cls, workspace: Path) -> WorkspaceSettings:

@@ -89,6 +89,8 @@ class AnalysisSummary:
     # what set the as-of ("given", or e.g. "the last deal closed") and what was excluded
     as_of_basis: str = "given"
     artefacts: list[dict[str, Any]] = field(default_factory=list)
+    # the win model's basis, reason and out-of-fold figures (docs/metrics.md, "Win probability")
+    win: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,6 +129,14 @@ def _fit_summary(report: Any) -> dict[str, Any]:
         "features_used": list(report.features_used),
         "dropped": dict(report.dropped),
     }
+
+
+def _win_summary(report: Any) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    d = report.as_dict()
+    return {k: d[k] for k in ("basis", "reason", "won_n", "lost_n", "base_rate", "auc", "brier", "brier_base",
+                              "features_used", "dropped")}
 
 
 def _parse_as_of(value: AsOf | datetime | date | str) -> datetime:
@@ -569,6 +579,7 @@ class Workspace:
                 as_of=when.iso(),
                 tables={name: t.num_rows for name, t in result.tables.items()},
                 fit=_fit_summary(result.fit_report),
+                win=_win_summary(result.win_report),
                 notes=[*([f"the previous results could not be read and were recomputed: {unreadable}"] if unreadable else []),
                        *result.notes, *(f"account fit: {why}." for why in result.fit_report.dropped.values())],
                 reused=False,
@@ -632,6 +643,32 @@ class Workspace:
         when = self.resolve_as_of(as_of)
         report = fit_account_scores(_fit_features(self.data_quality().annotated, when.naive)).report
         return {"as_of": when.iso(), **report.as_dict()}
+
+    def win_report(self, *, as_of: AsOf | datetime | date | str | None = None) -> dict[str, Any]:
+        """Fit the win model on the deals closed by ``as_of`` and return its measurement:
+        out-of-fold AUC, Brier and log-loss against the base rate, calibration bins, the basis
+        and the features used and dropped (`accountleader model win`)."""
+        from .engine.win_model import model_report
+
+        when = self.resolve_as_of(as_of)
+        return {"as_of": when.iso(), **model_report(self.data_quality().annotated, when.naive, self.settings)}
+
+    def backtest(self, *, date_from: AsOf | datetime | date | str | None = None,
+                 date_to: AsOf | datetime | date | str | None = None) -> dict[str, Any]:
+        """Replay the win model at each month start from ``date_from`` (default: a year before the
+        data ends) to ``date_to`` (default: the end), beside the CRM's stage probability and the
+        historical stage rate (`accountleader backtest`, docs/metrics.md "Backtest")."""
+        from .engine.win_model import run_backtest
+
+        def day(value: Any) -> datetime:  # a date's midnight: replays start at the month starts from it
+            d = self.resolve_as_of(value).naive
+            return datetime(d.year, d.month, d.day)
+
+        end = self.resolve_as_of(None).naive
+        lo = day(date_from) if date_from is not None else end - timedelta(days=365)
+        hi = self.resolve_as_of(date_to).naive if date_to is not None else end
+        return run_backtest(self.data_quality().annotated, data_end=end, date_from=lo, date_to=hi,
+                            settings=self.settings)
 
     def _source_stamp(self) -> list[dict[str, Any]] | None:
         """Row counts and last syncs of Fivetran tables read in place; None for the workspace's

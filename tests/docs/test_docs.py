@@ -37,13 +37,15 @@ def test_every_setting_is_documented() -> None:
         ArtefactSettings,
         EngineSettings,
         VerdictSettings,
+        WinSettings,
         WorkspaceSettings,
     )
 
     text = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
-    names = [n for n in WorkspaceSettings.model_fields if n not in ("engine", "artefacts", "verdict")]
+    names = [n for n in WorkspaceSettings.model_fields if n not in ("engine", "artefacts", "verdict", "win")]
     names += [f"engine.{n}" for n in EngineSettings.model_fields]
     names += [f"artefacts.{n}" for n in ArtefactSettings.model_fields]
     names += [f"verdict.{n}" for n in VerdictSettings.model_fields]
+    names += [f"win.{n}" for n in WinSettings.model_fields]
     missing = [n for n in names if f"`{n}`" not in text]
     assert not missing, f"settings missing from docs/settings.md: {missing}"

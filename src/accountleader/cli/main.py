@@ -19,6 +19,7 @@ import typer
 
 from ..errors import AccountLeaderError, ImportRejected
 from . import analysis as _analysis  # noqa: F401  (registers commands)
+from . import backtest as _backtest  # noqa: F401
 from . import data as _data  # noqa: F401
 from . import docs as _docs  # noqa: F401
 from . import model as _model  # noqa: F401

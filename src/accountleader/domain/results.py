@@ -10,7 +10,8 @@ from .schema import BUYER_ROLES, OPPORTUNITY_TYPES, SENIORITY_LEVELS, C, Column,
 
 #: Bump when result tables change shape or meaning: stored results from an older
 #: format are recomputed rather than reused.
-RESULTS_FORMAT = 11  # 11: the read side's figures (whitespace, timeline, pending quotes, touches, effort)
+RESULTS_FORMAT = 12  # 12: opportunity_results carry win_probability, win_basis, win_reasons
+# 11: the read side's figures (whitespace, timeline, pending quotes, touches, effort)
 # 10: account_results carry won_n/lost_n/open_n; the fit model drops territories
 # 9: the verdict needs creation (tending), peers and results beside it
 
@@ -122,6 +123,9 @@ OPPORTUNITY_RESULTS = Table(
         C("has_decision_maker", "bool", "An executive, economic buyer or decision maker was engaged in the window (open deals)."),
         C("contacts_engaged", "int", "Distinct contacts engaged on the open deal in the window (activities naming the deal, or its account without naming another deal)."),
         C("multithreading_ratio", "float", "contacts_engaged / the median contacts engaged on won deals of the same amount band; empty (with `multithreading_note`) when there is no baseline."),
+        C("win_probability", "float", "Calibrated probability (0-1) that the open deal is won, from the win model or its stage-rate fallback (see win_basis); empty on closed deals."),
+        C("win_basis", "string", "Where win_probability comes from: `model` (the win model), `stage_rate` (too few closed deals or no signal: the historical win rate of deals that reached the deal's stage) or `none` (no closed deals); empty on closed deals.", enum=("model", "stage_rate", "none")),
+        C("win_reasons", "string", "JSON list of plain-words reasons: the strongest factors up (+) and down (-) with the win rate of closed deals like it, or why the fallback was used; empty on closed deals."),
     ),
     primary_key="opportunity_id",
 )

@@ -33,6 +33,7 @@ from ..domain.metrics import (
     leadership,
     matrix,
     performance,
+    win_features,
 )
 from ..domain.metrics.views import read_side_tables
 from ..domain.results import RESULT_KEYS, RESULT_TABLES, RESULTS_FORMAT  # noqa: F401 (RESULTS_FORMAT: re-exported)
@@ -40,7 +41,9 @@ from ..domain.schema import BUYER_ROLES
 from ..domain.scoring.fit import FitReport, fit_account_scores
 from ..domain.scoring.icp import blend_fit, load_icp_rules
 from ..domain.scoring.titles import build_contact_roles
+from ..domain.scoring.win import WinReport
 from . import data_quality
+from .win_model import _first_deal, win_rules
 
 Progress = Callable[[str, float], None]
 
@@ -77,6 +80,7 @@ class Analysis:
     tables: dict[str, pa.Table]
     fit_report: FitReport
     notes: list[str] = field(default_factory=list)
+    win_report: WinReport | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -135,6 +139,35 @@ def _score_fit(df: pd.DataFrame, settings: WorkspaceSettings) -> tuple[pa.Table,
         }
     )
     return fit_arrow, result.report
+
+
+def _score_win(panel_f: Future, reached_f: Future, as_of: datetime, settings: WorkspaceSettings,
+               timings: dict[str, float]) -> tuple[pd.DataFrame, WinReport]:
+    """The pure part of the win model (numpy only): safe to run beside engine queries."""
+    from ..domain.scoring.win import score_open_deals
+
+    panel = panel_f.result().to_pandas()
+    reached = reached_f.result().to_pandas()
+    started = time.perf_counter()
+    scores = score_open_deals(panel, reached, as_of=as_of, rules=win_rules(settings))
+    timings["win_model"] = round(time.perf_counter() - started, 3)
+    return scores.deals, scores.report
+
+
+def _with_win(opps: pa.Table, deals: pd.DataFrame) -> pa.Table:
+    """Fill ``win_probability``, ``win_basis`` and ``win_reasons`` of the open deals scored."""
+    by_id = {oid: i for i, oid in enumerate(deals["opportunity_id"].tolist())}
+    probs, basis, reasons = deals["win_probability"].tolist(), deals["win_basis"].tolist(), deals["win_reasons"].tolist()
+    rows = [by_id.get(oid) for oid in opps.column("opportunity_id").to_pylist()]
+    cols = {
+        "win_probability": pa.array([None if i is None or probs[i] is None or pd.isna(probs[i]) else float(probs[i])
+                                     for i in rows], pa.float64()),
+        "win_basis": pa.array([None if i is None else basis[i] for i in rows], pa.string()),
+        "win_reasons": pa.array([None if i is None else reasons[i] for i in rows], pa.string()),
+    }
+    for name, values in cols.items():
+        opps = opps.set_column(opps.schema.get_field_index(name), name, values)
+    return opps
 
 
 def run_analysis(
@@ -200,6 +233,8 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         t["contacts"].select("contact_id", "title", *(["decision_level"] if use_level else [])), "contact_titles"
     )
     ocr_f = plan.arrow(t["opportunity_contact_roles"].select("opportunity_id", "contact_id", "role"), "contact_roles_in")
+    # the win model's panel starts at the first deal (domain/metrics/win_features.py)
+    win_start_f = plan.call(lambda: _first_deal(opps), "win_data_start")
 
     step("efficiency", 0.1)
     # quote and response events are computed once and summarised per seller, account and team
@@ -287,6 +322,17 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
     step("account fit", 0.35)
     fit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="account-fit")
     fit_future = fit_pool.submit(_score_fit, fit_frame.result(), settings)
+
+    # the win model: each deal as it stood while open, then a numpy fit in a thread (docs/metrics.md)
+    step("win probability", 0.37)
+    win_panel_f = plan.arrow(
+        win_features.deal_panel(opps, hist, acts, as_of=as_of, data_start=win_start_f.result())
+        .order_by(["opportunity_id", "snapshot_at"]),
+        "win_panel",
+    )
+    reached_f = plan.arrow(win_features.stages_reached(hist, as_of=as_of), "stages_reached")
+    win_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="win-model")
+    win_future = win_pool.submit(_score_win, win_panel_f, reached_f, as_of, settings, timings)
 
     step("buyer roles from titles", 0.4)
     contact_roles_pa = build_contact_roles(contacts_f.result(), ocr_f.result(), decision_level_map=settings.decision_level_map)
@@ -410,6 +456,9 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         accounts_pa.schema.get_field_index("change_drivers"), "change_drivers", pa.array(change_texts, pa.string())
     )
     opps_pa = _with_role_lists(_conform(opps_f.result(), "opportunity_results"), roles_f.result())
+    win_deals, win_report = win_future.result()
+    win_pool.shutdown()
+    opps_pa = _with_win(opps_pa, win_deals)
     gaps_pa = gaps_f.result()
     quotes_pa = quotes_f.result().combine_chunks()
     views_pa = {name: f.result() for name, f in views_f.items()}
@@ -438,6 +487,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
             }
         ),
         fit_report=fit_report,
+        win_report=win_report,
         notes=dq.notes(),
         timings=timings,
     )
