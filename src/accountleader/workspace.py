@@ -504,9 +504,7 @@ class Workspace:
 
     def _check_playbooks(self, summary: AnalysisSummary, *, current: bool) -> None:
         """Playbook triggers against these results; a workspace without an app database has none."""
-        from .store.db import SQLITE_FILE
-
-        if self._store is None and environment().database_url is None and not (self.path / SQLITE_FILE).exists():
+        if not self.has_app_store():
             return
         try:
             fired = self.playbooks().evaluate(None if current else summary.when)
@@ -515,6 +513,13 @@ class Workspace:
             return
         summary.notes.extend(f"playbook alert for {a['owner']}: {a['title']} (playbook {a['playbook_id']}): "
                              f"{a['evidence']}" for a in fired)
+
+    def has_app_store(self) -> bool:
+        """Whether there is an app database to read playbooks from (attached, configured, or the
+        workspace's app.sqlite), without creating one."""
+        from .store.db import SQLITE_FILE
+
+        return self._store is not None or environment().database_url is not None or (self.path / SQLITE_FILE).exists()
 
     def attach_store(self, store: Store) -> None:
         """Use this app database (the web app's) for playbooks; the caller closes it."""

@@ -48,10 +48,14 @@ def report_document(ws: Workspace, *, team: str | None = None, rep: str | None =
     """The report's content as plain data (what every format renders)."""
     step = progress or (lambda s, f: None)
     if rep is not None:
-        return data.seller_report(ws, rep, progress=step)
+        doc = data.seller_report(ws, rep, progress=step)
+        doc["alerts"] = data.playbook_alerts(ws, seller_id=doc["rep"]["user_id"])  # the owner's alerts
+        return doc
     if account is not None:
         return data.account_report(ws, account, progress=step)
-    return data.team_report(ws, team, progress=step)
+    doc = data.team_report(ws, team, progress=step)
+    doc["alerts"] = data.playbook_alerts(ws, seller_ids=[r["user_id"] for r in doc["reps"]] if team else None)
+    return doc
 
 
 def build_report(ws: Workspace, *, out: Path | str, fmt: str = "html", team: str | None = None, rep: str | None = None,

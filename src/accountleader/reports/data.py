@@ -14,6 +14,7 @@ from typing import Any
 
 from ..domain import actions as act
 from ..domain import findings as fnd
+from ..domain.access import EVERYONE, Scope
 from ..results_reader import ResultsReader
 from ..workspace import Workspace
 
@@ -309,3 +310,20 @@ def account_report(ws: Workspace, account: str, *, progress: Step = _quiet) -> d
         "whitespace": space,
         "actions": [a.as_dict() for a in actions],
     }
+
+
+# -- playbook alerts --------------------------------------------------------------------------
+
+
+def playbook_alerts(ws: Workspace, *, seller_id: str | None = None,
+                    seller_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The standing playbook alerts a report shows: a seller's own (the playbooks the people
+    linked to ``seller_id`` own), or those on the deals and accounts of ``seller_ids`` (a team;
+    None: every team). None without an app database (no playbooks)."""
+    if not ws.has_app_store():
+        return []
+    desk = ws.playbooks()
+    if seller_id is not None:
+        return desk.alerts(seller_id=seller_id)
+    scope = EVERYONE if seller_ids is None else Scope("manager", None, frozenset(seller_ids), None, None)
+    return desk.alerts(scope)

@@ -144,6 +144,16 @@ def _opps_md(rows: Sequence[dict[str, Any]]) -> list[str]:
                     "yes" if o.get("has_decision_maker") else "no"] for o in rows])
 
 
+def _alerts_md(alerts: Sequence[dict[str, Any]] | None) -> list[str]:
+    """Playbook alerts standing at this report: each fired once, at an analysis (docs/web.md)."""
+    if not alerts:
+        return []
+    return ["## Playbook alerts", "", *[
+        f"- **{_md(a['title'])}** on {_md(a.get('subject_name') or a['subject_id'])}: {_md(a['evidence'])} "
+        f"(trigger: {_md(a['trigger'])}; fired as of {a['as_of'][:10]}; owner {_md(a['owner'])}, due {a['due_date']})"
+        for a in alerts], ""]
+
+
 def to_markdown(doc: dict[str, Any]) -> str:
     b = doc["basis"]
     out = [f"# {_md(doc['title'])}", "",
@@ -152,6 +162,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
     if b.get("data_notes"):
         out += ["**Data artefacts, detected and excluded** (docs/metrics.md, \"Data artefacts\"):", "",
                 *[f"- {_md(n)}" for n in b["data_notes"]], ""]
+    out += _alerts_md(doc.get("alerts"))
     if doc["kind"] == "team":
         out += ["## Findings", "", *_findings_md(doc["findings"])]
         if doc["findings_total"] > len(doc["findings"]):
