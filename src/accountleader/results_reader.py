@@ -502,6 +502,31 @@ class ResultsReader:
         return {"industry": head[0]["industry"], "size_band": head[0]["size_band"], "similar_accounts_n": n,
                 "bought": sorted(r["product"] for r in rows if r["bought"]), "products": products}
 
+    # -- the scenario forecast (issue 13) -------------------------------------------------------
+
+    def forecast_inputs(self, scope: Scope, *, won_from: date) -> dict[str, Any]:
+        """What the forecast simulates (:mod:`accountleader.domain.forecast_history`): the open
+        deals and the deals won since ``won_from`` that ``scope`` may see, and the company's
+        observed slips and stage win rates (aggregates over every closed deal, as team figures are)."""
+        import ibis
+
+        from .domain import forecast_history as fh
+
+        as_of = datetime.fromisoformat(self.as_of)
+        t = self._analysis_tables()
+        opps, hist = t["opportunities"], t["opportunity_history"]
+        r = scope.filter_owned(self._results("opportunity_results"), "owner_id", "account_id")
+        # the results live in another database than the CRM tables: the open ones travel as a memtable
+        results = ibis.memtable(fh.open_results(r).to_pyarrow())
+        return {
+            "as_of": as_of,
+            "deals": records(fh.open_deals(results, opps, hist, t["accounts"], t["users"], as_of=as_of)),
+            "won": records(fh.won_since(scope.filter_owned(opps, "owner_id", "account_id"), t["users"],
+                                        start=won_from, as_of=as_of)),
+            "slips": fh.stage_slips(opps, hist, as_of=as_of).to_pyarrow().to_pydict(),
+            "stage_rates": records(fh.stage_win_rates(opps, hist, as_of=as_of)),
+        }
+
 
 def _one_id(t: ir.Table, id_col: str, given: str, *, missing: str, several: str) -> str:
     """The one row id whose id or (case-insensitive) name is ``given``; a clear error naming

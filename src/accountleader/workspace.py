@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import ibis
     import pyarrow as pa
 
+    from .domain.scenarios import ScenarioFile
     from .engine import connect as engine_connect
     from .engine import data_quality
     from .importers import ImportBatch
@@ -1051,6 +1052,62 @@ class Workspace:
         tmp.replace(out)
         return len(df)
 
+    # -- the scenario forecast (issue 13, docs/forecast.md) ---------------------------------------
+
+    def scenarios(self) -> ScenarioFile:
+        """The named scenarios kept in ``scenarios.yaml`` (none while it does not exist)."""
+        from .domain.scenarios import FILE_NAME, ScenarioFile, parse
+
+        path = self.path / FILE_NAME
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ScenarioFile()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror})", file=str(path)) from None
+        return parse(text, file=str(path))
+
+    def edit_scenarios(self, change: Callable[[ScenarioFile], ScenarioFile], *, version: int | None) -> ScenarioFile:
+        """Apply ``change`` to the scenarios on disk and write the result atomically (a temporary
+        file renamed over it). ``version``: the version the edit was made on; when the file has
+        moved on since, the edit is refused (StaleEdit), never written over the newer one."""
+        from .domain.scenarios import FILE_NAME
+
+        path = self.path / FILE_NAME
+        storage.private_dir(self.path)
+        with storage.translated(path), _locked(self.path / f".{FILE_NAME}.lock"):
+            doc = self.scenarios()
+            doc.check_version(version)
+            new = change(doc)
+            tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
+            tmp.write_text(new.dump(), encoding="utf-8")
+            os.chmod(tmp, storage.FILE_MODE)
+            os.replace(tmp, path)
+        return new
+
+    def forecast(self, scope: Scope = EVERYONE, *, months: int = 3, scenarios: list[str] | None = None,
+                 simulations: int = 10_000, seed: int = 0, as_of: AsOf | datetime | date | str | None = None,
+                 groups: bool = True) -> dict[str, Any]:
+        """The Monte Carlo bookings forecast of the deals ``scope`` may see, base case and the
+        named ``scenarios`` (default: every one in scenarios.yaml) side by side
+        (:func:`accountleader.domain.forecast.simulate`)."""
+        from .domain import forecast as fc
+        from .domain.scenarios import selected
+
+        if not 1 <= months <= fc.MAX_MONTHS:
+            raise InputError(f"--months must be 1 to {fc.MAX_MONTHS}, not {months}", value=str(months))
+        if not 100 <= simulations <= 100_000:
+            raise InputError(f"--simulations must be 100 to 100,000, not {simulations}", value=str(simulations))
+        doc = self.scenarios()
+        chosen = selected(doc, scenarios)
+        reader = self.reader(as_of)
+        day = datetime.fromisoformat(reader.as_of).date()
+        deals, slip, won = fc.prepared(reader.forecast_inputs(scope, won_from=fc.quarter_start(day)), as_of=day)
+        result = fc.simulate(deals, slip, as_of=day, months=months, simulations=simulations, seed=seed,
+                             scenarios=chosen, won=won, groups=groups)
+        return {"as_of": reader.as_of, **{k: v for k, v in result.items() if k != "as_of"},
+                "scenarios_version": doc.version}
+
     def close(self) -> None:
         for view in self._views.values():
             view.close()
@@ -1123,6 +1180,19 @@ class _CrmFile:
 
             engine_connect.disconnect(self.con)
             self.con = None
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (created if needed) for the block: one edit at a time."""
+    import fcntl
+
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:

@@ -26,8 +26,8 @@ from .scenarios import Scenario
 #: Fewest won deals with a slip sample in a stage before its own distribution is used;
 #: below it the stage falls back to the pooled distribution (and the output says so).
 MIN_SLIP_SAMPLES = 20
-#: Fewest closed deals through a stage before its historical win rate is used.
-MIN_STAGE_CLOSED = 20
+#: Fewest closed deals through a stage before its historical win rate is used (as the win model).
+MIN_STAGE_CLOSED = 10
 #: Largest horizon, in months (memory grows with months x sellers x simulations).
 MAX_MONTHS = 12
 #: Cells (simulations x deals) drawn at once.
@@ -160,7 +160,7 @@ class SlipModel:
             samples, basis = self.samples_for(s)
             out.append({"stage": s, "samples_n": int(len(self.by_stage.get(s, ()))), "basis": basis,
                         "median_days": None if basis == "none" else float(np.median(samples)),
-                        "p90_days": None if basis == "none" else float(np.quantile(samples, 0.9))})
+                        "p90_days": None if basis == "none" else round(float(np.quantile(samples, 0.9)), 1)})
         return out
 
 
@@ -558,3 +558,37 @@ def scenario_effect(sc: Scenario, deals: OpenDeals, *, as_of: date) -> ScenarioE
     if not matched.any():
         notes.append("no open deal matches this scenario: it changes nothing")
     return ScenarioEffect(factor, shift, matched, sc.description, tuple(notes), reassign, new_owners, freeze)
+
+
+# -- from what the results reader gives (ResultsReader.forecast_inputs) --------------------------
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def prepared(inputs: Mapping[str, Any], *, as_of: date) -> tuple[OpenDeals, SlipModel, WonDeals]:
+    """The simulation's inputs from the reader's rows: each open deal's probability and basis
+    (:func:`deal_probabilities`; the win model's own stage-rate fallback counts as stage
+    history), the observed slips and the won deals."""
+    deals = inputs["deals"]
+    rates = {r["stage"]: (int(r["won_n"] or 0), int(r["closed_n"] or 0)) for r in inputs["stage_rates"]}
+    probs, bases = deal_probabilities([d.get("model_probability") for d in deals], [d.get("stage") for d in deals],
+                                      [d.get("crm_probability") for d in deals], rates)
+    rows = []
+    for d, p, b in zip(deals, probs, bases, strict=True):
+        if b == "model" and d.get("model_basis") not in (None, "model"):
+            b = "stage_history"  # the win model fell back to the stage rate itself, and says so
+        rows.append({**d, "probability": p, "basis": b, "close_date": _day(d.get("close_date"))})
+    slips = inputs["slips"]
+    won = inputs["won"]
+    return (OpenDeals.from_rows(rows, as_of=as_of),
+            SlipModel.from_samples(slips["stage"], slips["slip_days"]),
+            WonDeals([w["owner_id"] for w in won], [w["team"] for w in won],
+                     [_day(w["close_date"]) for w in won], [w["amount"] for w in won]))  # type: ignore[misc]
