@@ -22,6 +22,7 @@ from . import analysis as _analysis  # noqa: F401  (registers commands)
 from . import backtest as _backtest  # noqa: F401
 from . import data as _data  # noqa: F401
 from . import docs as _docs  # noqa: F401
+from . import forecast as _forecast  # noqa: F401
 from . import model as _model  # noqa: F401
 from . import playbooks as _playbooks  # noqa: F401
 from . import report as _report  # noqa: F401
