@@ -379,7 +379,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         response_sla_hours=settings.response_sla_hours, process_share=vs.process_share,
         min_measured=vs.process_min_measured,
     )
-    problems_f = plan.arrow(problems_expr, "process_problems")
+    problems_f = plan.arrow(problems_expr, "process_problems", result="process_problems")
     excluded = plan.table(excluded_expr, "process_excluded")
     mat = plan.table(
         matrix.right_things_right_matrix(
@@ -407,10 +407,10 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
     reps_expr = _reps(users, eff, seller_eff, tend, perf, mat, expected=expected, excluded=excluded,
                       settings=settings, base_rate=base_rate)
     step("computing seller results", 0.7)
-    reps_f = plan.arrow(reps_expr, "reps")
+    reps_f = plan.arrow(reps_expr, "reps", result="reps")
 
     step("teams", 0.75)
-    teams_f = plan.arrow(_teams(users, mat, tend, perf, quote_events, response_events), "teams")
+    teams_f = plan.arrow(_teams(users, mat, tend, perf, quote_events, response_events), "teams", result="teams")
 
     step("accounts", 0.8)
     reasons = change.change_reasons(idx, drivers=drivers, logging_stopped_at=stopped)
@@ -432,18 +432,18 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         "account_efficiency",
     )
     accounts_expr = _with_owner_name(_accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons, acct_eff), users)
-    accounts_f = plan.arrow(accounts_expr, "account_results")
+    accounts_f = plan.arrow(accounts_expr, "account_results", result="account_results")
 
     step("opportunities", 0.85)
     opps_expr = _with_owner_name(_opportunities(opps, opp_changes, deals, as_of), users)
-    opps_f = plan.arrow(opps_expr, "opportunity_results")
+    opps_f = plan.arrow(opps_expr, "opportunity_results", result="opportunity_results")
 
     gaps = effectiveness.effort_gaps(
         t["accounts"], acts_by_account, account_fit, as_of=as_of, window_days=window, logging_stopped_at=stopped
     )
-    gaps_f = plan.arrow(gaps, "effort_gaps")
+    gaps_f = plan.arrow(gaps, "effort_gaps", result="effort_gaps")
     # what pages and reports show beside the metrics (domain/metrics/views.py)
-    views_f = {name: plan.arrow(expr, name) for name, expr in read_side_tables(
+    views_f = {name: plan.arrow(expr, name, result=name) for name, expr in read_side_tables(
         t, as_of=as_of, window_days=window, quote_stages=quote_stages).items()}
 
     step("collecting results", 0.95)
@@ -484,7 +484,8 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
                 "quote_events": quotes_pa,
                 "process_problems": problems_pa,
                 **views_pa,
-            }
+            },
+            ordered=plan.ordered,
         ),
         fit_report=fit_report,
         win_report=win_report,
@@ -503,10 +504,21 @@ _ACCOUNT_ACTIVITY_COLUMNS = (
 _SORT_KEYS = {name: list(keys) for name, keys in RESULT_KEYS.items()}
 
 
-def _in_key_order(tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+def _in_key_order(tables: dict[str, pa.Table], *, ordered: set[str] = frozenset()) -> dict[str, pa.Table]:  # type: ignore[assignment]
     """Every result table sorted by its key, so the same data always gives the same bytes,
-    whatever order an engine returns rows in."""
-    return {name: t.sort_by([(k, "ascending") for k in _SORT_KEYS[name]]) for name, t in tables.items()}
+    whatever order an engine returns rows in. Tables in ``ordered`` came back from the engine
+    in that order already (an ORDER BY: binary string order, nulls last, as Arrow sorts) and
+    are not copied again."""
+    return {
+        name: t if name in ordered else t.sort_by([(k, "ascending") for k in _SORT_KEYS[name]])
+        for name, t in tables.items()
+    }
+
+
+def _ordered(sql: str, keys: list[str]) -> str:
+    """``sql``'s rows in the order of ``keys``, ascending, nulls last (as :func:`_in_key_order`)."""
+    by = ", ".join('"' + k.replace('"', '""') + '" ASC NULLS LAST' for k in keys)
+    return f"SELECT * FROM ({sql}) AS _result ORDER BY {by}"
 
 
 class _Plan:
@@ -532,13 +544,21 @@ class _Plan:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-engine") if self.pipelined else None
         self._temp: list[str] = []
         self._pending: list[Future] = []
+        #: result tables whose rows the engine returned in key order
+        self.ordered: set[str] = set()
 
     # -- what run_analysis asks for -----------------------------------------------------------
-    def arrow(self, expr: ir.Table, name: str) -> Future:
-        """The result of ``expr`` as an Arrow table (a future: it may still be running)."""
+    def arrow(self, expr: ir.Table, name: str, *, result: str | None = None) -> Future:
+        """The result of ``expr`` as an Arrow table (a future: it may still be running).
+
+        ``result``: the result table these rows become. On DuckDB the engine returns them in
+        that table's key order (domain/results.py), so they are not sorted again in Python."""
         if not self.pipelined:
             return _done(_run(expr, name, self.timings))
         sql = self._compile(expr)
+        if result is not None:
+            sql = _ordered(sql, _SORT_KEYS[result])
+            self.ordered.add(result)
         return self._submit(name, self._fetch, expr, sql)
 
     def run(self, expr: ir.Table, name: str) -> pa.Table:
@@ -564,12 +584,13 @@ class _Plan:
         return ibis.table(schema, name=temp)
 
     def table_and_arrow(self, expr: ir.Table, name: str) -> tuple[ir.Table, Future]:
-        """:meth:`table` that is also a result: the table, and its rows as Arrow (a future)."""
+        """:meth:`table` that is also the result table ``name``: the table, and its rows as
+        Arrow (a future)."""
         if not self.pipelined:
             data = _run(expr, name, self.timings).combine_chunks()
             return ibis.memtable(data), _done(data)
         table = self.table(expr, name)
-        return table, self.arrow(table, f"{name}_result")
+        return table, self.arrow(table, f"{name}_result", result=name)
 
     def load(self, data: pa.Table, name: str) -> ir.Table:
         """A table computed in Python, handed to the engine."""
