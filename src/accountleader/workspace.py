@@ -1090,7 +1090,9 @@ class Workspace:
                  groups: bool = True) -> dict[str, Any]:
         """The Monte Carlo bookings forecast of the deals ``scope`` may see, base case and the
         named ``scenarios`` (default: every one in scenarios.yaml) side by side
-        (:func:`accountleader.domain.forecast.simulate`)."""
+        (:func:`accountleader.domain.forecast.simulate`). A scenario naming an account or a
+        seller is left out (counted in ``scenarios_withheld``) unless it touches a deal in scope:
+        its name and effect would tell of accounts and sellers the scope may not see."""
         from .domain import forecast as fc
         from .domain.scenarios import selected
 
@@ -1105,8 +1107,10 @@ class Workspace:
         deals, slip, won = fc.prepared(reader.forecast_inputs(scope, won_from=fc.quarter_start(day)), as_of=day)
         result = fc.simulate(deals, slip, as_of=day, months=months, simulations=simulations, seed=seed,
                              scenarios=chosen, won=won, groups=groups)
-        return {"as_of": reader.as_of, **{k: v for k, v in result.items() if k != "as_of"},
-                "scenarios_version": doc.version}
+        shown = [s for s in result["scenarios"] if scope.sees_everything or s["matched_deals_n"]
+                 or not fc.names_an_account_or_seller(s)]
+        return {"as_of": reader.as_of, **{k: v for k, v in result.items() if k != "as_of"}, "scenarios": shown,
+                "scenarios_withheld": len(result["scenarios"]) - len(shown), "scenarios_version": doc.version}
 
     def close(self) -> None:
         for view in self._views.values():

@@ -514,6 +514,11 @@ def _add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
+def names_an_account_or_seller(case: Mapping[str, Any]) -> bool:
+    """Whether a scenario (as :func:`simulate` reports it) names an account or a seller."""
+    return case["kind"] in ("champion_leaves", "seller_leaves") or bool(case["params"].get("account"))
+
+
 def scenario_effect(sc: Scenario, deals: OpenDeals, *, as_of: date) -> ScenarioEffect:
     """What ``sc`` does to each open deal (the rules are documented in docs/metrics.md)."""
     n, p = deals.n, sc.params

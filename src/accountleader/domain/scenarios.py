@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..errors import AccountLeaderError, InputError, Problem
+from ..errors import EditConflict, InputError, Problem
 
 FILE_NAME = "scenarios.yaml"
 
@@ -33,10 +33,9 @@ KINDS: dict[str, str] = {
 COMMON = ("name", "owner", "kind", "note")
 
 
-class StaleEdit(AccountLeaderError):
-    """An edit made on an older version of the scenarios than the one on disk: refused."""
-
-    exit_code = 2
+class StaleEdit(EditConflict):
+    """An edit made on an older version of the scenarios than the one on disk: refused (the
+    API answers 409 ``edit_conflict``)."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,8 @@ class ScenarioFile:
         """Refuse an edit made on another version than this one (``None``: no check)."""
         if expected is not None and expected != self.version:
             raise StaleEdit(f"the scenarios changed since you opened them (you edited version {expected}, "
-                            f"now version {self.version}); reload and make your change again")
+                            f"now version {self.version}); reload and make your change again",
+                            details={"your_version": expected, "current_version": self.version})
 
     def with_scenario(self, scenario: Scenario, *, replacing: str | None = None) -> ScenarioFile:
         """A new version with ``scenario`` added, or put in place of ``replacing``."""
