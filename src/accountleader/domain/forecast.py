@@ -100,14 +100,13 @@ def deal_probabilities(
     """Each deal's win probability (0-1) and its basis, best first: the win model's
     ``model`` value; the stage's historical win rate (``stage_rates``: stage -> (won, closed)
     with at least ``min_closed`` closed); the CRM's own probability (``crm``, 0-100); the
-    overall historical win rate. None when none of these exists."""
-    won_all = sum(w for w, _ in stage_rates.values())
-    closed_all = sum(c for _, c in stage_rates.values())
+    overall historical win rate (``stage_rates[""]``). None when none of these exists."""
+    won_all, closed_all = stage_rates.get("", (0, 0))
     overall = won_all / closed_all if closed_all else None
     probs: list[float | None] = []
     bases: list[str | None] = []
     for m, s, c in zip(model, stage, crm, strict=True):
-        rate = stage_rates.get(s or "")
+        rate = stage_rates.get(s) if s else None
         if m is not None and np.isfinite(m):
             probs.append(float(m))
             bases.append("model")

@@ -50,13 +50,18 @@ def stage_slips(opportunities: ir.Table, history: ir.Table, *, as_of: datetime) 
 
 def stage_win_rates(opportunities: ir.Table, history: ir.Table, *, as_of: datetime) -> ir.Table:
     """Per open stage: ``closed_n``, the deals closed by ``as_of`` that reached it, and
-    ``won_n``, those of them won."""
+    ``won_n``, those of them won; and a row with stage ``""``: every closed deal that reached
+    any open stage, counted once."""
     h = _open_stage_history(opportunities, history, as_of)
     reached = h.select("opportunity_id", "stage").distinct()
     o = opportunities
     closed = o.filter(closed_by(o, as_of)).select("opportunity_id", won=o.is_won.fill_null(False))
     j = reached.join(closed, "opportunity_id")
-    return j.group_by("stage").aggregate(closed_n=j.count(), won_n=j.won.cast("int64").sum())
+    by_stage = j.group_by("stage").aggregate(closed_n=j.count(), won_n=j.won.cast("int64").sum())
+    # every closed deal that reached any open stage, once: the overall rate (stage "")
+    deals = j.select("opportunity_id", "won").distinct()
+    overall = deals.aggregate(closed_n=deals.count(), won_n=deals.won.cast("int64").sum().fill_null(0))
+    return by_stage.union(overall.select(stage=ibis.literal(""), closed_n=overall.closed_n, won_n=overall.won_n))
 
 
 def state_at(history: ir.Table, *, as_of: datetime) -> ir.Table:
