@@ -354,7 +354,7 @@ def _add_chunk(v: _Variant, wins: np.ndarray, slot: np.ndarray, first: int, c: i
     flat = np.flatnonzero(won)
     if not len(flat):
         return
-    per_deal = np.count_nonzero(won, axis=1)
+    per_deal = np.diff(np.searchsorted(flat, np.arange(n + 1, dtype=np.int64) * c))  # won cells per deal
     keyed = v.keyed.get(c)
     if keyed is None:
         # bucket - deal x c x width: then flat x width + keyed = simulation x width + bucket
@@ -432,7 +432,7 @@ def _one(sims: np.ndarray, per: _Periods, won_month: np.ndarray, won_quarter: np
     the same in every simulation, so it is added to the quantiles, not to each simulation."""
     total = sims.sum(axis=2)
     by_quarter = np.stack([sims[:, :, idx].sum(axis=2) for _, _, idx in per.quarters], axis=2)
-    qm, qq, qt = (np.quantile(x, QUANTILES, axis=0) for x in (sims, by_quarter, total))
+    qm, qq, qt = (_quantiles(x) for x in (sims, by_quarter, total))
     qm, qq, qt = qm + won_month[None], qq + won_quarter[None], qt + won_month.sum(axis=1)[None]
     rows = []
     for g in range(sims.shape[1]):
@@ -444,6 +444,21 @@ def _one(sims: np.ndarray, per: _Periods, won_month: np.ndarray, won_quarter: np
             "total": {"won_to_date": _r(won_month[g].sum()), **_band(qt[:, g])},
         })
     return rows
+
+
+def _quantiles(x: np.ndarray) -> np.ndarray:
+    """QUANTILES over axis 0 (the simulations), interpolated linearly as ``np.quantile`` does;
+    shaped (len(QUANTILES), *x.shape[1:]). A sort along contiguous rows is about twice as fast
+    as ``np.quantile``'s partition along a strided axis."""
+    n = x.shape[0]
+    rows = np.sort(np.ascontiguousarray(x.reshape(n, -1).T), axis=1)
+    out = []
+    for q in QUANTILES:
+        h = (n - 1) * q
+        lo = int(np.floor(h))
+        hi = min(lo + 1, n - 1)
+        out.append(rows[:, lo] + (h - lo) * (rows[:, hi].astype(np.float64) - rows[:, lo]))
+    return np.stack(out).reshape((len(QUANTILES), *x.shape[1:]))
 
 
 def _band(q: np.ndarray) -> dict[str, float]:
