@@ -434,11 +434,11 @@ def _one(sims: np.ndarray, per: _Periods, won_month: np.ndarray, won_quarter: np
     by_quarter = np.stack([sims[:, :, idx].sum(axis=2) for _, _, idx in per.quarters], axis=2)
     qm, qq, qt = (_quantiles(x) for x in (sims, by_quarter, total))
     qm, qq, qt = qm + won_month[None], qq + won_quarter[None], qt + won_month.sum(axis=1)[None]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for g in range(sims.shape[1]):
         rows.append({
             "months": [{"month": per.months[i].isoformat()[:7], "won_to_date": _r(won_month[g, i]),
-                        **_band(qm[:, g, i])} for i in range(len(per.months))],
+                        **_band(qm[:, g, i])} for i in range(len(per.months))],  # type: ignore[dict-item]
             "quarters": [{"quarter": label, "won_to_date": _r(won_quarter[g, qi]), **_band(qq[:, g, qi])}
                          for qi, (label, _, _) in enumerate(per.quarters)],
             "total": {"won_to_date": _r(won_month[g].sum()), **_band(qt[:, g])},
