@@ -43,7 +43,8 @@ from ..domain.scoring.icp import blend_fit, load_icp_rules
 from ..domain.scoring.titles import build_contact_roles
 from ..domain.scoring.win import WinReport
 from . import data_quality
-from .win_model import _first_deal, win_rules
+from .sql_cache import SqlCache
+from .win_model import _first_deal, closed_sample, win_rules
 
 Progress = Callable[[str, float], None]
 
@@ -235,6 +236,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
     ocr_f = plan.arrow(t["opportunity_contact_roles"].select("opportunity_id", "contact_id", "role"), "contact_roles_in")
     # the win model's panel starts at the first deal (domain/metrics/win_features.py)
     win_start_f = plan.call(lambda: _first_deal(opps), "win_data_start")
+    win_sample_f = plan.call(lambda: closed_sample(opps, as_of, settings), "win_sample")
 
     step("efficiency", 0.1)
     # quote and response events are computed once and summarised per seller, account and team
@@ -326,7 +328,8 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
     # the win model: each deal as it stood while open, then a numpy fit in a thread (docs/metrics.md)
     step("win probability", 0.37)
     win_panel_f = plan.arrow(
-        win_features.deal_panel(opps, hist, acts, as_of=as_of, data_start=win_start_f.result())
+        win_features.deal_panel(opps, hist, acts, as_of=as_of, data_start=win_start_f.result(),
+                                closed_sample=win_sample_f.result())
         .order_by(["opportunity_id", "snapshot_at"]),
         "win_panel",
     )

@@ -15,7 +15,14 @@ import pandas as pd
 from ..config import WorkspaceSettings
 from ..domain.metrics import _clean, win_features
 from ..domain.metrics._time import as_of_literal
-from ..domain.scoring.win import WinModel, WinRules, training_rows
+from ..domain.scoring.win import (
+    WinModel,
+    WinRules,
+    WinScores,
+    score_open_deals,
+    training_rows,
+    training_sample,
+)
 from ..errors import InputError
 
 
@@ -30,19 +37,34 @@ def _first_deal(opps: ir.Table) -> datetime | None:
     return value.replace(tzinfo=None) if isinstance(value, datetime) else None
 
 
-def panel_frame(t: dict[str, ir.Table], as_of: datetime) -> pd.DataFrame:
+def closed_sample(opps: ir.Table, as_of: datetime, settings: WorkspaceSettings) -> list[str] | None:
+    """The closed deals the win model learns from (None: all; see ``win.max_training_deals``)."""
+    ids = win_features.closed_deals(opps, as_of=as_of).to_pyarrow().column("opportunity_id").to_pylist()
+    return training_sample([str(i) for i in ids], settings.win.max_training_deals)
+
+
+def panel_frame(t: dict[str, ir.Table], as_of: datetime, settings: WorkspaceSettings | None = None) -> pd.DataFrame:
+    """The panel at ``as_of``; with ``settings``, only the sampled closed deals (the analysis's rows)."""
     o = t["opportunities"]
+    sample = closed_sample(o, as_of, settings) if settings is not None else None
     expr = win_features.deal_panel(o, t["opportunity_history"], t["activities"], as_of=as_of,
-                                   data_start=_first_deal(o))
+                                   data_start=_first_deal(o), closed_sample=sample)
     return expr.order_by(["opportunity_id", "snapshot_at"]).to_pandas()
 
 
 def model_report(t: dict[str, ir.Table], as_of: datetime, settings: WorkspaceSettings) -> dict[str, Any]:
     """Fit the win model on the deals closed by ``as_of`` and return its measurement."""
-    panel = panel_frame(t, as_of)
+    panel = panel_frame(t, as_of, settings)
     model = WinModel(win_rules(settings)).fit(training_rows(panel))
     assert model.report is not None
     return model.report.as_dict()
+
+
+def open_deal_scores(t: dict[str, ir.Table], as_of: datetime, settings: WorkspaceSettings) -> WinScores:
+    """The deals open at ``as_of`` scored as the analysis scores them (without the rest of it)."""
+    panel = panel_frame(t, as_of, settings)
+    reached = win_features.stages_reached(t["opportunity_history"], as_of=as_of).to_pandas()
+    return score_open_deals(panel, reached, as_of=as_of, rules=win_rules(settings))
 
 
 def month_starts_between(start: datetime, end: datetime) -> list[datetime]:

@@ -97,8 +97,12 @@ def deal_panel(
     *,
     as_of: datetime,
     data_start: datetime | date | None,
+    closed_sample: list[str] | None = None,
 ) -> ir.Table:
     """One row per deal and look (see the module doc), with its features at that look.
+
+    ``closed_sample``: the closed deals to keep (every open one is kept); None keeps all.  The
+    account's and owner's records still count every closed deal.
 
     Columns: ``opportunity_id``, ``account_id``, ``owner_id``, ``snapshot_at`` (empty: an
     undated deal), ``closed`` (closed by ``as_of``), ``is_won``, ``closed_at``, ``type``,
@@ -117,7 +121,11 @@ def deal_panel(
         _won=closed & o.is_won.fill_null(False),
     )
     dated = o.created_at.notnull() & ~(o._closed & o._closed_at.isnull())
-    base = o.select(
+    kept = o
+    if closed_sample is not None:
+        sample = ibis.memtable({"opportunity_id": list(closed_sample)}, schema={"opportunity_id": "string"})
+        kept = o.filter(~o._closed | o.opportunity_id.isin(sample.opportunity_id))
+    base = kept.select(
         "opportunity_id", "account_id", "owner_id", "created_at", closed="_closed", closed_at="_closed_at",
         is_won="_won", _dated=dated,
     )
@@ -174,12 +182,20 @@ def deal_panel(
     )
 
     def record(key: str, prefix: str) -> ir.Table:
+        # one window over the key's closed deals and looks in time order (a look sorts before a
+        # close at the same instant: "before" is strict), instead of a range join that pairs
+        # every look with every earlier close
         keys = p.filter(p.snapshot_at.notnull() & p[key].notnull()).select(_k=p[key], _at=p.snapshot_at).distinct()
-        r = keys.join(done, (keys._k == done[key]) & (done._c_at < keys._at))
-        return r.group_by(["_k", "_at"]).aggregate(
-            **{f"{prefix}_won_before": r._c_won.cast("int64").sum(),
-               f"{prefix}_lost_before": (~r._c_won).cast("int64").sum()}
+        one, none = ibis.literal(1, "int64"), ibis.literal(0, "int64")
+        looks_k = keys.mutate(_look=one, _w=none, _l=none)
+        ends = done.filter(done[key].notnull()).select(
+            _k=done[key], _at=done._c_at, _look=none, _w=done._c_won.cast("int64"), _l=(~done._c_won).cast("int64"),
         )
+        u = looks_k.union(ends)
+        w = ibis.cumulative_window(group_by="_k", order_by=["_at", ibis.desc("_look")])
+        u = u.mutate(_won=u._w.sum().over(w), _lost=u._l.sum().over(w))
+        u = u.filter(u._look == 1)
+        return u.select("_k", "_at", **{f"{prefix}_won_before": u._won, f"{prefix}_lost_before": u._lost})
 
     acc, own = record("account_id", "account"), record("owner_id", "owner")
 
@@ -219,6 +235,13 @@ def deal_panel(
         owner_won_before=counted(out.owner_won_before),
         owner_lost_before=counted(out.owner_lost_before),
     )
+
+
+def closed_deals(opportunities: ir.Table, *, as_of: datetime) -> ir.Table:
+    """The ids of the deals closed by ``as_of`` (the win model samples its training deals from
+    them when there are many), sorted."""
+    o = opportunities.filter(opportunities.created_at.isnull() | (opportunities.created_at <= as_of_literal(as_of)))
+    return o.filter(_clean.closed_by(o, as_of_literal(as_of))).select("opportunity_id").order_by("opportunity_id")
 
 
 def stages_reached(opportunity_history: ir.Table, *, as_of: datetime) -> ir.Table:

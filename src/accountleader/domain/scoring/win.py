@@ -60,7 +60,7 @@ class WinRules:
     min_closed_deals: int = 100
     min_each_outcome: int = 20
     attributes: tuple[str, ...] = ()
-    max_training_deals: int = 20_000
+    max_training_deals: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -440,8 +440,8 @@ class WinModel:
             return self
         sampled = None
         if won_n + lost_n > rules.max_training_deals:
-            keep_ids = sorted(deal_won.index, key=lambda d: (zlib.crc32(d.encode()), d))[: rules.max_training_deals]
-            keep = np.isin(ids, np.array(keep_ids, dtype=object))
+            keep_ids = training_sample(list(deal_won.index), rules.max_training_deals) or []
+            keep = pd.Series(ids).isin(set(keep_ids)).to_numpy()
             df, ids, y_all = df[keep].reset_index(drop=True), ids[keep], y_all[keep]
             sampled = len(keep_ids)
         w = _deal_weights(ids)
@@ -549,10 +549,13 @@ class WinModel:
             by_feature.setdefault(feat, []).append(j)
         feats = list(by_feature)
         per = np.column_stack([contrib[:, js].sum(axis=1) for js in by_feature.values()]) if feats else np.zeros((len(df), 0))
-        reasons = [self._reasons(df, i, per[i], feats) for i in range(len(df))]
+        # each feature's raw values and levels once for all rows (the reasons read them per deal)
+        values: dict[str, list[Any]] = {spec.name: spec.raw(df).tolist() for spec, *_ in self.design.numeric}
+        values |= {name: _text_values(df, name) for name, _ in self.design.text}
+        reasons = [self._reasons({f: v[i] for f, v in values.items()}, per[i], feats) for i in range(len(df))]
         return p, reasons
 
-    def _reasons(self, df: pd.DataFrame, i: int, effects: np.ndarray, feats: list[str]) -> list[str]:
+    def _reasons(self, row: dict[str, Any], effects: np.ndarray, feats: list[str]) -> list[str]:
         p0 = self.report.base_rate if self.report else None
         assert p0 is not None and self.design is not None
         order = np.argsort(-np.abs(effects), kind="stable")
@@ -564,21 +567,20 @@ class WinModel:
             side = up if effects[j] > 0 else down
             if len(side) >= 2:
                 continue
-            found = self._words(df, i, feats[j], p0)
+            found = self._words(row, feats[j], p0)
             # told only where closed deals like it agree with the direction (a model effect
             # against the plain rate would read as a contradiction)
             if found and (found[1] is None or (found[1] > p0) == (effects[j] > 0)):
                 side.append(("+ " if effects[j] > 0 else "- ") + found[0])
         return [*up, *down] or [f"Close to the overall win rate of {_pct(p0)}: no factor stands out"]
 
-    def _words(self, df: pd.DataFrame, i: int, feat: str, p0: float) -> tuple[str, float | None] | None:
+    def _words(self, row: dict[str, Any], feat: str, p0: float) -> tuple[str, float | None] | None:
         """The factor in words, and the win rate of closed deals like it (None: not known)."""
         assert self.design is not None
-        row = df.iloc[[i]]
         for spec, *_ in self.design.numeric:
             if spec.name != feat:
                 continue
-            v = float(spec.raw(row)[0])
+            v = float(row[feat])
             if not np.isfinite(v):
                 return (spec.unknown or f"{feat.replace('_', ' ').capitalize()} unknown"), None
             rate, n = float("nan"), 0.0
@@ -591,7 +593,7 @@ class WinModel:
         for name, _levels in self.design.text:
             if name != feat:
                 continue
-            v = _text_values(row, name)[0]
+            v = row[name]
             rate_n = self._level_rates.get((name, v)) if v is not None else None
             label = v if v is not None else "unknown"
             if rate_n is None:
@@ -648,6 +650,14 @@ class WinScores:
 
     deals: pd.DataFrame
     report: WinReport
+
+
+def training_sample(closed_ids: Sequence[str], most: int) -> list[str] | None:
+    """The closed deals the model learns from when there are more than ``most``: the first
+    ``most`` by a CRC-32 of the id (the same on every engine and run); None: all of them."""
+    if len(closed_ids) <= most:
+        return None
+    return sorted(sorted(closed_ids, key=lambda d: (zlib.crc32(d.encode()), d))[:most])
 
 
 def training_rows(panel: pd.DataFrame, before: Any | None = None) -> pd.DataFrame:
