@@ -75,9 +75,10 @@ class Playbooks:
             user = store_users.get_user(self.store, user_id=int(owner))
         else:
             name = store_users.normalize_username(str(owner))
-            user = next((u for u in store_users.list_users(self.store) if u.username == name), None)
-            if user is None:
+            named = next((u for u in store_users.list_users(self.store) if u.username == name), None)
+            if named is None:
                 raise InputError(f"no user named {name!r} to own the playbook", column="owner", value=str(owner))
+            user = named
         if not user.active:
             raise InputError(f"{user.username} is disabled and cannot own a playbook", column="owner", value=user.username)
         seen = self._reader().scope_for(user.role, user.crm_user_id)
@@ -123,7 +124,7 @@ class Playbooks:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def list(self, scope: Scope = EVERYONE, *, status: str | None = None,
+    def list_for(self, scope: Scope = EVERYONE, *, status: str | None = None,
              owner: UserPublic | None = None) -> list[dict[str, Any]]:
         found = records.list_playbooks(self.store, scope=scope, status=status,
                                        owner_user_id=owner.id if owner else None)
@@ -175,7 +176,7 @@ class Playbooks:
         deals = {o["opportunity_id"]: o for o in r.opportunities()}
         by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for o in deals.values():
-            by_account[o.get("account_id")].append(o)
+            by_account[str(o.get("account_id"))].append(o)
         accounts = {a["account_id"]: a for a in r.accounts()} if any(p.subject_kind == "account" for p in open_ones) else {}
         account_of = {p.id: (deals[p.subject_id].get("account_id") if p.subject_id in deals else p.subject_account_id)
                       if p.subject_kind == "opportunity" else p.subject_id for p in open_ones}

@@ -50,7 +50,7 @@ def list_(
     if status not in ("open", "closed", "all"):
         raise InputError(f"--status {status!r}: choose open, closed or all", value=status)
     desk = _desk()
-    rows = desk.list(status=None if status == "all" else status)
+    rows = desk.list_for(status=None if status == "all" else status)
     con = state().console
     if json:
         con.json({"playbooks": rows, "alerts": desk.alerts()})

@@ -156,12 +156,13 @@ def check(kind: str, params: Mapping[str, int], *, subject_kind: str, subject_na
         if deals[0].get("is_closed"):
             return Check(None, f"the deal is closed as of {day}")
     open_deals = [d for d in deals if not d.get("is_closed")]
-    if rule.column is not None:
+    column = rule.column
+    if column is not None:
         if not open_deals:
             return Check(False, f"no open deals at the account as of {day}")
         needed = params[rule.param]
-        worst = max(open_deals, key=lambda d: (d.get(rule.column) or 0, d.get("amount") or 0))
-        n = int(worst.get(rule.column) or 0)
+        worst = max(open_deals, key=lambda d: (d.get(column) or 0, d.get("amount") or 0))
+        n = int(worst.get(column) or 0)
         where = f" on {worst.get('name')}" if subject_kind == "account" else ""
         words = f"{rule.label} {n} time{'s' if n != 1 else ''}{where} by {day}"
         return Check(n >= needed, words if n >= needed else f"{words} (fires at {needed})")
@@ -231,7 +232,7 @@ def readiness(deals: Iterable[Mapping[str, Any]], team_of: Mapping[str, str | No
                   "covered": d.get("opportunity_id") in covered_deals or d.get("account_id") in covered_accounts}
                  for v, b, d in ranked]
         n = len(risks)
-        covered_n = sum(r["covered"] for r in risks)
+        covered_n = sum(1 for r in risks if r["covered"])
         out.append({
             "team": team, "top_n": top_n, "risks_n": n, "covered_n": covered_n,
             "share": round(covered_n / n, 3) if n else None,

@@ -38,7 +38,7 @@ def listing(state: AppState, scope: Scope, *, status: str | None = "open", top_n
     """The playbooks the scope sees, their standing alerts and scenario readiness per team."""
     def read(ws: Any) -> dict[str, Any]:
         desk = ws.playbooks(state.store)
-        return {"status": status or "all", "playbooks": desk.list(scope, status=status), "alerts": desk.alerts(scope),
+        return {"status": status or "all", "playbooks": desk.list_for(scope, status=status), "alerts": desk.alerts(scope),
                 "readiness": desk.readiness(scope, top_n=top_n), "triggers": triggers()}
 
     return jsonable(state.read(read))
