@@ -580,6 +580,7 @@ class Workspace:
             result = run_analysis(
                 in_place or self.engine_tables(), as_of=when.naive, settings=self._settings_for_analysis(),
                 progress=progress, quality=dq if local or in_place else None,
+                sql_cache_dir=self.path / "cache" / "sql",
             )
             summary = AnalysisSummary(
                 as_of=when.iso(),

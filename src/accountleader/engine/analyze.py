@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -178,7 +179,10 @@ def run_analysis(
     settings: WorkspaceSettings,
     progress: Progress | None = None,
     quality: data_quality.DataQuality | None = None,
+    sql_cache_dir: Path | None = None,
 ) -> Analysis:
+    """Every result table at ``as_of``. ``sql_cache_dir``: where compiled SQL is kept between
+    processes (engine/sql_cache.py; within a process it is kept in memory anyway)."""
     as_of = AsOf.of(as_of).naive  # expressions compare naive-UTC timestamps (domain/as_of.py)
     step = progress or (lambda s, f: None)
     timings: dict[str, float] = {}
@@ -192,7 +196,7 @@ def run_analysis(
     timings["data_artefacts"] = round(time.perf_counter() - started, 3)
     quote_stages = list(dict.fromkeys([*settings.quote_stages, *dq.quote_stages]))
 
-    plan = _Plan(t, timings)
+    plan = _Plan(t, timings, sql_cache_dir=sql_cache_dir)
     try:
         # DuckDB answers "the next touch after each start" with an ASOF join (efficiency.py)
         with efficiency.asof_joins(plan.pipelined):
@@ -536,7 +540,8 @@ class _Plan:
     intermediates come back as memtables, as before.
     """
 
-    def __init__(self, tables: dict[str, ir.Table], timings: dict[str, float]) -> None:
+    def __init__(self, tables: dict[str, ir.Table], timings: dict[str, float], *,
+                 sql_cache_dir: Path | None = None) -> None:
         self.timings = timings
         try:
             backend = next(iter(tables.values()))._find_backend()
@@ -547,6 +552,8 @@ class _Plan:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-engine") if self.pipelined else None
         self._temp: list[str] = []
         self._pending: list[Future] = []
+        # the same expressions (settings, as-of, data quality) compile to the same SQL: kept
+        self._sql = SqlCache(f"duckdb {getattr(backend, 'version', '')}", sql_cache_dir) if self.pipelined else None
         #: result tables whose rows the engine returned in key order
         self.ordered: set[str] = set()
 
@@ -637,7 +644,7 @@ class _Plan:
 
     def _compile(self, expr: ir.Table) -> str:
         started = time.perf_counter()
-        sql = self._backend.compile(expr.as_table())
+        sql = self._sql.get_or_compile(expr.as_table(), self._backend.compile)
         self.timings["_compile"] = round(self.timings.get("_compile", 0.0) + time.perf_counter() - started, 3)
         return sql
 
