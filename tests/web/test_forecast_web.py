@@ -60,7 +60,7 @@ def test_managers_edit_scenarios_reps_cannot_and_a_stale_edit_is_refused(app: tu
     # a rep: refused on the page and in the API, nothing written
     assert rep.post("/forecast/scenarios", data=form | {"csrf_token": rep.csrf}).status_code == 403
     api_body = {"version": 0, "name": "x", "kind": "general_slip", "days": 30}
-    assert rep.post("/api/v1/scenarios", json=api_body, headers={"X-CSRF-Token": rep.csrf}).status_code == 403
+    assert rep.post("/api/v1/forecast/scenarios", json=api_body, headers={"X-CSRF-Token": rep.csrf}).status_code == 403
     assert not (web.workspace / "scenarios.yaml").exists()
     # a manager without the CSRF token: refused
     response = manager.post("/forecast/scenarios", data=form)
@@ -80,22 +80,27 @@ def test_managers_edit_scenarios_reps_cannot_and_a_stale_edit_is_refused(app: tu
                                                             "csrf_token": manager.csrf})
     assert stale.status_code == 409 and "you edited version 0, now version 1" in stale.text
     assert 'value="Retail freeze"' in stale.text
-    conflict = manager.post("/api/v1/scenarios", json=api_body, headers={"X-CSRF-Token": manager.csrf})
+    conflict = manager.post("/api/v1/forecast/scenarios", json=api_body, headers={"X-CSRF-Token": manager.csrf})
     assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "edit_conflict"
     # bad input names the field and value; an unknown owner is refused
-    bad = manager.post("/api/v1/scenarios", json=api_body | {"version": 1, "days": 900},
+    bad = manager.post("/api/v1/forecast/scenarios", json=api_body | {"version": 1, "days": 900},
                        headers={"X-CSRF-Token": manager.csrf})
     assert bad.status_code == 400 and "value '900'" in bad.json()["error"]["message"]
-    nobody = manager.post("/api/v1/scenarios", json=api_body | {"version": 1, "owner": "nobody"},
+    nobody = manager.post("/api/v1/forecast/scenarios", json=api_body | {"version": 1, "owner": "nobody"},
                           headers={"X-CSRF-Token": manager.csrf})
     assert nobody.status_code == 400 and "'nobody' is not a user" in nobody.json()["error"]["message"]
     # the rep reads the scenario but cannot remove it; the admin can
     assert "Everything slips" in rep.get("/forecast").text
-    assert rep.request("DELETE", "/api/v1/scenarios/Everything slips?version=1",
+    assert rep.request("DELETE", "/api/v1/forecast/scenarios/Everything slips?version=1",
                       headers={"X-CSRF-Token": rep.csrf}).status_code == 403
+    second = manager.post("/api/v1/forecast/scenarios", json=api_body | {"version": 1, "name": "Second"},
+                          headers={"X-CSRF-Token": manager.csrf})
+    assert second.status_code == 201 and second.json()["version"] == 2
     admin = web.logged_in("ada")
-    gone = admin.request("DELETE", "/api/v1/scenarios/Everything slips?version=1", headers={"X-CSRF-Token": admin.csrf})
-    assert gone.status_code == 200 and gone.json()["version"] == 2
+    page = admin.post("/forecast/scenarios/Everything slips", data={"version": "2", "csrf_token": admin.csrf})
+    assert page.status_code == 200 and "scenario &#39;Everything slips&#39; removed" in page.text
+    gone = admin.request("DELETE", "/api/v1/forecast/scenarios/Second?version=3", headers={"X-CSRF-Token": admin.csrf})
+    assert gone.status_code == 200 and gone.json()["version"] == 4
     assert admin.get("/api/v1/forecast").json()["scenarios"] == []
 
 
@@ -105,7 +110,7 @@ def test_a_scenario_naming_another_teams_account_is_not_shown_to_a_rep(app: tupl
     deals = admin.get("/api/v1/opportunities").json()["opportunities"]
     foreign = next(d for d in deals if not d["is_closed"] and d["amount"] and d["owner_id"] != ids["rep"]
                    and d["account_id"] not in {x["account_id"] for x in deals if x["owner_id"] == ids["rep"]})
-    made = admin.post("/api/v1/scenarios", json={"version": 0, "name": "Their champion leaves",
+    made = admin.post("/api/v1/forecast/scenarios", json={"version": 0, "name": "Their champion leaves",
                                                  "kind": "champion_leaves", "account": foreign["account_id"]},
                       headers={"X-CSRF-Token": admin.csrf})
     assert made.status_code == 201, made.text

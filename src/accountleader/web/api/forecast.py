@@ -53,14 +53,14 @@ def forecast(state: StateDep, scope: ScopeDep, principal: PrincipalDep, as_of: A
     return JSONResponse(context.forecast(state, scope, principal.user, months=months, as_of=as_of))
 
 
-@router.post("/scenarios", summary="Add a scenario (managers and admins)", response_model=View, status_code=201,
+@router.post("/forecast/scenarios", summary="Add a scenario (managers and admins)", response_model=View, status_code=201,
              dependencies=[CsrfChecked], responses=_CONFLICT)
 def add_scenario(state: StateDep, principal: PrincipalDep, body: Annotated[ScenarioBody, Body()]) -> JSONResponse:
     values = body.model_dump(exclude={"version"}, exclude_none=True)
     return JSONResponse(context.add(state, principal.user, values, version=body.version), status_code=201)
 
 
-@router.put("/scenarios/{name}", summary="Change a scenario at the version you read (managers and admins)",
+@router.put("/forecast/scenarios/{name}", summary="Change a scenario at the version you read (managers and admins)",
             response_model=View, dependencies=[CsrfChecked], responses=_CONFLICT)
 def change_scenario(name: str, state: StateDep, principal: PrincipalDep,
                     body: Annotated[ScenarioBody, Body()]) -> JSONResponse:
@@ -68,7 +68,7 @@ def change_scenario(name: str, state: StateDep, principal: PrincipalDep,
     return JSONResponse(context.replace(state, principal.user, name, values, version=body.version))
 
 
-@router.delete("/scenarios/{name}", summary="Remove a scenario at the version you read (managers and admins)",
+@router.delete("/forecast/scenarios/{name}", summary="Remove a scenario at the version you read (managers and admins)",
                response_model=View, dependencies=[CsrfChecked], responses=_CONFLICT)
 def remove_scenario(name: str, state: StateDep, principal: PrincipalDep,
                     version: Annotated[int, Query(description="The scenarios.yaml version you read")]) -> JSONResponse:

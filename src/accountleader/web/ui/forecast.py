@@ -1,5 +1,6 @@
 """The forecast page, /forecast: base case and every scenario side by side, and the scenario
-editor (htmx forms, CSRF on every POST; managers and admins only). Twin: api/forecast.py.
+editor (htmx forms, CSRF on every POST; managers and admins only): POST /forecast/scenarios adds
+one, POST /forecast/scenarios/{name} removes it. Twin: api/forecast.py.
 
 A stale edit (scenarios.yaml changed since the page was opened) answers 409 with the message
 and the editor showing the scenarios as they are now, the unsaved values kept in the form.
@@ -64,7 +65,7 @@ def add_scenario(request: Request, state: StateDep, scope: ScopeDep, principal: 
                  lambda v: context.add(state, principal.user, sent, version=v), version, sent)
 
 
-@router.post("/forecast/scenarios/{name}/remove", dependencies=[CsrfChecked])
+@router.post("/forecast/scenarios/{name}", dependencies=[CsrfChecked])
 def remove_scenario(request: Request, name: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
                     _as_of: AsOfDep, version: Text = "", months: Annotated[int, Form(ge=1, le=12)] = 3) -> Response:
     return _edit(request, state, scope, principal, months,
