@@ -97,7 +97,6 @@ def main() -> None:
     if args.child:
         print(json.dumps(one_run(args.deals, args.simulations)))
         return
-    started_load = os.getloadavg()[0]
     runs = []
     for _ in range(args.runs):
         out = subprocess.run([sys.executable, "-m", "benchmarks.forecast", "--child", "--deals", str(args.deals),
@@ -113,7 +112,7 @@ def main() -> None:
     text = "\n".join([
         f"### forecast Monte Carlo, {args.simulations:,} simulations x {args.deals:,} open deals ({now})",
         "",
-        f"- Machine: {describe()}; load average at start {started_load:.1f}",
+        f"- Machine: {describe()}",
         "- Data: synthetic open deals (200 sellers in 20 teams, 8 stages with 400 slip samples each, 3-month "
         "horizon), built before timing (`python -m benchmarks.forecast`)",
         f"- Median of {len(runs)} runs, each in a fresh process: base {[round(r['base'], 2) for r in runs]} s "

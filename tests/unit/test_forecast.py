@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -190,3 +190,17 @@ def test_a_certain_deal_books_in_every_simulation() -> None:
 
 def test_bookings_never_come_from_nothing() -> None:
     assert np.isclose(_run(_deals(3, probability=0.0))["base"]["all"]["total"]["p90"], 0.0)
+
+
+def test_a_scenario_on_some_deals_equals_simulating_every_deal_with_its_change() -> None:
+    # the scenario is computed as the base case less its deals plus its deals changed, on the
+    # same draws: it must give exactly what simulating the changed deal set from scratch gives
+    changed = [_deal(i, probability=0.3 if i % 3 == 0 else 0.6) for i in range(12)]
+    by_hand = _run(OpenDeals.from_rows(changed, as_of=AS_OF))["base"]
+    case = _run(scenarios=[_scenario("competitor_enters", product="Cloud", factor=0.5)])["scenarios"][0]
+    assert case["matched_deals_n"] == 4
+    assert {k: case[k] for k in ("all", "teams", "sellers")} == by_hand
+    # and one that matches every deal (all simulated again) likewise
+    slower = [_deal(i, close_date=date(2026, 10, 1 + i) + timedelta(days=40)) for i in range(12)]
+    case = _run(scenarios=[_scenario("general_slip", days=40)])["scenarios"][0]
+    assert {k: case[k] for k in ("all", "teams", "sellers")} == _run(OpenDeals.from_rows(slower, as_of=AS_OF))["base"]

@@ -205,19 +205,33 @@ WIN_LEVELS = 65536
 
 
 @dataclass
+class _Pass:
+    """Deals simulated together: ``deals`` (indexes; None: every deal), their win thresholds
+    (won when the 16-bit draw is below), their tables of SLIP_SLOTS (seller, month) buckets, one
+    per slip quantile, and what each booking adds (the amount; negative to take the base case's
+    bookings of those deals back out)."""
+
+    deals: np.ndarray | None
+    threshold: np.ndarray
+    table: np.ndarray  # (deals, SLIP_SLOTS)
+    weight: np.ndarray
+    keyed: dict[int, np.ndarray] = field(default_factory=dict)  # table shifted, per chunk size
+
+
+@dataclass
 class _Variant:
-    """One case simulated, the base or a scenario: per deal its win probability and a table of
-    SLIP_SLOTS cells, each the deal's (seller, month) bucket if it is won with that slot's slip."""
+    """One case simulated, the base or a scenario. A scenario that changes some deals only is
+    the base case's simulations, less those deals as the base has them, plus those deals as the
+    scenario has them (``on_base``): the same draws, so the same result as simulating every deal
+    again, for the cost of the deals it changes."""
 
     p: np.ndarray
-    owner: np.ndarray  # index into the owner list
-    threshold: np.ndarray  # won when the 16-bit draw is below it
+    in_horizon: np.ndarray  # per deal: the share of its slips that close in the horizon
     matched: np.ndarray
     notes: list[str]
-    table: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    keyed: dict[int, np.ndarray] = field(default_factory=dict)  # table shifted per chunk size
-    in_horizon: np.ndarray = field(default_factory=lambda: np.zeros(0))  # P(close in horizon | won)
-    sims: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (simulations, owners, months + 1)
+    passes: list[_Pass]
+    on_base: bool
+    sims: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (simulations, owners x (months + 1))
 
 
 def _close_days(start_day: np.ndarray, slots: np.ndarray, shift: np.ndarray,
@@ -278,21 +292,26 @@ def simulate(
     slots = np.stack([by_stage[s] for s in deals.stage.tolist()]) if n else np.zeros((0, SLIP_SLOTS), np.int32)
     start_day = np.maximum(deals.close_day, 1).astype(np.int32)
     width = (len(owners) if groups else 1) * (n_months + 1)
-    month_of_day = per.month_of_day
+    amount = deals.amount.astype(np.float64)
 
-    def variant(p: np.ndarray, owner: np.ndarray, shift: np.ndarray, freeze: tuple[np.ndarray, int, int] | None,
-                matched: np.ndarray, notes: list[str]) -> _Variant:
-        close = _close_days(start_day, slots, shift, freeze)
-        month = month_of_day[np.minimum(close, per.end_day)].astype(np.int32)
-        bucket = (owner[:, None] * (n_months + 1) if groups else 0) + month
-        threshold = np.minimum(np.round(p * WIN_LEVELS), WIN_LEVELS - 1).astype(np.uint16)
-        v = _Variant(p.astype(np.float32), owner, threshold, matched, notes, table=bucket.astype(np.int32).ravel(),
-                     in_horizon=(month < n_months).mean(axis=1))
-        v.sims = np.zeros((simulations, width), np.float32)
-        return v
+    def tables(idx: np.ndarray | None, p: np.ndarray, owner: np.ndarray, shift: np.ndarray,
+               freeze: tuple[np.ndarray, int, int] | None) -> tuple[_Pass, np.ndarray]:
+        """A pass over the deals ``idx`` (None: all) with these per-deal (full-length) inputs,
+        and their shares of slips that close in the horizon."""
+        def sub(a: np.ndarray) -> np.ndarray:
+            return a if idx is None else a[idx]
+
+        frozen = None if freeze is None else (sub(freeze[0]), freeze[1], freeze[2])
+        close = _close_days(sub(start_day), sub(slots), sub(shift), frozen)
+        month = per.month_of_day[np.minimum(close, per.end_day)].astype(np.int32)
+        bucket = (sub(owner)[:, None] * (n_months + 1) if groups else 0) + month
+        threshold = np.minimum(np.round(sub(p) * WIN_LEVELS), WIN_LEVELS - 1).astype(np.uint16)
+        return _Pass(idx, threshold, bucket.astype(np.int32), sub(amount)), (month < n_months).mean(axis=1)
 
     owner_idx = _index(deals.owner_id, owners)
-    base = variant(deals.probability, owner_idx, np.zeros(n, np.int32), None, np.ones(n, bool), [])
+    no_shift = np.zeros(n, np.int32)
+    whole, in_horizon = tables(None, deals.probability, owner_idx, no_shift, None)
+    base = _Variant(deals.probability.astype(np.float32), in_horizon, np.ones(n, bool), [], [whole], False)
     variants = [base]
     for effect in effects:
         owner = owner_idx.copy()
@@ -302,19 +321,39 @@ def simulate(
         if effect.freeze is not None:
             lo, hi = max(1, (effect.freeze[0] - as_of).days), (effect.freeze[1] - as_of).days
             freeze = (effect.matched, lo, hi) if hi > lo else None
-        variants.append(variant(deals.probability * effect.factor, owner, effect.shift_days, freeze,
-                                effect.matched, list(effect.notes)))
+        p = (deals.probability * effect.factor).astype(np.float32)
+        v = _Variant(p, base.in_horizon.copy(), effect.matched, list(effect.notes), [], True)
+        changed = np.flatnonzero(effect.matched)
+        if len(changed) == n:  # every deal changes: simulate them all again
+            v.on_base = False
+            passes, v.in_horizon = tables(None, p, owner, effect.shift_days, freeze)
+            v.passes = [passes]
+        elif len(changed):
+            old = _Pass(changed, whole.threshold[changed], whole.table[changed], -amount[changed])
+            new, v.in_horizon[changed] = tables(changed, p, owner, effect.shift_days, freeze)
+            v.passes = [old, new]
+        variants.append(v)
 
     bits = np.random.default_rng(seed).bit_generator
     chunk = max(1, min(simulations, CHUNK_CELLS // max(n, 1)))
-    amount = deals.amount.astype(np.float64)
+    for v in variants:
+        v.sims = np.zeros((simulations, width), np.float32)
     for first in range(0, simulations, chunk):
         c = min(chunk, simulations - first)
-        # deal-major (deal, simulation) cells: a deal's cells sit together, and so its table reads
+        # deal-major (deal, simulation) cells: a deal's cells sit together, and so do its table reads
         wins = bits.random_raw(-(-c * n // 4)).view(np.uint16)[:c * n].reshape(n, c)
-        slot = bits.random_raw(-(-c * n // 8)).view(np.uint8)[:c * n]
+        slot = bits.random_raw(-(-c * n // 8)).view(np.uint8)[:c * n].reshape(n, c)
         for v in variants:
-            _add_chunk(v, wins, slot, first, c, amount, width)
+            cells = [_cells(ps, wins, slot, c, width) for ps in v.passes]
+            cells = [kw for kw in cells if kw is not None]
+            if not cells:
+                continue
+            keys, weights = (cells[0] if len(cells) == 1 else
+                             (np.concatenate([k for k, _ in cells]), np.concatenate([w for _, w in cells])))
+            v.sims[first:first + c] += np.bincount(keys, weights=weights, minlength=c * width).reshape(c, width)
+    for v in variants[1:]:
+        if v.on_base:
+            v.sims += base.sims
 
     won_month, won_quarter = _won_to_date(won, as_of, per, owners, teams, team_of_owner)
     out_base = _summaries(base, per, won_month, won_quarter, owners, teams, team_of_owner, deals, groups)
@@ -345,25 +384,25 @@ def simulate(
     return result
 
 
-def _add_chunk(v: _Variant, wins: np.ndarray, slot: np.ndarray, first: int, c: int, amount: np.ndarray,
-               width: int) -> None:
-    """Add one chunk of ``c`` simulations: each won (deal, simulation) cell books the deal's
-    amount in the bucket its slot byte picks from the deal's table."""
-    n = wins.shape[0]
-    won = wins < v.threshold[:, None]
+def _cells(ps: _Pass, wins: np.ndarray, slot: np.ndarray, c: int,
+           width: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The won cells of one pass over one chunk of ``c`` simulations: each books the deal's
+    weight in the bucket its slot byte picks from the deal's table, as (bincount key =
+    simulation x width + bucket, weight); None when nothing is won."""
+    if ps.deals is not None:
+        wins, slot = wins[ps.deals], slot[ps.deals]
+    m = wins.shape[0]
+    won = wins < ps.threshold[:, None]
     flat = np.flatnonzero(won)
     if not len(flat):
-        return
-    per_deal = np.diff(np.searchsorted(flat, np.arange(n + 1, dtype=np.int64) * c))  # won cells per deal
-    keyed = v.keyed.get(c)
+        return None
+    per_deal = np.diff(np.searchsorted(flat, np.arange(m + 1, dtype=np.int64) * c))  # won cells per deal
+    keyed = ps.keyed.get(c)
     if keyed is None:
         # bucket - deal x c x width: then flat x width + keyed = simulation x width + bucket
-        keyed = v.keyed[c] = (v.table.reshape(n, SLIP_SLOTS).astype(np.int64)
-                              - (np.arange(n, dtype=np.int64) * c * width)[:, None]).ravel()
-    start = np.repeat(np.arange(n, dtype=np.int64) * SLIP_SLOTS, per_deal)
-    key = flat * width + keyed[start + slot[flat]]
-    v.sims[first:first + c] += np.bincount(key, weights=np.repeat(amount, per_deal),
-                                           minlength=c * width).reshape(c, width)
+        keyed = ps.keyed[c] = (ps.table.astype(np.int64) - (np.arange(m, dtype=np.int64) * c * width)[:, None]).ravel()
+    start = np.repeat(np.arange(m, dtype=np.int64) * SLIP_SLOTS, per_deal)
+    return flat * width + keyed[start + slot.ravel()[flat]], np.repeat(ps.weight, per_deal)
 
 
 def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
