@@ -396,7 +396,7 @@ def _cells(ps: _Pass, wins: np.ndarray, slot: np.ndarray, c: int,
     flat = np.flatnonzero(won)
     if not len(flat):
         return None
-    per_deal = np.diff(np.searchsorted(flat, np.arange(m + 1, dtype=np.int64) * c))  # won cells per deal
+    per_deal = np.count_nonzero(won, axis=1)
     keyed = ps.keyed.get(c)
     if keyed is None:
         # bucket - deal x c x width: then flat x width + keyed = simulation x width + bucket
