@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from web_support import WebApp, fresh_database_url
 
+from accountleader import store as app_store
 from accountleader.workspace import Workspace
 
 
@@ -102,6 +103,12 @@ def test_managers_edit_scenarios_reps_cannot_and_a_stale_edit_is_refused(app: tu
     gone = admin.request("DELETE", "/api/v1/forecast/scenarios/Second?version=3", headers={"X-CSRF-Token": admin.csrf})
     assert gone.status_code == 200 and gone.json()["version"] == 4
     assert admin.get("/api/v1/forecast").json()["scenarios"] == []
+    # who changed what, refused attempts too, is in the audit log
+    log = [(e.event, e.actor, e.success, (e.detail or {}).get("scenario"))
+           for e in app_store.list_audit(web.store) if e.event.startswith("scenario_")]
+    assert ("scenario_add", "max", True, "Everything slips") in log
+    assert ("scenario_add", "max", False, "Retail freeze") in log  # the stale one
+    assert ("scenario_remove", "ada", True, "Second") in log
 
 
 def test_a_scenario_naming_another_teams_account_is_not_shown_to_a_rep(app: tuple[WebApp, dict[str, str]]) -> None:

@@ -3,7 +3,7 @@
 The forecast is the workspace's (``Workspace.forecast``), of the deals the caller's Scope may
 see. Scenarios are shared by the whole team: anyone may read them; managers and admins may
 change them (checked here, for the page and the API alike), each change made on the version
-the editor read (a stale one is refused: 409).
+the editor read (a stale one is refused: 409) and noted in the audit log.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from ..domain.access import Scope
 from ..domain.as_of import AsOf
 from ..errors import InputError, PermissionDenied
 from ..store import UserPublic
+from .accounts import audited
 from .jsonable import jsonable
 from .state import AppState, _stamp
 
@@ -85,10 +86,17 @@ def _saved(state: AppState, done: str) -> dict[str, Any]:
     return {"version": version, "done": f"{done} (scenarios.yaml version {version})"}
 
 
+def _edit(state: AppState, user: UserPublic, event: str, name: str, change: Any, *, version: int | None) -> None:
+    """Apply ``change`` to the scenarios at ``version``, noted in the audit log (who changed
+    what, when; refused attempts too)."""
+    audited(state, event, user, lambda: state.read(lambda ws: ws.edit_scenarios(change, version=version)),
+            scenario=name, version=version)
+
+
 def add(state: AppState, user: UserPublic, values: Mapping[str, Any], *, version: int | None) -> dict[str, Any]:
     _check_editor(user)
     new = _scenario(state, user, values)
-    state.read(lambda ws: ws.edit_scenarios(lambda d: d.with_scenario(new), version=version))
+    _edit(state, user, "scenario_add", new.name, lambda d: d.with_scenario(new), version=version)
     return _saved(state, f"scenario {new.name!r} added: {new.description}")
 
 
@@ -96,11 +104,11 @@ def replace(state: AppState, user: UserPublic, name: str, values: Mapping[str, A
             version: int | None) -> dict[str, Any]:
     _check_editor(user)
     new = _scenario(state, user, values)
-    state.read(lambda ws: ws.edit_scenarios(lambda d: d.with_scenario(new, replacing=name), version=version))
+    _edit(state, user, "scenario_change", name, lambda d: d.with_scenario(new, replacing=name), version=version)
     return _saved(state, f"scenario {new.name!r} saved: {new.description}")
 
 
 def remove(state: AppState, user: UserPublic, name: str, *, version: int | None) -> dict[str, Any]:
     _check_editor(user)
-    state.read(lambda ws: ws.edit_scenarios(lambda d: d.without(name), version=version))
+    _edit(state, user, "scenario_remove", name, lambda d: d.without(name), version=version)
     return _saved(state, f"scenario {name!r} removed")
