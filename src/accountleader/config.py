@@ -137,7 +137,7 @@ class WinSettings(BaseModel):
     # leak the outcome.
     attributes: list[str] = Field(default_factory=list)
     # Above this many closed deals the model learns from a fixed sample of them (analysis time).
-    max_training_deals: int = Field(10_000, ge=100)
+    max_training_deals: int = Field(5_000, ge=100)
 
 
 class WorkspaceSettings(BaseModel):

@@ -9,7 +9,7 @@ probability of 0 or 100, the actual close date).  So every feature is read at a 
   up to ``as_of``;
 * a deal that was never open over a month end (opened and closed within one month) is looked
   at once, halfway between its creation and its close;
-* every deal open at ``as_of`` is looked at ``as_of`` (these are the rows the model scores);
+* every deal open at ``as_of`` is looked at ``as_of`` only (these are the rows the model scores);
 * a deal whose life cannot be placed in time (no creation date, or closed with no known close
   time) has one row with ``snapshot_at`` empty: only its own attributes (type, source,
   product, amount, mapped attributes) are known for it.
@@ -49,7 +49,7 @@ def month_starts(start: datetime | date | None, as_of: datetime) -> list[datetim
     if start is None:
         return []
     d = datetime(start.year, start.month, 1)
-    out = []
+    out: list[datetime] = []
     while True:
         d = datetime(d.year + (d.month == 12), d.month % 12 + 1, 1)
         if d >= as_of:
@@ -61,14 +61,14 @@ def _snapshots(moments: list[datetime]) -> ir.Table:
     return ibis.memtable({"snapshot_at": moments}, schema={"snapshot_at": "timestamp"})
 
 
-def _history(hist: ir.Table, opps: ir.Table, as_of: datetime) -> ir.Table:
+def _history(hist: ir.Table, all_history: ir.Table, opps: ir.Table, as_of: datetime) -> ir.Table:
     """History rows by ``as_of`` with their order, and whether each is a push, a regression,
     a cut or a stage entry (each compared with the deal's previous row carrying that field)."""
     asof = as_of_literal(as_of)
     h = hist.filter(hist.changed_at <= asof)
     h = h.mutate(_real=_clean.real_history(h))
     w = ibis.window(group_by="opportunity_id", order_by=["changed_at", "history_id"])
-    ranks = stage_order(hist, opps, as_of=as_of)
+    ranks = stage_order(all_history, opps, as_of=as_of)  # ranked on every deal's history
     h = h.left_join(ranks, "stage").drop("stage_right")
     # the previous non-null value of each field (artefact rows still count as "previous")
     h = h.mutate(_seq=ibis.row_number().over(w))
@@ -135,18 +135,24 @@ def deal_panel(
     d = base.filter(base._dated)
     grid = d.cross_join(moments)
     open_at = (grid.created_at <= grid.snapshot_at) & (grid.closed_at.isnull() | (grid.closed_at > grid.snapshot_at))
-    grid = grid.filter(open_at)
+    # a deal still open at as_of is only looked at as_of: its earlier looks teach nothing (no
+    # outcome yet), and they were most of the rows on a large pipeline
+    grid = grid.filter(open_at & (grid.closed | (grid.snapshot_at == as_of_literal(as_of))))
     looked = grid.select("opportunity_id").distinct().mutate(_looked=ibis.literal(True))
     short = left_join_on(d.filter(d.closed), looked, "opportunity_id")
     short = short.filter(short._looked.isnull())
-    mid = (epoch_seconds(short.created_at) + epoch_seconds(short.closed_at)) / 2
-    short = short.mutate(snapshot_at=mid.round().cast("int64").as_timestamp("s")).drop("_looked")
+    # created + half the life, as a naive timestamp on every engine (a timestamp from epoch
+    # seconds is zoned on DuckDB and would drag every comparison through the session zone)
+    half = ((epoch_seconds(short.closed_at) - epoch_seconds(short.created_at)) / 2).round().cast("int64")
+    short = short.mutate(snapshot_at=(short.created_at + half.as_interval("s")).cast("timestamp")).drop("_looked")
     undated = base.filter(~base._dated).mutate(snapshot_at=ibis.null("timestamp"))
     cols = ["opportunity_id", "account_id", "owner_id", "created_at", "closed", "closed_at", "is_won", "snapshot_at"]
     p = grid.select(*cols).union(short.select(*cols)).union(undated.select(*cols))
 
-    # history as it stood at each look
-    h = _history(opportunity_history, opportunities, as_of)
+    # history as it stood at each look (only the deals looked at: the windows run on fewer rows)
+    ids = base.select("opportunity_id")
+    h = _history(opportunity_history.filter(opportunity_history.opportunity_id.isin(ids.opportunity_id)),
+                 opportunity_history, opportunities, as_of)
     looks = p.filter(p.snapshot_at.notnull()).select(_oid=p.opportunity_id, _at=p.snapshot_at)
     j = looks.join(h, (looks._oid == h.opportunity_id) & (h.changed_at <= looks._at))
     hs = j.group_by(["_oid", "_at"]).aggregate(
@@ -161,7 +167,8 @@ def deal_panel(
     )
 
     # selling activities naming the deal, up to 90 days back
-    acts = _clean.selling_activities(activities).filter(activities.opportunity_id.notnull())
+    acts = _clean.selling_activities(activities)
+    acts = acts.filter(acts.opportunity_id.notnull() & acts.opportunity_id.isin(ids.opportunity_id))
     acts = acts.select("opportunity_id", "contact_id", "direction", "occurred_at")
     ja = looks.join(
         acts,

@@ -11,7 +11,7 @@ At each month start ``T`` in the range:
   deal's stage at ``T`` (10 or more), else the overall rate before ``T``.
 
 Deals open at ``T`` that are still open at the end of the data have no outcome yet and are left
-out of the scores (counted).  Brier score, AUC and calibration bins (width 0.1) are given per
+out (the panel looks at them at the end of the data only).  Brier score, AUC and calibration bins (width 0.1) are given per
 date and over all dates (a deal open at several dates counts at each).  Forecast against
 actual: per period (``T`` to the next month start), the sum of probability x amount over the
 deals open at ``T`` whose expected close date (as it stood at ``T``) falls in the period,
@@ -67,7 +67,10 @@ def backtest(panel: pd.DataFrame, reached: pd.DataFrame, deals: pd.DataFrame, st
     snap = pd.to_datetime(panel["snapshot_at"])
     reached_at = pd.to_datetime(reached["reached_at"]) if len(reached) else pd.Series([], dtype="datetime64[ns]")
     d_closed_at = pd.to_datetime(deals["closed_at"])
-    outcome = deals.set_index("opportunity_id")
+    ids_all = deals["opportunity_id"].astype(str).tolist()
+    closed_of = dict(zip(ids_all, deals["closed"].fillna(False).astype(bool).tolist(), strict=True))
+    won_of = dict(zip(ids_all, deals["is_won"].fillna(False).astype(bool).tolist(), strict=True))
+    closed_at_of = dict(zip(ids_all, d_closed_at.tolist(), strict=True))
     periods: list[dict[str, Any]] = []
     pooled: dict[str, list[np.ndarray]] = {m: [] for m in METHODS}
     pooled_y: list[np.ndarray] = []
@@ -93,10 +96,9 @@ def backtest(panel: pd.DataFrame, reached: pd.DataFrame, deals: pd.DataFrame, st
         default = np.array([stage_defaults.get(s, np.nan) if isinstance(s, str) else np.nan for s in now["stage"]])
         p_crm = np.where(np.isfinite(crm), crm, default) / 100.0
         ids = now["opportunity_id"].astype(str).tolist()
-        known = np.array([bool(outcome.at[i, "closed"]) for i in ids])
-        y = np.array([float(bool(outcome.at[i, "is_won"])) for i in ids])
+        known = np.array([closed_of.get(i, False) for i in ids], dtype=bool)
+        y = np.array([float(won_of.get(i, False)) for i in ids])
         probs = {"model": p_model, "crm_probability": p_crm, "stage_rate": p_stage}
-        entry["unresolved_n"] = int((~known).sum())
         entry["scores"] = {m: {k: v for k, v in _scores(p[known], y[known]).items() if k != "calibration_bins"}
                            for m, p in probs.items()}
         for m, p in probs.items():
@@ -107,8 +109,8 @@ def backtest(panel: pd.DataFrame, reached: pd.DataFrame, deals: pd.DataFrame, st
         expected_close = ts + pd.to_timedelta(pd.to_numeric(now["days_to_close"], errors="coerce"), unit="D")
         due = (expected_close >= ts) & (expected_close < end)
         amount = pd.to_numeric(now["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-        won_in = np.array([bool(outcome.at[i, "is_won"]) and pd.notna(outcome.at[i, "closed_at"])
-                           and ts <= pd.Timestamp(outcome.at[i, "closed_at"]) < end for i in ids])
+        won_in = np.array([won_of.get(i, False) and pd.notna(closed_at_of.get(i)) and ts <= closed_at_of[i] < end
+                           for i in ids], dtype=bool)
         all_won = deals[deals["is_won"].fillna(False).astype(bool) & (d_closed_at >= ts) & (d_closed_at < end)]
         entry["forecast"] = {
             "period_end": end.to_pydatetime().isoformat(),

@@ -60,7 +60,7 @@ class WinRules:
     min_closed_deals: int = 100
     min_each_outcome: int = 20
     attributes: tuple[str, ...] = ()
-    max_training_deals: int = 10_000
+    max_training_deals: int = 5_000
 
 
 @dataclass(frozen=True)
@@ -222,8 +222,8 @@ def _text_values(df: pd.DataFrame, name: str) -> list[str | None]:
         return out
     if name not in df.columns:
         return [None] * len(df)
-    return [None if (v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == "") else str(v)
-            for v in df[name].tolist()]
+    col = df[name].astype("string").str.strip()
+    return [None if v is pd.NA or v == "" else v for v in col.tolist()]
 
 
 def _display(name: str) -> str:
@@ -239,11 +239,11 @@ class _Design:
                  deal_ids: np.ndarray) -> None:
         self.dropped: dict[str, str] = {}
         self.p0 = float(np.average(y, weights=weights))
-        stage = _text_values(train, "stage")
+        stage = np.array(_text_values(train, "stage"), dtype=object)
         sd = _col(train, "stage_days")
         norm: dict[str, float] = {}
-        for s in sorted({s for s in stage if s is not None}):
-            vals = sd[np.array([x == s for x in stage]) & ~np.isnan(sd)]
+        for s in sorted({s for s in stage.tolist() if s is not None}):
+            vals = sd[(stage == s) & ~np.isnan(sd)]
             if len(vals):
                 norm[s] = float(np.median(vals))
         self.stage_norm = norm
@@ -423,7 +423,7 @@ class WinModel:
         deal_won = pd.Series(y_all, index=ids).groupby(level=0).max()
         won_n, lost_n = int(deal_won.sum()), int((deal_won == 0).sum())
         accounts_n = len(set(_groups(df).tolist())) if len(df) else 0
-        common = {"won_n": won_n, "lost_n": lost_n, "rows_n": len(df), "accounts_n": accounts_n}
+        common: dict[str, Any] = {"won_n": won_n, "lost_n": lost_n, "rows_n": len(df), "accounts_n": accounts_n}
         if won_n + lost_n == 0:
             self.report = WinReport("none", "No closed deals yet: no win probability.", **common,
                                     seconds=time.perf_counter() - started)
