@@ -344,8 +344,7 @@ def simulate(
         wins = bits.random_raw(-(-c * n // 4)).view(np.uint16)[:c * n].reshape(n, c)
         slot = bits.random_raw(-(-c * n // 8)).view(np.uint8)[:c * n].reshape(n, c)
         for v in variants:
-            cells = [_cells(ps, wins, slot, c, width) for ps in v.passes]
-            cells = [kw for kw in cells if kw is not None]
+            cells = [kw for kw in (_cells(ps, wins, slot, c, width) for ps in v.passes) if kw is not None]
             if not cells:
                 continue
             keys, weights = (cells[0] if len(cells) == 1 else
