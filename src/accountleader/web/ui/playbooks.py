@@ -79,4 +79,4 @@ def edit_playbook(request: Request, playbook_id: str, state: StateDep, scope: Sc
         outcome, code = {"error": str(exc), "submitted": sent | {"trigger_param": trigger_param}}, (
             403 if isinstance(exc, PermissionDenied) else 422)
     data = playbooks.page(state, scope, principal.user, pid) | outcome
-    return render(request, "playbook.html", data, status=code, partial="_partials/playbook_form.html", page="playbooks")
+    return render(request, "playbook.html", data, status=code, partial="_partials/playbook_body.html", page="playbooks")
