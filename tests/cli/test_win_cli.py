@@ -45,9 +45,6 @@ def test_model_win_json_reports_out_of_fold_figures_and_features(ws_path: Path) 
     assert sum(b["n"] for b in report["calibration_bins"]) == pytest.approx(report["won_n"] + report["lost_n"], abs=0.5)
     assert "stage" in report["features_used"]
     assert all(isinstance(why, str) and why for why in report["dropped"].values())
-    # the plain table too
-    code, con = run("-w", str(ws_path), "model", "win")
-    assert code == 0 and "Win model as of" in con.out and "out-of-fold AUC" in con.out
 
 
 def test_backtest_json_compares_the_model_with_the_crm_and_the_stage_rate(ws_path: Path) -> None:

@@ -109,11 +109,11 @@ def test_same_deals_in_any_row_order_give_the_same_probabilities(fitted) -> None
 def test_too_few_closed_deals_fall_back_to_the_stage_rate_and_say_so() -> None:
     df = _panel(60, open_n=10)
     reached = df[["opportunity_id", "stage"]].drop_duplicates()
-    scores = score_open_deals(df, reached, as_of=AS_OF, rules=WinRules(min_closed_deals=100))
-    assert scores.report.basis == "stage_rate"
-    assert "win.min_closed_deals asks for 100" in scores.report.reason
     closed = df[df["closed"]].drop_duplicates("opportunity_id")
     rates = stage_win_rates(reached, closed[["opportunity_id", "is_won"]])
+    scores = score_open_deals(df, rates, as_of=AS_OF, rules=WinRules(min_closed_deals=100))
+    assert scores.report.basis == "stage_rate"
+    assert "win.min_closed_deals asks for 100" in scores.report.reason
     assert len(scores.deals) == 10 and set(scores.deals["win_basis"]) == {"stage_rate"}
     for _, row in scores.deals.iterrows():
         stage = df.loc[df["opportunity_id"] == row["opportunity_id"], "stage"].iloc[0]
@@ -129,7 +129,7 @@ def test_too_few_closed_deals_fall_back_to_the_stage_rate_and_say_so() -> None:
 
 def test_no_closed_deal_gives_no_probability() -> None:
     df = _panel(5, open_n=5)
-    scores = score_open_deals(df, df[["opportunity_id", "stage"]], as_of=AS_OF, rules=WinRules())
+    scores = score_open_deals(df, {}, as_of=AS_OF, rules=WinRules())
     assert scores.report.basis == "none"
     assert scores.deals["win_probability"].isna().all() and set(scores.deals["win_basis"]) == {"none"}
 

@@ -31,7 +31,7 @@ def _h(hid, oid, at, stage=None, prob=None, close=None, amount=None):
 
 
 @pytest.fixture(scope="module")
-def panel():
+def tables():
     con = ibis.duckdb.connect()
     opps = [
         dict(opportunity_id="w1", account_id="a1", owner_id="u1", stage="Closed Won", amount=800.0,
@@ -62,9 +62,14 @@ def panel():
         dict(activity_id="x3", kind="email", opportunity_id="w1", contact_id="c2", occurred_at=datetime(2024, 3, 14),
              direction="inbound"),
     ]
-    t = load(con, {"opportunities": canonical("opportunities", opps),
-                   "opportunity_history": canonical("opportunity_history", hist),
-                   "activities": canonical("activities", acts)})
+    return con, load(con, {"opportunities": canonical("opportunities", opps),
+                           "opportunity_history": canonical("opportunity_history", hist),
+                           "activities": canonical("activities", acts)})
+
+
+@pytest.fixture(scope="module")
+def panel(tables):
+    con, t = tables
     expr = wf.deal_panel(t["opportunities"], t["opportunity_history"], t["activities"], as_of=AS_OF,
                          data_start=datetime(2024, 1, 10))
     rows = con.execute(expr.order_by(["opportunity_id", "snapshot_at"])).to_dict("records")
@@ -119,3 +124,15 @@ def test_a_deal_without_dates_has_one_row_of_its_own_attributes(panel):
 def test_month_starts_run_from_the_month_after_the_start_to_before_as_of():
     assert wf.month_starts(datetime(2023, 11, 20), datetime(2024, 2, 1)) == [datetime(2023, 12, 1), datetime(2024, 1, 1)]
     assert wf.month_starts(None, AS_OF) == []
+
+
+def test_stage_win_rates_count_closed_deals_that_reached_each_stage(tables):
+    con, t = tables
+    rows = con.execute(wf.stage_win_rates(t["opportunity_history"], t["opportunities"], as_of=AS_OF)).to_dict("records")
+    got = {r["stage"]: (r["won_n"], r["deals_n"]) for r in rows}
+    # w1 (won) reached Qualification and Proposal, w2 (lost) Qualification; open w3 does not count
+    assert got["Qualification"] == (1, 2) and got["Proposal"] == (1, 1)
+    # a sample of closed deals keeps every open deal and only the sampled closed ones
+    sampled = wf.deal_panel(t["opportunities"], t["opportunity_history"], t["activities"], as_of=AS_OF,
+                            data_start=datetime(2024, 1, 10), closed_sample=["w2"])
+    assert set(con.execute(sampled)["opportunity_id"]) == {"w2", "w3"}

@@ -143,15 +143,15 @@ def _score_fit(df: pd.DataFrame, settings: WorkspaceSettings) -> tuple[pa.Table,
     return fit_arrow, result.report
 
 
-def _score_win(panel_f: Future, reached_f: Future, as_of: datetime, settings: WorkspaceSettings,
+def _score_win(panel_f: Future, rates_f: Future, as_of: datetime, settings: WorkspaceSettings,
                timings: dict[str, float]) -> tuple[pd.DataFrame, WinReport]:
     """The pure part of the win model (numpy only): safe to run beside engine queries."""
-    from ..domain.scoring.win import score_open_deals
+    from ..domain.scoring.win import rates_by_stage, score_open_deals
 
     panel = panel_f.result().to_pandas()
-    reached = reached_f.result().to_pandas()
+    rates = rates_by_stage(rates_f.result().to_pandas())
     started = time.perf_counter()
-    scores = score_open_deals(panel, reached, as_of=as_of, rules=win_rules(settings))
+    scores = score_open_deals(panel, rates, as_of=as_of, rules=win_rules(settings))
     timings["win_model"] = round(time.perf_counter() - started, 3)
     return scores.deals, scores.report
 
@@ -337,9 +337,9 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         .order_by(["opportunity_id", "snapshot_at"]),
         "win_panel",
     )
-    reached_f = plan.arrow(win_features.stages_reached(hist, as_of=as_of), "stages_reached")
+    rates_f = plan.arrow(win_features.stage_win_rates(hist, opps, as_of=as_of), "stage_win_rates")
     win_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="win-model")
-    win_future = win_pool.submit(_score_win, win_panel_f, reached_f, as_of, settings, timings)
+    win_future = win_pool.submit(_score_win, win_panel_f, rates_f, as_of, settings, timings)
 
     step("buyer roles from titles", 0.4)
     contact_roles_pa = build_contact_roles(contacts_f.result(), ocr_f.result(), decision_level_map=settings.decision_level_map)

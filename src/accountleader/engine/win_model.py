@@ -19,6 +19,7 @@ from ..domain.scoring.win import (
     WinModel,
     WinRules,
     WinScores,
+    rates_by_stage,
     score_open_deals,
     training_rows,
     training_sample,
@@ -63,8 +64,8 @@ def model_report(t: dict[str, ir.Table], as_of: datetime, settings: WorkspaceSet
 def open_deal_scores(t: dict[str, ir.Table], as_of: datetime, settings: WorkspaceSettings) -> WinScores:
     """The deals open at ``as_of`` scored as the analysis scores them (without the rest of it)."""
     panel = panel_frame(t, as_of, settings)
-    reached = win_features.stages_reached(t["opportunity_history"], as_of=as_of).to_pandas()
-    return score_open_deals(panel, reached, as_of=as_of, rules=win_rules(settings))
+    rates = win_features.stage_win_rates(t["opportunity_history"], t["opportunities"], as_of=as_of).to_pandas()
+    return score_open_deals(panel, rates_by_stage(rates), as_of=as_of, rules=win_rules(settings))
 
 
 def month_starts_between(start: datetime, end: datetime) -> list[datetime]:

@@ -260,6 +260,16 @@ def stages_reached(opportunity_history: ir.Table, *, as_of: datetime) -> ir.Tabl
     return h.group_by(["opportunity_id", "stage"]).aggregate(reached_at=h.changed_at.min())
 
 
+def stage_win_rates(opportunity_history: ir.Table, opportunities: ir.Table, *, as_of: datetime) -> ir.Table:
+    """Per stage, the deals closed by ``as_of`` that reached it (a real history row in it) and how
+    many of them were won: ``stage``, ``won_n``, ``deals_n`` (the win model's fallback)."""
+    reached = stages_reached(opportunity_history, as_of=as_of).select("opportunity_id", "stage")
+    o = opportunities
+    closed = o.filter(_clean.closed_by(o, as_of_literal(as_of))).select(_oid=o.opportunity_id, _won=o.is_won.fill_null(False))
+    j = reached.join(closed, reached.opportunity_id == closed._oid)
+    return j.group_by("stage").aggregate(won_n=j._won.cast("int64").sum(), deals_n=j.count())
+
+
 def stage_default_probability(opportunity_history: ir.Table, *, as_of: datetime) -> ir.Table:
     """The CRM's own probability per stage: the mean ``probability`` of the history rows in it
     by ``as_of`` (Salesforce sets it from the stage): ``stage``, ``default_probability`` (0-100)."""

@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["WinModel", "WinReport", "WinRules", "stage_win_rates", "score_open_deals", "weighted_auc", "reliability"]
+__all__ = ["WinModel", "WinReport", "WinRules", "rates_by_stage", "reliability", "score_open_deals", "stage_win_rates",
+           "weighted_auc"]
 
 #: Levels of a text feature on fewer closed deals than this count as "other".
 MIN_LEVEL_DEALS = 5
@@ -670,11 +671,13 @@ def training_rows(panel: pd.DataFrame, before: Any | None = None) -> pd.DataFram
     return panel[closed & at.notna() & (at < before) & snap.notna() & (snap < before)]
 
 
-def score_open_deals(panel: pd.DataFrame, reached: pd.DataFrame, *, as_of: Any, rules: WinRules) -> WinScores:
+def score_open_deals(panel: pd.DataFrame, stage_rates: dict[str, tuple[float, int]], *, as_of: Any,
+                     rules: WinRules) -> WinScores:
     """Fit on the closed deals of ``panel`` and score the deals open at ``as_of``.
 
     ``panel`` is :func:`~accountleader.domain.metrics.win_features.deal_panel`'s rows sorted by
-    ``opportunity_id`` and ``snapshot_at``; ``reached`` the stages each deal reached."""
+    ``opportunity_id`` and ``snapshot_at``; ``stage_rates`` {stage: (win rate, closed deals)} over
+    every deal closed by ``as_of`` that reached the stage (the fallback)."""
     panel = panel.reset_index(drop=True)
     train = training_rows(panel)
     snap = pd.to_datetime(panel["snapshot_at"])
@@ -688,10 +691,9 @@ def score_open_deals(panel: pd.DataFrame, reached: pd.DataFrame, *, as_of: Any, 
         probs: list[float | None] = [float(v) for v in p]
         basis = ["model"] * len(now)
     else:
-        outcomes = train.drop_duplicates("opportunity_id")[["opportunity_id", "is_won"]]
-        rates = stage_win_rates(reached, outcomes) if rep.basis != "none" else {}
-        why = rep.reason
-        probs, reasons = stage_rate_probability(now["stage"].tolist() if len(now) else [], rates, rep.base_rate, why)
+        rates = stage_rates if rep.basis != "none" else {}
+        probs, reasons = stage_rate_probability(now["stage"].tolist() if len(now) else [], rates, rep.base_rate,
+                                                rep.reason)
         basis = [rep.basis if v is not None else "none" for v in probs]
     deals = pd.DataFrame({
         "opportunity_id": now["opportunity_id"].astype(str).tolist() if len(now) else [],
@@ -700,3 +702,9 @@ def score_open_deals(panel: pd.DataFrame, reached: pd.DataFrame, *, as_of: Any, 
         "win_reasons": [json.dumps(r, ensure_ascii=False) for r in reasons],
     })
     return WinScores(deals, rep)
+
+
+def rates_by_stage(table: pd.DataFrame) -> dict[str, tuple[float, int]]:
+    """{stage: (win rate, deals)} from ``stage``, ``won_n``, ``deals_n`` rows."""
+    return {str(r.stage): (float(r.won_n) / float(r.deals_n), int(r.deals_n))
+            for r in table.itertuples() if r.deals_n and isinstance(r.stage, str)}
