@@ -664,18 +664,32 @@ class Workspace:
                  date_to: AsOf | datetime | date | str | None = None) -> dict[str, Any]:
         """Replay the win model at each month start from ``date_from`` (default: a year before the
         data ends) to ``date_to`` (default: the end), beside the CRM's stage probability and the
-        historical stage rate (`accountleader backtest`, docs/metrics.md "Backtest")."""
+        historical stage rate (`accountleader backtest`, docs/metrics.md "Backtest"). Kept in
+        cache/backtest/ until the data, settings or version change."""
         from .engine.win_model import run_backtest
 
         def day(value: Any) -> datetime:  # a date's midnight: replays start at the month starts from it
             d = self.resolve_as_of(value).naive
             return datetime(d.year, d.month, d.day)
 
-        end = self.resolve_as_of(None).naive
+        data_end = self.resolve_as_of(None)
+        end = data_end.naive
         lo = day(date_from) if date_from is not None else end - timedelta(days=365)
         hi = self.resolve_as_of(date_to).naive if date_to is not None else end
-        return run_backtest(self.data_quality().annotated, data_end=end, date_from=lo, date_to=hi,
-                            settings=self.settings)
+        # kept in cache/backtest/ under the data, settings and version it was computed from
+        # (the fingerprint of an analysis) and the range: the web page and the report reuse it
+        key = hashlib.sha256(json.dumps([self._fingerprint(data_end), lo.isoformat(), hi.isoformat()]).encode()).hexdigest()
+        kept = self.path / "cache" / "backtest" / f"{key}.json"
+        with contextlib.suppress(OSError, ValueError):
+            return dict(json.loads(kept.read_text(encoding="utf-8")))
+        result = run_backtest(self.data_quality().annotated, data_end=end, date_from=lo, date_to=hi,
+                              settings=self.settings)
+        text = json.dumps(result, default=_plain_number)
+        _write_private(kept, text)
+        with contextlib.suppress(OSError):  # the 16 most recent are kept
+            for old in sorted(kept.parent.glob("*.json"), key=lambda f: f.stat().st_mtime, reverse=True)[16:]:
+                old.unlink(missing_ok=True)
+        return dict(json.loads(text))
 
     def _source_stamp(self) -> list[dict[str, Any]] | None:
         """Row counts and last syncs of Fivetran tables read in place; None for the workspace's
@@ -1198,6 +1212,28 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _plain_number(value: Any) -> Any:
+    """A numpy number in a computed result, as JSON."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """``text`` to ``path`` atomically, owner-only (0700 folders, 0600 file); a cache that
+    cannot be written is only slower."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        storage.private_dir(path.parent.parent)
+        storage.private_dir(path.parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
