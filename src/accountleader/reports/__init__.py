@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,8 @@ def report_document(ws: Workspace, *, team: str | None = None, rep: str | None =
         return data.account_report(ws, account, progress=step)
     doc = data.team_report(ws, team, progress=step)
     doc["alerts"] = data.playbook_alerts(ws, seller_ids=[r["user_id"] for r in doc["reps"]] if team else None)
+    step("replaying the win model (backtest)", 0.9)
+    doc["forecast_accuracy"] = data.forecast_accuracy(ws, datetime.fromisoformat(ws.analysis().as_of))
     return doc
 
 

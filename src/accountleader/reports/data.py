@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..domain import actions as act
 from ..domain import findings as fnd
 from ..domain.access import EVERYONE, Scope
+from ..errors import InputError
 from ..results_reader import ResultsReader
 from ..workspace import Workspace
 
@@ -327,3 +328,41 @@ def playbook_alerts(ws: Workspace, *, seller_id: str | None = None,
         return desk.alerts(seller_id=seller_id)
     scope = EVERYONE if seller_ids is None else Scope("manager", None, frozenset(seller_ids), None, None)
     return desk.alerts(scope)
+
+
+# -- forecast accuracy (the backtest) ---------------------------------------------------------
+
+#: The months of forecast against actual a report shows (the web's /backtest has them all).
+BACKTEST_PERIODS = 4
+#: Fewer deals scored than this: the scores are said to be too few to trust (as on /backtest).
+BACKTEST_MIN_DEALS = 30
+BACKTEST_METHODS = {"model": "Win model", "crm_probability": "CRM stage probability",
+                    "stage_rate": "Historical stage rate"}
+
+
+def forecast_accuracy(ws: Workspace, as_of: datetime) -> dict[str, Any]:
+    """The team report's "Forecast accuracy (backtest)": the overall Brier and AUC of the three
+    probabilities over the year to ``as_of``, and forecast against actual for the last few
+    months (``Workspace.backtest``, kept in the workspace's cache: the web page's default view
+    and the report share one computation). Company-wide figures, no deal named."""
+    try:
+        end = ws.resolve_as_of(None).naive
+        result = ws.backtest() if abs((end - as_of).total_seconds()) < 1 else ws.backtest(
+            date_from=as_of - timedelta(days=365), date_to=as_of)
+    except InputError as exc:  # no month start to replay, e.g. less than a month of data
+        return {"note": f"No backtest: {exc}", "methods": [], "periods": []}
+    overall = result["overall"]
+    n = max((o.get("n") or 0 for o in overall.values()), default=0)
+    periods = [{"as_of": p["as_of"][:10], "due_n": p["forecast"]["due_n"], "complete": p["forecast"]["complete"],
+                **{m: p["forecast"][f"{m}_amount"] for m in BACKTEST_METHODS},
+                "won_from_open_amount": p["forecast"]["won_from_open_amount"], "won_amount": p["forecast"]["won_amount"]}
+               for p in result["periods"] if p.get("forecast")][-BACKTEST_PERIODS:]
+    return {
+        "from": result["from"][:10], "to": result["to"][:10], "dates_n": result["dates_n"], "deals_n": n,
+        "best": result["best_brier"],
+        "note": None if n >= BACKTEST_MIN_DEALS else f"Too few deals to trust these scores: {n} scored "
+                                                     f"(fewer than {BACKTEST_MIN_DEALS}).",
+        "methods": [{"method": m, "label": label, "n": overall[m]["n"], "brier": overall[m]["brier"],
+                     "auc": overall[m]["auc"]} for m, label in BACKTEST_METHODS.items()],
+        "periods": periods,
+    }

@@ -154,6 +154,31 @@ def _alerts_md(alerts: Sequence[dict[str, Any]] | None) -> list[str]:
         for a in alerts], ""]
 
 
+def _accuracy_md(acc: dict[str, Any] | None) -> list[str]:
+    """The team report's forecast accuracy (backtest) section (docs/reports.md)."""
+    if acc is None:
+        return []
+    out = ["## Forecast accuracy (backtest)", ""]
+    if not acc["methods"]:
+        return [*out, _md(acc["note"]), ""]
+    out += [f"The win model replayed at {acc['dates_n']} month starts from {acc['from']} to {acc['to']}, beside the "
+            "CRM's stage probability and the historical stage rate, on the deals open then (company-wide; Brier: "
+            "lower is better; AUC: higher is better).", ""]
+    if acc.get("note"):
+        out += [f"**{_md(acc['note'])}**", ""]
+    out += _table(["Method", "Deals (n)", "Brier", "AUC"],
+                  [[m["label"] + (" (best)" if m["method"] == acc["best"] else ""), m["n"],
+                    "—" if m["brier"] is None else f"{m['brier']:.4f}", "—" if m["auc"] is None else f"{m['auc']:.3f}"]
+                   for m in acc["methods"]])
+    out += ["Forecast (probability x amount of the deals due in the month) against actual bookings:", ""]
+    out += _table(["Month from", "Deals due", "Win model", "CRM probability", "Stage rate", "Won by those deals",
+                   "Won by all deals"],
+                  [[p["as_of"] + ("" if p["complete"] else " (incomplete)"), p["due_n"], _money(p["model"]),
+                    _money(p["crm_probability"]), _money(p["stage_rate"]), _money(p["won_from_open_amount"]),
+                    _money(p["won_amount"])] for p in acc["periods"]])
+    return out
+
+
 def to_markdown(doc: dict[str, Any]) -> str:
     b = doc["basis"]
     out = [f"# {_md(doc['title'])}", "",
@@ -185,6 +210,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
                       [[a["name"], a.get("owner_name"), _num(a.get("change_index")), "; ".join(a.get("change_drivers") or [])]
                        for a in doc["top_change_accounts"]])
         out += ["## Next best actions across the team", "", *_actions_md(doc["actions"], owner=True)]
+        out += _accuracy_md(doc.get("forecast_accuracy"))
     elif doc["kind"] == "seller":
         out += ["## Where they stand", "", _md(doc["position"]), ""]
         if doc["rep"].get("warning"):
