@@ -51,6 +51,7 @@ FLOOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "opportunities": (
         "opportunity_id", "account_id", "owner_id", "name", "type", "stage", "amount", "amount_corporate",
         "created_at", "close_date", "is_closed", "is_won", "quote_requested_at", "quality_flag", "probability", "product",
+        "lead_source", "attributes",
     ),
     "opportunity_history": ("history_id", "opportunity_id", "stage", "amount", "probability", "close_date", "changed_at"),
     "opportunity_contact_roles": ("opportunity_id", "contact_id", "role"),

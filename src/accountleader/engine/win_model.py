@@ -102,6 +102,6 @@ def run_backtest(t: dict[str, ir.Table], *, data_end: datetime, date_from: datet
         "opportunity_id", closed=closed, is_won=closed & o.is_won.fill_null(False),
         closed_at=_clean.closed_at(o), amount=_clean.deal_value(o),
     ).order_by("opportunity_id").to_pandas()
-    result = backtest(panel, reached, deals, dict(zip(defaults["stage"], defaults["default_probability"], strict=True)),
+    result = backtest(panel, reached, deals, dict(zip(defaults["stage"], defaults["stage_probability"], strict=True)),
                       dates=dates, rules=win_rules(settings), data_end=data_end)
     return {"from": dates[0].isoformat(), "to": dates[-1].isoformat(), "data_end": data_end.isoformat(), **result}

@@ -272,10 +272,10 @@ def stage_win_rates(opportunity_history: ir.Table, opportunities: ir.Table, *, a
 
 def stage_default_probability(opportunity_history: ir.Table, *, as_of: datetime) -> ir.Table:
     """The CRM's own probability per stage: the mean ``probability`` of the history rows in it
-    by ``as_of`` (Salesforce sets it from the stage): ``stage``, ``default_probability`` (0-100)."""
+    by ``as_of`` (Salesforce sets it from the stage): ``stage``, ``stage_probability`` (0-100)."""
     h = opportunity_history
     h = h.filter((h.changed_at <= as_of_literal(as_of)) & h.stage.notnull() & h.probability.notnull())
-    return h.group_by("stage").aggregate(default_probability=h.probability.mean())
+    return h.group_by("stage").aggregate(stage_probability=h.probability.mean())
 
 
 def month_after(moment: datetime) -> datetime:
