@@ -23,6 +23,8 @@ from .errors import ConfigError
 
 DEFAULT_WORKSPACE = Path("accountleader-workspace")
 SETTINGS_FILE = "settings.yaml"
+#: the app database a workspace holds when no database URL is given (store/db.py)
+APP_SQLITE_FILE = "app.sqlite"
 #: The buyer roles a decision-level value may map to (domain.schema.BUYER_ROLES; config may
 #: not import the domain, a test keeps the two equal).
 BuyerRoleName = Literal[

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from . import __version__
-from .config import SETTINGS_FILE, WorkspaceSettings, environment, workspace_file
+from .config import APP_SQLITE_FILE, SETTINGS_FILE, WorkspaceSettings, environment, workspace_file
 from .domain.access import EVERYONE, Scope
 from .domain.as_of import AsOf
 from .engine import storage
@@ -518,9 +518,9 @@ class Workspace:
     def has_app_store(self) -> bool:
         """Whether there is an app database to read playbooks from (attached, configured, or the
         workspace's app.sqlite), without creating one."""
-        from .store.db import SQLITE_FILE
-
-        return self._store is not None or environment().database_url is not None or (self.path / SQLITE_FILE).exists()
+        # the file name from config, not store.db: importing the store loads SQLAlchemy and
+        # Alembic (0.9 s), which a reused analysis without an app database never needs
+        return self._store is not None or environment().database_url is not None or (self.path / APP_SQLITE_FILE).exists()
 
     def attach_store(self, store: Store) -> None:
         """Use this app database (the web app's) for playbooks; the caller closes it."""

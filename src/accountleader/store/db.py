@@ -16,10 +16,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..config import APP_SQLITE_FILE
 from ..errors import ConfigError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-SQLITE_FILE = "app.sqlite"
+SQLITE_FILE = APP_SQLITE_FILE
 
 
 def default_url(workspace: Path | str, database_url: str | None = None) -> str:
