@@ -143,7 +143,7 @@ def test_every_result_column_has_a_meaning_and_every_result_table_a_grain_and_ke
         for c in columns:
             words = c.description.rstrip(".").split()
             assert len(words) >= 2 and c.description.endswith("."), f"{name}.{c.name}: describe what it means"
-    for name, t in SUPPORTING_TABLES.items():
+    for name, t in {**RESULT_TABLES, **SUPPORTING_TABLES}.items():
         assert t.primary_key == ", ".join(RESULT_KEYS[name]), name
 
 

@@ -11,27 +11,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from accountleader.domain.results import RESULT_KEYS
 from accountleader.domain.salesforce_mapping import column_field, fivetran_name
 from accountleader.domain.schema import TABLES
-
-#: The key that identifies a row of each result table.
-RESULT_KEYS: dict[str, tuple[str, ...]] = {
-    "reps": ("user_id",),
-    "teams": ("team",),
-    "account_results": ("account_id",),
-    "opportunity_results": ("opportunity_id",),
-    "contact_roles": ("contact_id",),
-    "effort_gaps": ("account_id",),
-    "quote_events": ("quote_id",),
-    "process_problems": ("component", "scope", "team"),
-    # what pages and reports show beside the metrics (domain/metrics/views.py)
-    "account_peers": ("account_id",),
-    "account_products": ("account_id", "product"),
-    "account_timeline": ("account_id", "kind", "opportunity_id", "history_id", "contact_id"),
-    "pending_quotes": ("opportunity_id",),
-    "contact_touches": ("contact_id", "owner_id", "account_id"),
-    "account_effort": ("owner_id", "account_id"),
-}
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-6

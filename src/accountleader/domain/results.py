@@ -169,7 +169,7 @@ PROCESS_PROBLEMS = Table(
         C("affected_n", "int", "Of them, sellers missing it."),
         C("share", "float", "affected_n / sellers_n, 0-1."),
     ),
-    primary_key="component",
+    primary_key="component, scope, team",
 )
 
 RESULT_TABLES = {t.name: t for t in (REPS, TEAMS, ACCOUNT_RESULTS, OPPORTUNITY_RESULTS, PROCESS_PROBLEMS)}
