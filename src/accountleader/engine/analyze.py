@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -511,7 +512,7 @@ _ACCOUNT_ACTIVITY_COLUMNS = (
 _SORT_KEYS = {name: list(keys) for name, keys in RESULT_KEYS.items()}
 
 
-def _in_key_order(tables: dict[str, pa.Table], *, ordered: set[str] = frozenset()) -> dict[str, pa.Table]:  # type: ignore[assignment]
+def _in_key_order(tables: dict[str, pa.Table], *, ordered: AbstractSet[str] = frozenset()) -> dict[str, pa.Table]:
     """Every result table sorted by its key, so the same data always gives the same bytes,
     whatever order an engine returns rows in. Tables in ``ordered`` came back from the engine
     in that order already (an ORDER BY: binary string order, nulls last, as Arrow sorts) and
