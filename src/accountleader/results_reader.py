@@ -31,7 +31,7 @@ import duckdb
 
 from .domain.access import EVERYONE, Scope, scope_of
 from .engine import storage
-from .errors import AccountLeaderError, NotFoundError
+from .errors import AccountLeaderError, NotFoundError, WorkspaceCorrupt
 
 if TYPE_CHECKING:  # Ibis loads with the first read built as an Ibis expression (see above)
     import ibis.expr.types as ir
@@ -526,6 +526,46 @@ class ResultsReader:
             "slips": fh.stage_slips(opps, hist, as_of=as_of).to_pyarrow().to_pydict(),
             "stage_rates": records(fh.stage_win_rates(opps, hist, as_of=as_of)),
         }
+
+    # -- support maps (issue 14) ----------------------------------------------------------------
+
+    def deals(self, opportunity_ids: Sequence[str], scope: Scope = EVERYONE) -> list[dict[str, Any]]:
+        """The ``opportunity_results`` rows of these deals that ``scope`` sees."""
+        if not opportunity_ids:
+            return []
+        o = scope.filter_owned(self._results("opportunity_results"), "owner_id", "account_id")
+        return records(o.filter(o.opportunity_id.isin(sorted(set(opportunity_ids)))))
+
+    def support_map_drafts(self, opportunity_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The CRM drafts of these deals' support maps: ``stakeholders`` (``support_map_draft``)
+        and ``backers`` (``support_backers_draft``) rows, and the deals' readiness ``signals``
+        (``opportunity_readiness``). Results analysed before these tables existed have none: an
+        empty draft, no signals."""
+        out: dict[str, list[dict[str, Any]]] = {"stakeholders": [], "backers": [], "signals": []}
+        if not opportunity_ids:
+            return out
+        for key, name in (("stakeholders", "support_map_draft"), ("backers", "support_backers_draft"),
+                          ("signals", "opportunity_readiness")):
+            try:
+                t = self._results(name)
+            except WorkspaceCorrupt:  # "table ... is missing": results from before issue 14
+                continue
+            out[key] = records(t.filter(t.opportunity_id.isin(sorted(set(opportunity_ids)))))
+        return out
+
+    def people_named(self, *, contact_ids: Sequence[str] = (), user_ids: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+        """Names of contacts (with title and account) and CRM users (with function), by id."""
+        out: dict[str, dict[str, Any]] = {}
+        if contact_ids:
+            c = self._tables("contacts")
+            for r in records(c.filter(c.contact_id.isin(sorted(set(contact_ids)))).select(
+                    "contact_id", "name", "title", "account_id")):
+                out[r["contact_id"]] = r
+        if user_ids:
+            u = self._tables("users")
+            for r in records(u.filter(u.user_id.isin(sorted(set(user_ids)))).select("user_id", "name", "function")):
+                out[r["user_id"]] = r
+        return out
 
 
 def _one_id(t: ir.Table, id_col: str, given: str, *, missing: str, several: str) -> str:

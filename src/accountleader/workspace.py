@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .playbooks import Playbooks
     from .results_reader import ResultsReader
     from .store import Store
+    from .support_maps import SupportMaps
 
 Progress = Callable[[str, float], None]
 
@@ -540,6 +541,14 @@ class Workspace:
         from .playbooks import Playbooks
 
         return Playbooks(store or self.app_store(), self.reader)
+
+    def support_maps(self, store: Store | None = None) -> SupportMaps:
+        """Support maps (issue 14): the CRM drafts in these results with people's edits from
+        ``store`` (default: app_store()) laid over them; who may read and change which."""
+        from .support_maps import SupportMaps
+
+        return SupportMaps(store or self.app_store(), self.reader,
+                           readiness_settings=lambda: getattr(self.settings, "readiness", None))
 
     @_in_place_read
     def _analyze(self, *, as_of: AsOf | datetime | date | str | None = None, progress: Progress | None = None,

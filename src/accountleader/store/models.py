@@ -1,4 +1,5 @@
-"""The application database's tables: people, their sessions and tokens, settings, the audit log, playbooks.
+"""The application database's tables: people, their sessions and tokens, settings, the audit log, playbooks,
+support maps.
 
 CRM data never lives here; it stays in the analytics engine. These tables are small and
 transactional, and the same models run on SQLite (one team member) and PostgreSQL (a team).
@@ -22,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ..domain import support_map as sm
 from ..domain.access import ROLES
 
 
@@ -203,3 +205,86 @@ class PlaybookAlert(Base):
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     evidence: Mapped[str] = mapped_column(Text)
+
+
+class SupportMapRecord(Base):
+    """A deal's support map as people entered it (issue 14): its version and last change. The
+    rows are in support_map_stakeholders and support_map_backers; the CRM draft they are laid
+    over is a result table (support_map_draft). ``owner_id`` and ``account_id``: the deal's CRM
+    owner and account at the last write, for the Scope filter of reads that start here."""
+
+    __tablename__ = "support_maps"
+
+    opportunity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    account_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(150), default=None)
+
+
+def _in(column: str, choices: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{c}'" for c in choices) + ")"
+
+
+class SupportStakeholder(Base):
+    """One buyer on one deal's support map, confirmed or entered by a person."""
+
+    __tablename__ = "support_map_stakeholders"
+    __table_args__ = (
+        UniqueConstraint("opportunity_id", "contact_id", name="uq_support_map_stakeholders_opportunity_id"),
+        CheckConstraint(_in("stance", sm.STANCES), name="stance"),
+        CheckConstraint(_in("influence", sm.INFLUENCE), name="influence"),
+        CheckConstraint(_in("access", sm.ACCESS), name="access"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opportunity_id: Mapped[str] = mapped_column(
+        ForeignKey("support_maps.opportunity_id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[str] = mapped_column(String(64))
+    stance: Mapped[str] = mapped_column(String(16))
+    influence: Mapped[str] = mapped_column(String(8))
+    access: Mapped[str] = mapped_column(String(8))
+    via_contact_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class SupportBacker(Base):
+    """One of our people asked to back a deal's proposal (``user_id``: the CRM user id)."""
+
+    __tablename__ = "support_map_backers"
+    __table_args__ = (
+        UniqueConstraint("opportunity_id", "user_id", name="uq_support_map_backers_opportunity_id"),
+        CheckConstraint(_in("function", sm.BACKER_FUNCTIONS), name="function"),
+        CheckConstraint(_in("commitment", sm.COMMITMENTS), name="commitment"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opportunity_id: Mapped[str] = mapped_column(
+        ForeignKey("support_maps.opportunity_id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    function: Mapped[str] = mapped_column(String(20))
+    ask: Mapped[str | None] = mapped_column(Text, default=None)
+    commitment: Mapped[str] = mapped_column(String(12))
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
+
+
+class SupportMapEvent(Base):
+    """A support map's history: one row per field a write changed, ``old`` → ``new`` (text, as
+    shown), on the person (``subject_name``, kept as text so it outlives a rename) of ``kind``
+    stakeholder or backer. ``version``: the map's version that write made."""
+
+    __tablename__ = "support_map_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opportunity_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str | None] = mapped_column(String(150), default=None)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    subject_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    field: Mapped[str] = mapped_column(String(20))
+    old: Mapped[str | None] = mapped_column(Text, default=None)
+    new: Mapped[str | None] = mapped_column(Text, default=None)
