@@ -142,6 +142,33 @@ class WinSettings(BaseModel):
     max_training_deals: int = Field(5_000, ge=100)
 
 
+class LeadershipSettings(BaseModel):
+    """The leadership an account's change calls for, and seller style flexibility (docs/metrics.md,
+    "Leadership mode and review cadence", "Style flexibility")."""
+
+    # lead, not manage: a change index at or above this ...
+    lead_change_index: float = Field(40.0, ge=0, le=100)
+    # ... or at or above this with a champion gone or lead_role_churn buyer roles churned
+    lead_change_index_with_churn: float = Field(20.0, ge=0, le=100)
+    lead_role_churn: int = Field(2, ge=1)
+    # review cadence (days): heavy change (change index at or above heavy_change_index), lead, steady
+    heavy_change_index: float = Field(60.0, ge=0, le=100)
+    cadence_heavy_days: int = Field(7, ge=1, le=365)
+    cadence_lead_days: int = Field(14, ge=1, le=365)
+    cadence_steady_days: int = Field(30, ge=1, le=365)
+    # managed, not led: lead mode, create share at most this, no senior touch in senior_touch_days
+    max_create_share: float = Field(0.2, ge=0, le=1)
+    senior_touch_days: int = Field(30, ge=1, le=365)
+    # style flexibility over this many days of a seller's activities, with a floor
+    style_window_days: int = Field(180, ge=30, le=730)
+    style_min_activities: int = Field(100, ge=10)
+    # locked: flexibility at or below this and underperforming in a change level by the margin
+    style_rigid_max: float = Field(0.1, ge=0, le=1)
+    style_underperform_margin: float = Field(0.1, ge=0, le=1)
+    style_min_activities_situation: int = Field(20, ge=1)
+    style_min_closed_situation: int = Field(5, ge=1)
+
+
 class WorkspaceSettings(BaseModel):
     """Settings a sales leader or RevOps analyst tunes per workspace."""
 
@@ -167,6 +194,7 @@ class WorkspaceSettings(BaseModel):
     artefacts: ArtefactSettings = Field(default_factory=ArtefactSettings)
     verdict: VerdictSettings = Field(default_factory=VerdictSettings)
     win: WinSettings = Field(default_factory=WinSettings)
+    leadership: LeadershipSettings = Field(default_factory=LeadershipSettings)
 
     @classmethod
     def load(cls, workspace: Path) -> WorkspaceSettings:

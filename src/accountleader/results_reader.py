@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # Ibis loads with the first read built as an Ibis expression 
     import ibis.expr.types as ir
     import pyarrow as pa
 
-JSON_LIST_COLUMNS = {"fit_reasons", "change_drivers", "roles_engaged", "win_reasons"}
+JSON_LIST_COLUMNS = {"fit_reasons", "change_drivers", "roles_engaged", "win_reasons", "leadership_reasons", "style_examples"}
 
 
 class Summary(Protocol):

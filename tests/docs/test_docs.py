@@ -36,6 +36,7 @@ def test_every_setting_is_documented() -> None:
     from accountleader.config import (
         ArtefactSettings,
         EngineSettings,
+        LeadershipSettings,
         VerdictSettings,
         WinSettings,
         WorkspaceSettings,
@@ -47,5 +48,6 @@ def test_every_setting_is_documented() -> None:
     names += [f"artefacts.{n}" for n in ArtefactSettings.model_fields]
     names += [f"verdict.{n}" for n in VerdictSettings.model_fields]
     names += [f"win.{n}" for n in WinSettings.model_fields]
+    names += [f"leadership.{n}" for n in LeadershipSettings.model_fields]
     missing = [n for n in names if f"`{n}`" not in text]
     assert not missing, f"settings missing from docs/settings.md: {missing}"

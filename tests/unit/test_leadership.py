@@ -92,10 +92,10 @@ def test_create_share_and_new_pipeline_per_seller() -> None:
     assert s2["create_share"] != s2["create_share"]  # null (NaN in pandas)
 
 
-def test_account_only_tended_is_managed_not_led() -> None:
+def test_account_with_almost_nothing_created_is_only_tended() -> None:
     con = ibis.duckdb.connect()
     t = tables(con)
-    out = con.execute(lead.managed_not_led(t["activities"], t["opportunities"], as_of=AS_OF,
+    out = con.execute(lead.only_tended_accounts(t["activities"], t["opportunities"], as_of=AS_OF,
                                            cases=t["cases"], quotes=t["quotes"],
                                            min_activities=3))
     assert out.to_dict("records") == [dict(

@@ -29,12 +29,14 @@ from ..domain.arrow_types import ARROW_TYPES
 from ..domain.as_of import AsOf
 from ..domain.metrics import (
     _clean,
+    account_leadership,
     change,
     effectiveness,
     efficiency,
     leadership,
     matrix,
     performance,
+    style,
     win_features,
 )
 from ..domain.metrics.views import read_side_tables
@@ -376,6 +378,9 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         "seller_effectiveness",
     )
     seller_eff = seller_eff.rename(multithreading_ratio="multithreading")
+    step("leadership and style", 0.6)
+    acct_lead, seller_style = _leadership_and_style(plan, t, acts_by_account, contact_roles, idx, acct_tend,
+                                                    as_of=as_of, settings=settings, stopped=stopped)
 
     step("the right-things-right matrix", 0.65)
     # percentiles rank sellers among sellers: support staff and managers own activities too
@@ -413,7 +418,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
             "expected_results",
         )
     reps_expr = _reps(users, eff, seller_eff, tend, perf, mat, expected=expected, excluded=excluded,
-                      settings=settings, base_rate=base_rate)
+                      settings=settings, base_rate=base_rate, style=seller_style)
     step("computing seller results", 0.7)
     reps_f = plan.arrow(reps_expr, "reps", result="reps")
 
@@ -439,7 +444,8 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         ),
         "account_efficiency",
     )
-    accounts_expr = _with_owner_name(_accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons, acct_eff), users)
+    accounts_expr = _with_owner_name(
+        _accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons, acct_eff, acct_lead), users)
     accounts_f = plan.arrow(accounts_expr, "account_results", result="account_results")
 
     step("opportunities", 0.85)
@@ -766,10 +772,10 @@ def _outer_join_all(parts: list[ir.Table], key: str) -> ir.Table:
 
 
 def _reps(users, eff, seller_eff, tend, perf, mat, *, expected=None, excluded=None, settings=None,  # type: ignore[no-untyped-def]
-          base_rate=None):
+          base_rate=None, style=None):
     sellers = users.filter(users.function == "seller").select("user_id", "name", "team", "manager_id")
     r = sellers
-    for part in (eff, seller_eff, tend, perf, mat, expected):
+    for part in (eff, seller_eff, tend, perf, mat, expected, style):
         if part is None:
             continue
         part = part.rename(user_id="owner_id")
@@ -865,7 +871,42 @@ def _with_owner_name(t: ir.Table, users: ir.Table) -> ir.Table:
     return t.left_join(names, t.owner_id == names._uid).drop("_uid")
 
 
-def _accounts(accounts, account_fit, acct_tend, tended, idx, reasons, acct_eff):  # type: ignore[no-untyped-def]
+def _leadership_and_style(plan: _Plan, t: dict[str, ir.Table], acts: ir.Table, contact_roles: ir.Table, idx: ir.Table,
+                          acct_tend: ir.Table, *, as_of: datetime, settings: WorkspaceSettings,
+                          stopped: datetime | None) -> tuple[ir.Table, ir.Table]:
+    """Per account the leadership its change calls for, per seller the flexibility of their
+    style (domain/metrics/account_leadership.py, style.py)."""
+    ls = settings.leadership
+    rules = account_leadership.LeadershipRules(
+        lead_change_index=ls.lead_change_index, lead_change_index_with_churn=ls.lead_change_index_with_churn,
+        lead_role_churn=ls.lead_role_churn, heavy_change_index=ls.heavy_change_index,
+        cadence_heavy_days=ls.cadence_heavy_days, cadence_lead_days=ls.cadence_lead_days,
+        cadence_steady_days=ls.cadence_steady_days, max_create_share=ls.max_create_share,
+        senior_touch_days=ls.senior_touch_days)
+    key = account_leadership.key_people(t["contacts"], t["opportunity_contact_roles"], acts, as_of=as_of)
+    churn = account_leadership.support_churn(t["contacts"], contact_roles, key, as_of=as_of,
+                                             window_days=change.WINDOW_DAYS)
+    touches = account_leadership.senior_touches(acts, contact_roles, as_of=_clean.activity_end(as_of, stopped),
+                                                days=ls.senior_touch_days)
+    lead = plan.table(account_leadership.account_leadership(
+        idx, acct_tend, churn, touches, rules=rules, window_days=change.WINDOW_DAYS,
+        create_window_days=settings.engagement_window_days), "account_leadership")
+    srules = style.StyleRules(
+        window_days=ls.style_window_days, heavy_change_index=ls.lead_change_index,
+        min_activities=ls.style_min_activities, rigid_max=ls.style_rigid_max,
+        underperform_margin=ls.style_underperform_margin, min_activities_situation=ls.style_min_activities_situation,
+        min_closed_situation=ls.style_min_closed_situation)
+    ranks = change.stage_order(t["opportunity_history"], t["opportunities"], as_of=as_of)
+    situated = plan.table(style.situated_activities(acts, contact_roles, idx, t["opportunity_history"], ranks,
+                                                    as_of=as_of, rules=srules), "situated_activities")
+    per, company = style.situation_results(acct_tend, t["accounts"], t["opportunities"], idx, as_of=as_of, rules=srules)
+    users = t["users"]
+    sellers = users.filter(users.function == "seller").select(owner_id=users.user_id)
+    flex = plan.table(style.style_flexibility(situated, per, company, sellers, rules=srules), "style_flexibility")
+    return lead, flex
+
+
+def _accounts(accounts, account_fit, acct_tend, tended, idx, reasons, acct_eff, lead=None):  # type: ignore[no-untyped-def]
     a = accounts.select("account_id", "name", "owner_id")
     a = a.left_join(acct_eff, "account_id").drop("account_id_right")
     a = a.left_join(account_fit, "account_id").drop("account_id_right")
@@ -874,6 +915,8 @@ def _accounts(accounts, account_fit, acct_tend, tended, idx, reasons, acct_eff):
     a = a.left_join(only, "account_id").drop("account_id_right")
     a = a.left_join(idx.select("account_id", "change_index"), "account_id").drop("account_id_right")
     a = a.left_join(reasons.select("account_id", "reasons"), "account_id").drop("account_id_right")
+    if lead is not None:
+        a = a.left_join(lead, "account_id").drop("account_id_right")
     return a.mutate(only_tended=a.only_tended.fill_null(False), change_drivers=a.reasons).drop("reasons")
 
 

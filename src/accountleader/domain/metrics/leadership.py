@@ -29,10 +29,10 @@ __all__ = [
     "classify_opportunities",
     "classify_activities",
     "create_share",
-    "managed_not_led",
+    "only_tended_accounts",
 ]
 
-METRICS = ("create_share", "new_pipeline_per_100_activities", "managed_not_led")
+METRICS = ("create_share", "new_pipeline_per_100_activities", "only_tended")
 
 CREATING_TYPES = ("new_business", "expansion")
 
@@ -198,7 +198,7 @@ def create_share(
     )
 
 
-def managed_not_led(
+def only_tended_accounts(
     activities: ir.Table,
     opportunities: ir.Table,
     *,
@@ -210,7 +210,8 @@ def managed_not_led(
     min_activities: int = 5,
 ) -> ir.Table:
     """Accounts that are only tended: at least ``min_activities`` classified activities in the
-    window and create share at or below ``max_create_share``.
+    window and create share at or below ``max_create_share``, whatever the change there (the
+    stricter "in change but managed, not led" is :mod:`.account_leadership`).
 
     Columns: account_id, activities_n, creating_n, tending_n, create_share, reason.
     """
@@ -221,7 +222,7 @@ def managed_not_led(
 
 
 def only_tended(account_shares: ir.Table, *, window_days: float = 90, max_create_share: float = 0.1) -> ir.Table:
-    """:func:`managed_not_led` from an already computed per-account :func:`create_share`."""
+    """:func:`only_tended_accounts` from an already computed per-account :func:`create_share`."""
     s = account_shares
     s = s.filter(s.create_share.notnull() & (s.create_share <= max_create_share))
     reason = (
