@@ -586,14 +586,21 @@ class Workspace:
             dq = self.data_quality()
             # in place, the tables the data quality was assessed on: mapped once for the analysis
             in_place = self._in_place_source().engine.tables if self._reads_in_place else None
-            result = run_analysis(
-                in_place or self.engine_tables(), as_of=when.naive, settings=self._settings_for_analysis(),
-                progress=progress, quality=dq if local or in_place else None,
-                sql_cache_dir=self.path / "cache" / "sql",
-            )
+            # on DuckDB the engine writes the result tables into this draft of the new results file
+            # itself (their rows never pass through Python); it is kept below, or removed
+            draft = storage.results_draft(self.current_results_path, when)
+            try:
+                result = run_analysis(
+                    in_place or self.engine_tables(), as_of=when.naive, settings=self._settings_for_analysis(),
+                    progress=progress, quality=dq if local or in_place else None,
+                    sql_cache_dir=self.path / "cache" / "sql", results_file=draft,
+                )
+            except BaseException:
+                storage.discard(draft)
+                raise
             summary = AnalysisSummary(
                 as_of=when.iso(),
-                tables={name: t.num_rows for name, t in result.tables.items()},
+                tables=result.rows,
                 fit=_fit_summary(result.fit_report),
                 win=_win_summary(result.win_report),
                 notes=[*([f"the previous results could not be read and were recomputed: {unreadable}"] if unreadable else []),
@@ -612,7 +619,7 @@ class Workspace:
             }
             with storage.translated(self.current_results_path):
                 storage.write_results(self.current_results_path, result.tables, stamp, when, current=current,
-                                      keep=self.settings.results_snapshots_kept)
+                                      keep=self.settings.results_snapshots_kept, drafted=bool(result.written))
                 if current:
                     # the results now match crm.duckdb: the previous data's snapshot is done with
                     storage.remove_snapshots(self.crm_path)

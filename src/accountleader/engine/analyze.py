@@ -46,7 +46,7 @@ from ..domain.scoring.fit import FitReport, fit_account_scores
 from ..domain.scoring.icp import blend_fit, load_icp_rules
 from ..domain.scoring.titles import build_contact_roles
 from ..domain.scoring.win import WinReport
-from . import data_quality
+from . import data_quality, results_file
 from .sql_cache import SqlCache
 from .win_model import _first_deal, closed_sample, win_rules
 
@@ -87,6 +87,14 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
     win_report: WinReport | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: result tables the engine wrote into the results file itself (``results_file``), with
+    #: their row counts; their rows are not in ``tables``
+    written: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Every result table's row count, whether its rows are in ``tables`` or were written."""
+        return {**{name: t.num_rows for name, t in self.tables.items()}, **self.written}
 
 
 def _json_list(values: Any) -> str | None:
@@ -183,9 +191,15 @@ def run_analysis(
     progress: Progress | None = None,
     quality: data_quality.DataQuality | None = None,
     sql_cache_dir: Path | None = None,
+    results_file: Path | None = None,
 ) -> Analysis:
     """Every result table at ``as_of``. ``sql_cache_dir``: where compiled SQL is kept between
-    processes (engine/sql_cache.py; within a process it is kept in memory anyway)."""
+    processes (engine/sql_cache.py; within a process it is kept in memory anyway).
+
+    ``results_file``: an empty draft of the results file (``storage.results_draft``). On DuckDB
+    the engine writes every result table into it itself, stamped with ``as_of``
+    (engine/results_file.py), and :attr:`Analysis.written` lists them; elsewhere (PySpark,
+    other Ibis backends) the rows come back as Arrow in :attr:`Analysis.tables`, as without it."""
     as_of = AsOf.of(as_of).naive  # expressions compare naive-UTC timestamps (domain/as_of.py)
     step = progress or (lambda s, f: None)
     timings: dict[str, float] = {}
@@ -199,7 +213,7 @@ def run_analysis(
     timings["data_artefacts"] = round(time.perf_counter() - started, 3)
     quote_stages = list(dict.fromkeys([*settings.quote_stages, *dq.quote_stages]))
 
-    plan = _Plan(t, timings, sql_cache_dir=sql_cache_dir)
+    plan = _Plan(t, timings, sql_cache_dir=sql_cache_dir, results_file=results_file, as_of=as_of)
     try:
         # DuckDB answers "the next touch after each start" with an ASOF join (efficiency.py)
         with efficiency.asof_joins(plan.pipelined):
@@ -247,7 +261,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
 
     step("efficiency", 0.1)
     # quote and response events are computed once and summarised per seller, account and team
-    quote_events, quotes_f = plan.table_and_arrow(
+    quote_events, quotes_f = plan.table_and_result(
         efficiency.quote_turnaround_events(
             quotes, opps, hist, as_of=as_of, sla_business_days=sla, quote_stages=quote_stages
         ),
@@ -288,6 +302,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
     )
     # read by the process problems, the matrix and the seller table: computed once
     eff = plan.table(eff, "efficiency")
+    plan.drop(*names)
 
     step("tending and creating", 0.2)
     classified = plan.table(
@@ -302,6 +317,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         leadership.create_share(acts, opps, as_of=as_of, by="account_id", window_days=window, classified=classified),
         "create_share_accounts",
     )
+    plan.drop("classified_activities")
     tended = leadership.only_tended(acct_tend, window_days=window)
 
     step("performance", 0.25)
@@ -346,7 +362,11 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
 
     step("buyer roles from titles", 0.4)
     contact_roles_pa = build_contact_roles(contacts_f.result(), ocr_f.result(), decision_level_map=settings.decision_level_map)
+    contacts_f = ocr_f = None  # type: ignore[assignment] - read: let them go
     contact_roles = plan.load(contact_roles_pa, "contact_roles")
+    contact_roles_f = plan.result(contact_roles, "contact_roles") if plan.writes else _done(contact_roles_pa)
+    if plan.writes:
+        contact_roles_pa = None  # type: ignore[assignment] - the engine has them, and writes them
 
     step("right people per deal", 0.45)
     # who was touched on each open deal: built once, counted per deal and listed by role
@@ -361,12 +381,13 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         ),
         "deal_engagement",
     )
-    roles_f = plan.arrow(
-        effectiveness.deal_roles(
-            opps, acts_by_account, contact_roles, as_of=as_of, window_days=window, pairs=pairs
-        ),
-        "deal_roles",
+    roles_expr = effectiveness.deal_roles(
+        opps, acts_by_account, contact_roles, as_of=as_of, window_days=window, pairs=pairs
     )
+    # each open deal's roles become a JSON list: in SQL where the engine writes the results
+    roles_t = plan.table(roles_expr, "deal_roles") if plan.writes else None
+    roles_f = None if plan.writes else plan.arrow(roles_expr, "deal_roles")
+    plan.drop("open_deal_pairs")
 
     fit_arrow, fit_report = fit_future.result()
     fit_pool.shutdown()
@@ -381,6 +402,14 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
     step("leadership and style", 0.6)
     acct_lead, seller_style = _leadership_and_style(plan, t, acts_by_account, contact_roles, idx, acct_tend,
                                                     as_of=as_of, settings=settings, stopped=stopped)
+    # effort gaps are the last to read the filled activities and the contacts' roles: both go
+    gaps_f = plan.result(
+        effectiveness.effort_gaps(
+            t["accounts"], acts_by_account, account_fit, as_of=as_of, window_days=window, logging_stopped_at=stopped
+        ),
+        "effort_gaps",
+    )
+    plan.drop("activities_with_account", "contact_roles")
 
     step("the right-things-right matrix", 0.65)
     # percentiles rank sellers among sellers: support staff and managers own activities too
@@ -392,7 +421,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         response_sla_hours=settings.response_sla_hours, process_share=vs.process_share,
         min_measured=vs.process_min_measured,
     )
-    problems_f = plan.arrow(problems_expr, "process_problems", result="process_problems")
+    problems_f = plan.result(problems_expr, "process_problems", conform=True)
     excluded = plan.table(excluded_expr, "process_excluded")
     mat = plan.table(
         matrix.right_things_right_matrix(
@@ -420,10 +449,12 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
     reps_expr = _reps(users, eff, seller_eff, tend, perf, mat, expected=expected, excluded=excluded,
                       settings=settings, base_rate=base_rate, style=seller_style)
     step("computing seller results", 0.7)
-    reps_f = plan.arrow(reps_expr, "reps", result="reps")
+    reps_f = plan.result(reps_expr, "reps", conform=True)
+    plan.drop("efficiency", "seller_effectiveness", "process_excluded", "expected_results")
 
     step("teams", 0.75)
-    teams_f = plan.arrow(_teams(users, mat, tend, perf, quote_events, response_events), "teams", result="teams")
+    teams_f = plan.result(_teams(users, mat, tend, perf, quote_events, response_events), "teams", conform=True)
+    plan.drop("matrix", "create_share_sellers", "owner_performance")
 
     step("accounts", 0.8)
     reasons = change.change_reasons(idx, drivers=drivers, logging_stopped_at=stopped)
@@ -444,38 +475,70 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         ),
         "account_efficiency",
     )
+    plan.drop("quote_events", "inbound_response_events")
     accounts_expr = _with_owner_name(
         _accounts(t["accounts"], account_fit, acct_tend, tended, idx, reasons, acct_eff, acct_lead), users)
-    accounts_f = plan.arrow(accounts_expr, "account_results", result="account_results")
+    # change drivers ("a; b") are stored as a JSON list ["a", "b"]
+    accounts_f = plan.result(accounts_expr, "account_results", conform=True, values={
+        "change_drivers": results_file.json_list_of_parts(f'{results_file.SOURCE}."change_drivers"')})
+    plan.drop("account_efficiency", "create_share_accounts", "change_index", "account_fit")
+
+    # what pages and reports show beside the metrics (domain/metrics/views.py)
+    views_f = {name: plan.result(expr, name) for name, expr in read_side_tables(
+        t, as_of=as_of, window_days=window, quote_stages=quote_stages).items()}
 
     step("opportunities", 0.85)
     opps_expr = _with_owner_name(_opportunities(opps, opp_changes, deals, as_of), users)
-    opps_f = plan.arrow(opps_expr, "opportunity_results", result="opportunity_results")
-
-    gaps = effectiveness.effort_gaps(
-        t["accounts"], acts_by_account, account_fit, as_of=as_of, window_days=window, logging_stopped_at=stopped
-    )
-    gaps_f = plan.arrow(gaps, "effort_gaps", result="effort_gaps")
-    # what pages and reports show beside the metrics (domain/metrics/views.py)
-    views_f = {name: plan.arrow(expr, name, result=name) for name, expr in read_side_tables(
-        t, as_of=as_of, window_days=window, quote_stages=quote_stages).items()}
-
-    step("collecting results", 0.95)
-    reps_pa = _conform(reps_f.result(), "reps")
-    teams_pa = _conform(teams_f.result(), "teams")
-    problems_pa = _conform(problems_f.result(), "process_problems")
-    accounts_pa = _conform(accounts_f.result(), "account_results")
-    change_texts = [_json_list(r.split("; ")) if r else None for r in accounts_pa.column("change_drivers").to_pylist()]
-    accounts_pa = accounts_pa.set_column(
-        accounts_pa.schema.get_field_index("change_drivers"), "change_drivers", pa.array(change_texts, pa.string())
-    )
-    opps_pa = _with_role_lists(_conform(opps_f.result(), "opportunity_results"), roles_f.result())
     win_deals, win_report = win_future.result()
     win_pool.shutdown()
-    opps_pa = _with_win(opps_pa, win_deals)
-    gaps_pa = gaps_f.result()
-    quotes_pa = quotes_f.result().combine_chunks()
-    views_pa = {name: f.result() for name, f in views_f.items()}
+    if plan.writes:
+        # each open deal's roles and win probability joined to its row, on the engine
+        plan.load(_win_table(win_deals), "win_probabilities")
+        opps_f = plan.result(opps_expr, "opportunity_results", conform=True, values=_OPPORTUNITY_VALUES, joins=(
+            f"LEFT JOIN ({results_file.role_lists(plan.temp_name('deal_roles'))}) AS _roles "
+            f"ON {results_file.SOURCE}.opportunity_id = _roles.opportunity_id "
+            f"LEFT JOIN {results_file.quoted(plan.temp_name('win_probabilities'))} AS _win "
+            f"ON {results_file.SOURCE}.opportunity_id = _win.opportunity_id"
+        ))
+    else:
+        opps_f = plan.arrow(opps_expr, "opportunity_results", result="opportunity_results")
+    plan.drop("opportunity_changes", "deal_engagement", "deal_roles", "win_probabilities")
+
+    step("collecting results", 0.95)
+    futures = {"reps": reps_f, "teams": teams_f, "account_results": accounts_f, "opportunity_results": opps_f,
+               "contact_roles": contact_roles_f, "effort_gaps": gaps_f, "quote_events": quotes_f,
+               "process_problems": problems_f, **views_f}
+    if plan.writes:
+        tables: dict[str, pa.Table] = {}
+        written = {name: int(f.result()) for name, f in futures.items()}
+    else:
+        written = {}
+        reps_pa = _conform(reps_f.result(), "reps")
+        teams_pa = _conform(teams_f.result(), "teams")
+        problems_pa = _conform(problems_f.result(), "process_problems")
+        accounts_pa = _conform(accounts_f.result(), "account_results")
+        change_texts = [_json_list(r.split("; ")) if r else None for r in accounts_pa.column("change_drivers").to_pylist()]
+        accounts_pa = accounts_pa.set_column(
+            accounts_pa.schema.get_field_index("change_drivers"), "change_drivers", pa.array(change_texts, pa.string())
+        )
+        assert roles_f is not None
+        opps_pa = _with_role_lists(_conform(opps_f.result(), "opportunity_results"), roles_f.result())
+        opps_pa = _with_win(opps_pa, win_deals)
+        tables = _in_key_order(
+            {
+                "reps": reps_pa,
+                "teams": teams_pa,
+                "account_results": accounts_pa,
+                "opportunity_results": opps_pa,
+                "contact_roles": contact_roles_f.result(),
+                "effort_gaps": gaps_f.result(),
+                "quote_events": quotes_f.result().combine_chunks(),
+                "process_problems": problems_pa,
+                **{name: f.result() for name, f in views_f.items()},
+            },
+            ordered=plan.ordered,
+        )
+    del roles_t
     if quality is None:
         # annotated tables made here are cached on the engine (a persisted frame on Spark):
         # free them now rather than whenever the collector gets to them
@@ -487,26 +550,38 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
     step("done", 1.0)
     return Analysis(
         as_of=as_of,
-        tables=_in_key_order(
-            {
-                "reps": reps_pa,
-                "teams": teams_pa,
-                "account_results": accounts_pa,
-                "opportunity_results": opps_pa,
-                "contact_roles": contact_roles_pa,
-                "effort_gaps": gaps_pa,
-                "quote_events": quotes_pa,
-                "process_problems": problems_pa,
-                **views_pa,
-            },
-            ordered=plan.ordered,
-        ),
+        tables=tables,
         fit_report=fit_report,
         win_report=win_report,
         notes=dq.notes(),
         timings=timings,
+        written=written,
     )
 
+
+#: opportunity_results' columns the Arrow path fills in Python (``_with_role_lists``,
+#: ``_with_win``), in SQL over the joins run_analysis writes it with
+_OPPORTUNITY_VALUES = {
+    "roles_engaged": f"CASE WHEN coalesce({results_file.SOURCE}.is_closed, false) THEN NULL "
+                     "ELSE coalesce(_roles.roles, '[]') END",
+    "win_probability": "_win.win_probability",
+    "win_basis": "_win.win_basis",
+    "win_reasons": "_win.win_reasons",
+}
+
+
+def _win_table(deals: pd.DataFrame) -> pa.Table:
+    """The scored open deals' win columns as a table for the engine (what ``_with_win`` fills)."""
+    by_id = {oid: i for i, oid in enumerate(deals["opportunity_id"].tolist())}  # the last row of an id, as _with_win
+    probs, basis, reasons = deals["win_probability"].tolist(), deals["win_basis"].tolist(), deals["win_reasons"].tolist()
+    rows = list(by_id.values())
+    return pa.table({
+        "opportunity_id": pa.array(list(by_id), pa.string()),
+        "win_probability": pa.array([None if probs[i] is None or pd.isna(probs[i]) else float(probs[i]) for i in rows],
+                                    pa.float64()),
+        "win_basis": pa.array([basis[i] for i in rows], pa.string()),
+        "win_reasons": pa.array([reasons[i] for i in rows], pa.string()),
+    })
 
 #: The activity columns the metrics fed ``activities_with_account`` read.
 _ACCOUNT_ACTIVITY_COLUMNS = (
@@ -548,7 +623,8 @@ class _Plan:
     """
 
     def __init__(self, tables: dict[str, ir.Table], timings: dict[str, float], *,
-                 sql_cache_dir: Path | None = None) -> None:
+                 sql_cache_dir: Path | None = None, results_file: Path | None = None,
+                 as_of: datetime | None = None) -> None:
         self.timings = timings
         try:
             backend = next(iter(tables.values()))._find_backend()
@@ -558,11 +634,24 @@ class _Plan:
         self.pipelined = getattr(backend, "name", None) == "duckdb"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-engine") if self.pipelined else None
         self._temp: list[str] = []
+        self._temp_of: dict[str, str] = {}  # each intermediate's temporary table, by its name here
         self._pending: list[Future] = []
         # the same expressions (settings, as-of, data quality) compile to the same SQL: kept
         self._sql = SqlCache(f"duckdb {getattr(backend, 'version', '')}", sql_cache_dir) if self.pipelined else None
         #: result tables whose rows the engine returned in key order
         self.ordered: set[str] = set()
+        self._as_of = as_of
+        #: whether result tables are written by the engine into ``results_file`` (DuckDB)
+        self.writes = False
+        if self.pipelined and results_file is not None:
+            self.writes = self._submit("attach_results", self._attach, results_file).result()
+
+    def _attach(self, path: Path) -> bool:
+        try:
+            self._backend.con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {results_file.DATABASE}")
+        except Exception:  # noqa: BLE001 - a connection that cannot attach a file: results come back as Arrow
+            return False
+        return True
 
     # -- what run_analysis asks for -----------------------------------------------------------
     def arrow(self, expr: ir.Table, name: str, *, result: str | None = None) -> Future:
@@ -580,6 +669,35 @@ class _Plan:
 
     def run(self, expr: ir.Table, name: str) -> pa.Table:
         return self.arrow(expr, name).result()
+
+    def result(self, expr: ir.Table, name: str, *, conform: bool = False, values: dict[str, str] | None = None,
+               joins: str = "") -> Future:
+        """The result table ``name``: written by the engine into the results file when the plan
+        :attr:`writes` (a future of its row count; ``conform``, ``values`` and ``joins`` say how,
+        see engine/results_file.py), else its rows as Arrow in key order (a future: the caller
+        conforms them)."""
+        if not self.writes:
+            return self.arrow(expr, name, result=name)
+        sql = self._compile(expr)
+        cols = results_file.columns(expr.schema().to_pyarrow(), name, conform=conform, values=values)
+        assert self._as_of is not None
+        statement = results_file.create(name, results_file.select(sql, name, cols, as_of=self._as_of, joins=joins))
+        return self._submit(name, self._write, expr, statement)
+
+    def drop(self, *names: str) -> None:
+        """The intermediates ``names`` are read by nothing asked for after this: their temporary
+        tables go as soon as the engine has run what was asked for before (it runs in order)."""
+        if not self.pipelined:
+            return
+        temps = [self._temp_of.pop(n) for n in names if n in self._temp_of]
+        for temp in temps:
+            self._temp.remove(temp)
+        if temps:
+            self._pending.append(self._submit("_drop", self._drop, temps))
+
+    def temp_name(self, name: str) -> str:
+        """The temporary table holding the intermediate ``name`` (DuckDB)."""
+        return self._temp_of[name]
 
     def call(self, fn: Callable[[], Any], name: str) -> Future:
         """Any other engine work (an Ibis ``to_pandas``, say), run where the connection is used."""
@@ -600,13 +718,15 @@ class _Plan:
         self._pending.append(self._submit(name, self._create, expr, sql, temp, schema))
         return ibis.table(schema, name=temp)
 
-    def table_and_arrow(self, expr: ir.Table, name: str) -> tuple[ir.Table, Future]:
-        """:meth:`table` that is also the result table ``name``: the table, and its rows as
-        Arrow (a future)."""
+    def table_and_result(self, expr: ir.Table, name: str) -> tuple[ir.Table, Future]:
+        """:meth:`table` that is also the result table ``name``: the table, and its
+        :meth:`result` (a future)."""
         if not self.pipelined:
             data = _run(expr, name, self.timings).combine_chunks()
             return ibis.memtable(data), _done(data)
         table = self.table(expr, name)
+        if self.writes:
+            return table, self.result(table, name)
         return table, self.arrow(table, f"{name}_result", result=name)
 
     def load(self, data: pa.Table, name: str) -> ir.Table:
@@ -632,8 +752,11 @@ class _Plan:
                     f.result()
         finally:
             def drop() -> None:
-                for name in self._temp:
-                    self._backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+                try:
+                    self._drop(self._temp)
+                finally:
+                    if self.writes:  # the results file is complete (or to be discarded): let go of it
+                        self._backend.con.execute(f"DETACH {results_file.DATABASE}")
 
             try:
                 pool.submit(drop).result()
@@ -647,7 +770,17 @@ class _Plan:
     def _temp_name(self, name: str) -> str:
         temp = f"_al_{name}_{uuid.uuid4().hex[:12]}"
         self._temp.append(temp)
+        self._temp_of[name] = temp
         return temp
+
+    def _drop(self, temps: list[str]) -> None:
+        for temp in temps:
+            self._backend.con.execute(f'DROP TABLE IF EXISTS "{temp}"')
+
+    def _write(self, expr: ir.Table, statement: str) -> int:
+        self._backend._run_pre_execute_hooks(expr)
+        row = self._backend.con.execute(statement).fetchone()
+        return int(row[0]) if row else 0
 
     def _compile(self, expr: ir.Table) -> str:
         started = time.perf_counter()

@@ -97,11 +97,21 @@ def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def write_database(path: Path, tables: dict[str, pa.Table], meta: dict[str, Any]) -> None:
-    """Replace the database at ``path`` with exactly these tables, or leave it untouched."""
+def draft_path(path: Path) -> Path:
+    """The temporary file a new database for ``path`` is written to before it replaces ``path``."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def write_database(path: Path, tables: dict[str, pa.Table], meta: dict[str, Any], *,
+                   drafted: bool = False) -> None:
+    """Replace the database at ``path`` with exactly these tables, or leave it untouched.
+
+    ``drafted``: the engine has already written tables into :func:`draft_path` (an analysis on
+    DuckDB writes its result tables there itself); ``tables`` and ``meta`` are added to them."""
     private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    _remove(tmp)
+    tmp = draft_path(path)
+    if not drafted:
+        _remove(tmp)
     try:
         con = duckdb.connect(str(tmp))
         try:
@@ -361,17 +371,35 @@ def _link_atomically(source: Path, target: Path) -> None:
         raise
 
 
+def results_draft(results_path: Path, as_of: AsOf) -> Path:
+    """An empty place for an analysis engine to write the result tables for ``as_of`` into
+    (each stamped with it, as :func:`stamp_as_of` does), to be kept by :func:`write_results`
+    with ``drafted``. A failed analysis removes it (:func:`discard`); one killed leaves it to
+    :func:`remove_stale_files`."""
+    draft = draft_path(result_snapshot_path(results_path, as_of))
+    private_dir(draft.parent)
+    _remove(draft)
+    return draft
+
+
+def discard(draft: Path) -> None:
+    """Remove a draft database (and its write-ahead log) if it is there."""
+    _remove(draft)
+
+
 def write_results(results_path: Path, tables: dict[str, pa.Table], meta: dict[str, Any], as_of: AsOf, *,
-                  current: bool, keep: int) -> Path:
+                  current: bool, keep: int, drafted: bool = False) -> Path:
     """Keep these result tables as the snapshot for ``as_of`` (stamped with it), make them the
     current results when ``current``, and prune the oldest snapshots beyond ``keep``.
 
-    Without ``current`` the current results (``results.duckdb``) are left exactly as they
-    were. Returns the snapshot's path."""
+    ``drafted``: the engine already wrote (stamped) result tables into :func:`results_draft`;
+    ``tables`` are added to them. Without ``current`` the current results (``results.duckdb``)
+    are left exactly as they were. Returns the snapshot's path."""
     _adopt_current(results_path)
     target = result_snapshot_path(results_path, as_of)
     private_dir(target.parent)
-    write_database(target, stamp_as_of(tables, as_of), {**meta, "as_of": as_of.iso(), "results_id": uuid.uuid4().hex})
+    write_database(target, stamp_as_of(tables, as_of), {**meta, "as_of": as_of.iso(), "results_id": uuid.uuid4().hex},
+                   drafted=drafted)
     if current:
         make_current(results_path, target)
     prune_results(results_path, keep=keep, protect=target)
