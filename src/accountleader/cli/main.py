@@ -28,6 +28,7 @@ from . import playbooks as _playbooks  # noqa: F401
 from . import report as _report  # noqa: F401
 from . import serve as _serve  # noqa: F401
 from . import settings as _settings  # noqa: F401
+from . import support_maps as _support_maps  # noqa: F401
 from . import users as _users  # noqa: F401
 from .app import STATE, app
 from .console import Console

@@ -92,19 +92,23 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
     from .api.forecast import router as api_forecast
     from .api.playbooks import router as api_playbooks
     from .api.routes import router as api_router
+    from .api.support_maps import router as api_support_maps
     from .ui.backtest import router as ui_backtest
     from .ui.forecast import router as ui_forecast
     from .ui.playbooks import router as ui_playbooks
     from .ui.routes import router as ui_router
+    from .ui.support_maps import router as ui_support_maps
 
     app.include_router(api_router)
     app.include_router(api_playbooks)
     app.include_router(api_forecast)
     app.include_router(api_backtest)
+    app.include_router(api_support_maps)
     app.include_router(ui_router)
     app.include_router(ui_playbooks)
     app.include_router(ui_forecast)
     app.include_router(ui_backtest)
+    app.include_router(ui_support_maps)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     from .deps import _principal
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from ...store.tokens import TOKEN_DAYS
-from .. import context
+from .. import context, support_maps
 from ..accounts import audited
 from ..deps import AdminDep, AsOfDep, CsrfChecked, PrincipalDep, ScopeDep, SessionDep, StateDep
 from ..state import Page
@@ -112,10 +112,10 @@ def opportunities(state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONRespo
     return _json(context.opportunities(state, scope, as_of=as_of), state=state)
 
 
-@router.get("/opportunities/{opportunity_id}", summary="One opportunity: buyer roles engaged and history (twin of /opportunities/{id})",
+@router.get("/opportunities/{opportunity_id}", summary="One opportunity: buyer roles engaged, history, support map and readiness (twin of /opportunities/{id})",
             response_model=View)
 def opportunity(opportunity_id: str, state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
-    return _json(context.opportunity(state, scope, opportunity_id=opportunity_id, as_of=as_of), state=state)
+    return _json(support_maps.deal_page(state, scope, opportunity_id, as_of=as_of), state=state)
 
 
 @router.get("/import", summary="What the workspace holds and when it was imported (twin of /import)", response_model=View)

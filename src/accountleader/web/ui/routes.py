@@ -11,7 +11,7 @@ from markupsafe import Markup
 from ... import store as app_store
 from ...errors import ImportRejected, InputError, WorkspaceBusy
 from ...store.auth import SESSION_LIFETIME
-from .. import accounts, context, links, playbooks, security
+from .. import accounts, context, links, playbooks, security, support_maps
 from ..deps import (
     AdminDep,
     AsOfDep,
@@ -165,7 +165,7 @@ def account_page(request: Request, account_id: str, state: StateDep, scope: Scop
 def opportunity_page(request: Request, opportunity_id: str, state: StateDep, scope: ScopeDep,
                      as_of: AsOfDep) -> Response:
     return render(request, "opportunity.html",
-                  context.opportunity(state, scope, opportunity_id=opportunity_id, as_of=as_of), page="team")
+                  support_maps.deal_page(state, scope, opportunity_id, as_of=as_of), page="team")
 
 
 # -- import and settings -----------------------------------------------------------------------
