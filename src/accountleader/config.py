@@ -169,6 +169,41 @@ class LeadershipSettings(BaseModel):
     style_min_closed_situation: int = Field(5, ge=1)
 
 
+class ReadinessSettings(BaseModel):
+    """Proposal readiness, momentum and the support-map draft (docs/metrics.md, "Support maps,
+    readiness and momentum")."""
+
+    # the draft's stance rules look at this many days before the as-of
+    recent_days: int = Field(30, ge=7, le=180)
+    # CRM contact-role words (any case, part of the role) that state a stance
+    champion_roles: list[str] = Field(default_factory=lambda: ["champion", "coach"])
+    blocker_roles: list[str] = Field(default_factory=lambda: ["blocker", "opponent", "detractor"])
+    # outbound touches in recent_days a contact left unanswered (no reply, no meeting) before
+    # the draft calls them a blocker (decision-level contacts) or a skeptic (anyone else)
+    unanswered_touches: int = Field(4, ge=2, le=50)
+    # readiness: economic buyer not engaged in this many days
+    economic_buyer_days: int = Field(30, ge=1, le=365)
+    # single-threaded: contacts engaged below this share of the won-deal baseline at the stage
+    single_thread_share: float = Field(0.5, gt=0, le=1)
+    # backers are needed from this stage probability (the stage's rank, 0-100) by function
+    backer_needed_from: dict[str, float] = Field(default_factory=lambda: {
+        "pricing": 50.0, "sales_engineering": 50.0, "legal": 75.0, "delivery": 75.0,
+        "executive_sponsor": 75.0, "other": 75.0,
+    })
+    # momentum: cooling when momentum is at or below this with at least cooling_min_events events
+    cooling_momentum: float = Field(-0.5, ge=-1, lt=0)
+    cooling_min_events: int = Field(4, ge=1)
+    # points each gap takes off the 100
+    points: dict[str, float] = Field(default_factory=lambda: {
+        "no_champion": 25.0, "economic_buyer_silent": 20.0, "blocker_without_plan": 20.0,
+        "backer_not_committed": 10.0, "single_threaded": 15.0, "engagement_cooling": 10.0,
+    })
+    # fewer buyer contacts known on the deal (role rows or engagement): no score
+    min_known_contacts: int = Field(1, ge=0)
+    # the readiness backtest looks at closed deals as they first entered one of these stages
+    proposal_stages: list[str] = Field(default_factory=lambda: ["Proposal/Price Quote", "Proposal", "Quote"])
+
+
 class WorkspaceSettings(BaseModel):
     """Settings a sales leader or RevOps analyst tunes per workspace."""
 
@@ -194,6 +229,7 @@ class WorkspaceSettings(BaseModel):
     artefacts: ArtefactSettings = Field(default_factory=ArtefactSettings)
     verdict: VerdictSettings = Field(default_factory=VerdictSettings)
     win: WinSettings = Field(default_factory=WinSettings)
+    readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
     leadership: LeadershipSettings = Field(default_factory=LeadershipSettings)
 
     @classmethod

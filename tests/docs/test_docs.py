@@ -37,6 +37,7 @@ def test_every_setting_is_documented() -> None:
         ArtefactSettings,
         EngineSettings,
         LeadershipSettings,
+        ReadinessSettings,
         VerdictSettings,
         WinSettings,
         WorkspaceSettings,
@@ -48,6 +49,7 @@ def test_every_setting_is_documented() -> None:
     names += [f"artefacts.{n}" for n in ArtefactSettings.model_fields]
     names += [f"verdict.{n}" for n in VerdictSettings.model_fields]
     names += [f"win.{n}" for n in WinSettings.model_fields]
+    names += [f"readiness.{n}" for n in ReadinessSettings.model_fields]
     names += [f"leadership.{n}" for n in LeadershipSettings.model_fields]
     missing = [n for n in names if f"`{n}`" not in text]
     assert not missing, f"settings missing from docs/settings.md: {missing}"

@@ -10,7 +10,8 @@ from .schema import BUYER_ROLES, OPPORTUNITY_TYPES, SENIORITY_LEVELS, C, Column,
 
 #: Bump when result tables change shape or meaning: stored results from an older
 #: format are recomputed rather than reused.
-RESULTS_FORMAT = 12  # 12: opportunity_results carry win_probability, win_basis, win_reasons
+RESULTS_FORMAT = 13  # 13: issue 14: support_map_draft, support_backers_draft, opportunity_readiness; account and seller leadership columns
+# 12: opportunity_results carry win_probability, win_basis, win_reasons
 # 11: the read side's figures (whitespace, timeline, pending quotes, touches, effort)
 # 10: account_results carry won_n/lost_n/open_n; the fit model drops territories
 # 9: the verdict needs creation (tending), peers and results beside it
@@ -373,6 +374,81 @@ ACCOUNT_EFFORT = Table(
     primary_key="owner_id, account_id",
 )
 
+SUPPORT_MAP_DRAFT = Table(
+    "support_map_draft",
+    "One row per open opportunity and buyer contact with a contact-role row or engagement on the deal in the window: the support map's buyer side as the CRM suggests it, every row inferred (docs/metrics.md, \"Support maps, readiness and momentum\").",
+    (
+        C("opportunity_id", "id", "The open deal.", required=True, references="opportunities.opportunity_id"),
+        C("contact_id", "id", "The buyer contact.", required=True, references="contacts.contact_id"),
+        C("contact_name", "string", "The contact's name."),
+        C("title", "string", "The contact's title."),
+        C("buyer_role", "string", "The contact's buyer role (`contact_roles`).", enum=BUYER_ROLES),
+        C("crm_role", "string", "The deal's contact role as written in the CRM (`opportunity_contact_roles.role`); empty without a role row."),
+        C("is_primary", "bool", "The CRM marks the contact primary on the deal."),
+        C("stance", "string", "Inferred stance: champion, supporter, neutral, skeptic or blocker (rules in docs/metrics.md).", enum=("champion", "supporter", "neutral", "skeptic", "blocker")),
+        C("influence", "string", "Inferred influence from buyer role and seniority: high, medium or low.", enum=("high", "medium", "low")),
+        C("access", "string", "`direct` when we touched the contact on the deal, `through` otherwise (or when they left).", enum=("direct", "through")),
+        C("last_touch_at", "timestamp", "The latest activity with the contact on the deal by as_of."),
+        C("inbound_30d", "int", "Inbound emails and calls from the contact on the deal in the last `readiness.recent_days` days."),
+        C("meetings_30d", "int", "Meetings with the contact on the deal in the last `readiness.recent_days` days (a logged meeting counts as accepted: exports hold no invitation status)."),
+        C("outbound_30d", "int", "Outbound emails and calls to the contact on the deal in the same days."),
+        C("departed_at", "timestamp", "When the contact left the company, where known."),
+        C("left_company", "bool", "The contact had left by as_of: no longer on the map (a champion leaving is churn)."),
+        C("crm_stance", "string", "The stance the CRM role states (champion or blocker words, `readiness.champion_roles`, `readiness.blocker_roles`); else empty.", enum=("champion", "blocker")),
+        C("evidence", "string", "Why the draft says so, in plain words with the counts behind it."),
+    ),
+    primary_key="opportunity_id, contact_id",
+)
+
+SUPPORT_BACKERS_DRAFT = Table(
+    "support_backers_draft",
+    "One row per open opportunity and support user who worked on it (an activity naming the deal by as_of): the support map's internal backers as the CRM suggests them, inferred.",
+    (
+        C("opportunity_id", "id", "The open deal.", required=True, references="opportunities.opportunity_id"),
+        C("user_id", "id", "The backer (`users.user_id`, function `support`).", required=True, references="users.user_id"),
+        C("name", "string", "The backer's name."),
+        C("function", "string", "Backer function read from title and department (docs/metrics.md).", enum=("pricing", "sales_engineering", "legal", "delivery", "executive_sponsor", "other")),
+        C("ask", "string", "What the function is asked for on a deal, in plain words."),
+        C("commitment", "string", "`delivered` (a quote after a pricing backer's first activity, or a meeting with a buyer for any other function), else `asked`; `committed` is for people to say.", enum=("asked", "committed", "delivered")),
+        C("first_at", "timestamp", "Their first activity on the deal."),
+        C("last_at", "timestamp", "Their latest activity on the deal."),
+        C("activities_n", "int", "Their activities on the deal by as_of."),
+        C("evidence", "string", "Why the draft says so."),
+    ),
+    primary_key="opportunity_id, user_id",
+)
+
+OPPORTUNITY_READINESS = Table(
+    "opportunity_readiness",
+    "One row per open opportunity: the signals proposal readiness reads (docs/metrics.md, \"Proposal readiness\") and momentum; the score itself is assessed when read, over the support map with people's edits.",
+    (
+        C("opportunity_id", "id", "The open deal.", required=True, references="opportunities.opportunity_id"),
+        C("stage", "string", "The deal's stage at as_of (its latest real history row, else its stage)."),
+        C("stage_probability", "float", "The stage's rank: the mean probability (0-100) of history rows in that stage."),
+        C("economic_buyer_days", "float", "Days from the last touch of an economic buyer on the deal to as_of; empty when none was touched."),
+        C("economic_buyer_n", "int", "Economic buyers on the draft map."),
+        C("contacts_engaged", "int", "Contacts touched on the deal in the engagement window."),
+        C("contacts_baseline", "float", "Median contacts engaged on won deals in the window before they entered the same stage."),
+        C("contacts_baseline_n", "int", "Won deals behind that median."),
+        C("known_contacts_n", "int", "Buyer contacts on the draft map who have not left."),
+        C("champions_n", "int", "Drafted champions."),
+        C("blockers_n", "int", "Drafted blockers."),
+        C("champions_left_n", "int", "Contacts whose CRM role says champion and who left the company by as_of."),
+        C("backers_n", "int", "Drafted internal backers."),
+        C("backers_asked_n", "int", "Of them, asked and nothing delivered."),
+        C("inbound_30d", "int", "Momentum part: inbound emails and calls from buyers on the deal in the last 30 days."),
+        C("inbound_prev_30d", "int", "The same in the 30 days before."),
+        C("meetings_30d", "int", "Momentum part: meetings with buyers on the deal in the last 30 days."),
+        C("meetings_prev_30d", "int", "The same in the 30 days before."),
+        C("new_stakeholders_30d", "int", "Momentum part: contacts first touched on the deal in the last 30 days."),
+        C("new_stakeholders_prev_30d", "int", "The same in the 30 days before."),
+        C("momentum", "float", "(last 30 days - previous 30) / (both), over the three parts summed: -1 to 1; empty with no events."),
+        C("momentum_n", "int", "Events behind momentum: the sample size."),
+        C("cooling", "bool", "momentum at or below `readiness.cooling_momentum` with at least `readiness.cooling_min_events` events."),
+    ),
+    primary_key="opportunity_id",
+)
+
 #: The tables analyze writes beside the contract tables: the evidence behind the figures and what
 #: pages and reports show beside them (domain/metrics/views.py).  No contract: their columns are as
 #: the metric that computes them returns them.
@@ -381,6 +457,7 @@ SUPPORTING_TABLES = {
     for t in (
         CONTACT_ROLES, EFFORT_GAPS, QUOTE_EVENTS,
         ACCOUNT_PEERS, ACCOUNT_PRODUCTS, ACCOUNT_TIMELINE, PENDING_QUOTES, CONTACT_TOUCHES, ACCOUNT_EFFORT,
+        SUPPORT_MAP_DRAFT, SUPPORT_BACKERS_DRAFT, OPPORTUNITY_READINESS,
     )
 }
 
@@ -401,4 +478,7 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "pending_quotes": ("opportunity_id",),
     "contact_touches": ("contact_id", "owner_id", "account_id"),
     "account_effort": ("owner_id", "account_id"),
+    "support_map_draft": ("opportunity_id", "contact_id"),
+    "support_backers_draft": ("opportunity_id", "user_id"),
+    "opportunity_readiness": ("opportunity_id",),
 }

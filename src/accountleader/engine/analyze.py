@@ -37,6 +37,7 @@ from ..domain.metrics import (
     matrix,
     performance,
     style,
+    support,
     win_features,
 )
 from ..domain.metrics.views import read_side_tables
@@ -409,6 +410,10 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         ),
         "effort_gaps",
     )
+    # support-map drafts and the readiness signals of open deals (domain/metrics/support.py)
+    support_f = {name: plan.result(expr, name) for name, expr in support.support_tables(
+        t, activities=acts_by_account, contact_roles=contact_roles,
+        stage_ranks=change.stage_order(hist, opps, as_of=as_of), as_of=as_of, settings=settings).items()}
     plan.drop("activities_with_account", "contact_roles")
 
     step("the right-things-right matrix", 0.65)
@@ -486,6 +491,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
     # what pages and reports show beside the metrics (domain/metrics/views.py)
     views_f = {name: plan.result(expr, name) for name, expr in read_side_tables(
         t, as_of=as_of, window_days=window, quote_stages=quote_stages).items()}
+    views_f.update(support_f)
 
     step("opportunities", 0.85)
     opps_expr = _with_owner_name(_opportunities(opps, opp_changes, deals, as_of), users)
