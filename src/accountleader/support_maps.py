@@ -85,17 +85,47 @@ class SupportMaps:
         self.store = store
         self._reader = reader
         self._readiness_settings = readiness_settings
+        # what this object read of the results (one request's worth: the results do not change
+        # under it): the reader, each deal's draft rows and signals, people's names
+        self._read: ResultsReader | None = None
+        self._draft_rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self._names: dict[str, dict[str, Any]] = {}
+
+    def _results(self) -> ResultsReader:
+        if self._read is None:
+            self._read = self._reader()
+        return self._read
+
+    def _drafts(self, ids: Iterable[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """Each deal's draft rows (``stakeholders``, ``backers``) and readiness ``signals``."""
+        wanted = sorted(set(ids))
+        missing = [i for i in wanted if i not in self._draft_rows]
+        if missing:
+            for oid in missing:
+                self._draft_rows[oid] = {"stakeholders": [], "backers": [], "signals": []}
+            for key, rows in self._results().support_map_drafts(missing).items():
+                for row in rows:
+                    self._draft_rows[row["opportunity_id"]][key].append(row)
+        return {i: self._draft_rows[i] for i in wanted}
+
+    def _named(self, contact_ids: Iterable[str] = (), user_ids: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+        """Contacts and CRM users by id (unknown ids are left out)."""
+        contacts = sorted({i for i in contact_ids if i and i not in self._names})
+        users = sorted({i for i in user_ids if i and i not in self._names})
+        if contacts or users:
+            self._names.update(self._results().people_named(contact_ids=contacts, user_ids=users))
+        return self._names
 
     # -- who sees which deal --------------------------------------------------------------------
 
     def deals(self, scope: Scope, opportunity_ids: Sequence[str]) -> dict[str, Deal]:
         """The deals of ``opportunity_ids`` the caller may see, with what they may change."""
-        r = self._reader()
+        r = self._results()
         ids = sorted(set(opportunity_ids))
         seen = {row["opportunity_id"]: Deal(row, READ if scope.role == "support" else EDIT)
                 for row in r.deals(ids, scope)}
         if scope.role == "support" and scope.crm_user_id:
-            backed = self._backed(r, scope.crm_user_id, ids)
+            backed = self._backed(scope.crm_user_id, ids)
             rows = {row["opportunity_id"]: row for row in r.deals(sorted(backed - set(seen)), EVERYONE)}
             for oid in backed:
                 row = seen[oid].row if oid in seen else rows.get(oid)
@@ -103,11 +133,10 @@ class SupportMaps:
                     seen[oid] = Deal(row, BACKER)
         return seen
 
-    def _backed(self, r: ResultsReader, crm_user_id: str, ids: Sequence[str] | None) -> set[str]:
+    def _backed(self, crm_user_id: str, ids: Sequence[str]) -> set[str]:
         stored = set(records.backed_by(self.store, user_id=crm_user_id))
-        wanted = ids if ids is not None else sorted(stored)
-        drafted = {b["opportunity_id"] for b in r.support_map_drafts(wanted)["backers"] if b["user_id"] == crm_user_id}
-        return (stored & set(wanted)) | drafted
+        drafted = {oid for oid, d in self._drafts(ids).items() if any(b["user_id"] == crm_user_id for b in d["backers"])}
+        return (stored & set(ids)) | drafted
 
     def backed_deals(self, scope: Scope) -> list[str]:
         """The deals a support member backs on a stored map (what their cockpit lists); [] for others."""
@@ -124,25 +153,26 @@ class SupportMaps:
     # -- reading --------------------------------------------------------------------------------
 
     def _merged(self, deals: Sequence[str]) -> dict[str, SupportMap]:
-        r = self._reader()
-        drafts = r.support_map_drafts(deals)
+        self._drafts(deals)  # one read for them all
         stored = records.read_maps(self.store, opportunity_ids=deals)
         maps = {}
         for oid in deals:
-            draft = _draft(oid, (x for x in drafts["stakeholders"] if x["opportunity_id"] == oid),
-                           (x for x in drafts["backers"] if x["opportunity_id"] == oid))
             s = stored.get(oid, records.StoredMap(oid))
-            maps[oid] = merge(draft, s.stakeholders, s.backers, version=s.version, updated_by=s.updated_by,
+            maps[oid] = merge(self._draft(oid), s.stakeholders, s.backers, version=s.version, updated_by=s.updated_by,
                               updated_at=s.updated_at)
-        return self._named(r, maps)
+        return self._with_names(maps)
 
-    def _named(self, r: ResultsReader, maps: dict[str, SupportMap]) -> dict[str, SupportMap]:
+    def _draft(self, oid: str) -> SupportMap:
+        rows = self._drafts([oid])[oid]
+        return _draft(oid, rows["stakeholders"], rows["backers"])
+
+    def _with_names(self, maps: dict[str, SupportMap]) -> dict[str, SupportMap]:
         """Names (and titles) of the people the draft does not name: rows entered by hand."""
         contacts = {s.contact_id for m in maps.values() for s in m.stakeholders if s.name is None}
         users = {b.user_id for m in maps.values() for b in m.backers if b.name is None}
         if not contacts and not users:
             return maps
-        named = r.people_named(contact_ids=sorted(contacts), user_ids=sorted(users))
+        named = self._named(contacts, users)
         return {oid: replace(m, stakeholders=tuple(
             s if s.name is not None else replace(s, name=named.get(s.contact_id, {}).get("name"),
                                                  title=s.title or named.get(s.contact_id, {}).get("title"))
@@ -179,9 +209,8 @@ class SupportMaps:
         from .store import playbooks as playbook_records
 
         settings = self._readiness_settings()
-        r = self._reader()
-        signals = [x for x in r.support_map_drafts([m.opportunity_id])["signals"]
-                   if x["opportunity_id"] == m.opportunity_id]
+        r = self._results()
+        signals = self._drafts([m.opportunity_id])[m.opportunity_id]["signals"]
         if settings is None or not signals:
             return Readiness(m.opportunity_id, None, note="no readiness signals in these results: run analyze")
         if deal.get("is_closed"):
@@ -245,10 +274,8 @@ class SupportMaps:
 
     def _after(self, before: SupportMap, people: Sequence[Stakeholder], ours: Sequence[Backer]) -> list[edits.Change]:
         """What an edit changes: the map as people would see it after, against ``before``."""
-        r = self._reader()
-        drafts = r.support_map_drafts([before.opportunity_id])
-        draft = _draft(before.opportunity_id, drafts["stakeholders"], drafts["backers"])
-        after = self._named(r, {before.opportunity_id: merge(draft, people, ours)})[before.opportunity_id]
+        oid = before.opportunity_id
+        after = self._with_names({oid: merge(self._draft(oid), people, ours)})[oid]
         return edits.diff(before, after)
 
     def _check_known(self, people: Sequence[Stakeholder], ours: Sequence[Backer], where: str = "") -> None:
@@ -258,7 +285,7 @@ class SupportMaps:
             dupes = sorted({i for i in ids if ids.count(i) > 1}) if key != "via_contact_id" else []
             if dupes:
                 raise InputError(f"{where}{key} {dupes[0]!r} is listed twice", column=key, value=dupes[0])
-            named = self._reader().people_named(**{"user_ids" if kind == "CRM user" else "contact_ids": ids})
+            named = self._named(**{"user_ids" if kind == "CRM user" else "contact_ids": ids})
             unknown = [i for i in ids if i not in named]
             if unknown:
                 raise InputError(f"{where}{key}: no {kind} with id {unknown[0]!r}", column=key, value=unknown[0])
@@ -311,8 +338,7 @@ class SupportMaps:
         wanted = [r["opportunity_id"] for _, r in rows if r.get("opportunity_id")]
         deals = self.deals(actor.scope, wanted)
         key = "user_id" if kind == "backers" else "contact_id"
-        r = self._reader()
-        named = r.people_named(**({"user_ids": [x.get(key, "") for _, x in rows]} if kind == "backers" else
+        named = self._named(**({"user_ids": [x.get(key, "") for _, x in rows]} if kind == "backers" else
                                   {"contact_ids": [v for _, x in rows for v in (x.get(key), x.get("via_contact_id"))
                                                    if v]}))
         before = self._merged(sorted(deals))

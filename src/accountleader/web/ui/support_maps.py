@@ -29,8 +29,12 @@ def _answer(request: Request, state: Any, scope: Any, opportunity_id: str, as_of
         if not sent.get("version", "").strip().isdigit():
             raise InputError("the form lost the map's version: reload the page", column="version",
                              value=sent.get("version"))
-        edit(int(sent["version"]))
+        support = edit(int(sent["version"]))
         outcome, code = {"done": "saved"}, 200
+        data = support_maps.deal_page(state, scope, opportunity_id, as_of=as_of, support=support)
+        data["support"] = {**data["support"], **outcome}
+        return render(request, "opportunity.html", data, status=code, partial="_partials/support_map.html",
+                      page="team")
     except EditConflict as exc:  # the section shows the map as it is now, with who changed what
         outcome, code = {"conflict": str(exc), "unsaved": sent}, 409
     except PermissionDenied as exc:
@@ -38,7 +42,7 @@ def _answer(request: Request, state: Any, scope: Any, opportunity_id: str, as_of
     except InputError as exc:
         outcome, code = {"error": str(exc), "unsaved": sent}, 422
     data = support_maps.deal_page(state, scope, opportunity_id, as_of=as_of)
-    data["support"] |= outcome
+    data["support"] = {**data["support"], **outcome}
     return render(request, "opportunity.html", data, status=code, partial="_partials/support_map.html", page="team")
 
 
