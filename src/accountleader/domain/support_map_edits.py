@@ -84,7 +84,9 @@ def stakeholder_from(values: Mapping[str, Any], base: Stakeholder | None = None)
 
     access = _choice("access", given("access"), "direct")
     via = _id("via_contact_id", given("via_contact_id"), required=False)
-    if access == "through" and via is None:
+    # a row the draft already has as "through" (the intermediary unknown to the CRM) may stay so;
+    # a person who says "through" names who through
+    if access == "through" and via is None and start.access != "through":
         raise FieldError("via_contact_id", None, "access 'through' needs the contact it goes through")
     if via == contact_id:
         raise FieldError("via_contact_id", via, "a contact cannot be reached through themself")

@@ -49,9 +49,13 @@ def _answer(request: Request, state: Any, scope: Any, opportunity_id: str, as_of
 @router.post("/opportunities/{opportunity_id}/support-map/stakeholders/{contact_id}", dependencies=[CsrfChecked])
 def edit_stakeholder(request: Request, opportunity_id: str, contact_id: str, state: StateDep, scope: ScopeDep,
                      principal: PrincipalDep, as_of: AsOfDep, version: Choice = "", stance: Choice = "",
-                     influence: Choice = "", access: Choice = "") -> Response:
-    sent = {"version": version, "contact_id": contact_id, "stance": stance, "influence": influence, "access": access}
-    fields = {k: v for k, v in sent.items() if k in ("stance", "influence", "access") and v.strip()}
+                     influence: Choice = "", access: Choice = "",
+                     via_contact_id: Annotated[str, Form(max_length=64)] = "") -> Response:
+    sent = {"version": version, "contact_id": contact_id, "stance": stance, "influence": influence, "access": access,
+            "via_contact_id": via_contact_id}
+    fields: dict[str, Any] = {k: v for k, v in sent.items() if k in ("stance", "influence", "access") and v.strip()}
+    if access.strip():  # the access cell sends whom through (empty: direct, or unknown)
+        fields["via_contact_id"] = via_contact_id.strip() or None
     return _answer(request, state, scope, opportunity_id, as_of, lambda v: support_maps.set_stakeholder(
         state, scope, principal.user, opportunity_id, contact_id, version=v, fields=fields), sent)
 
