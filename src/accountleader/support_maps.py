@@ -138,11 +138,15 @@ class SupportMaps:
         drafted = {oid for oid, d in self._drafts(ids).items() if any(b["user_id"] == crm_user_id for b in d["backers"])}
         return (stored & set(ids)) | drafted
 
-    def backed_deals(self, scope: Scope) -> list[str]:
-        """The deals a support member backs on a stored map (what their cockpit lists); [] for others."""
+    def backed_deals(self, scope: Scope) -> list[dict[str, Any]]:
+        """The deals a support member backs (on a stored map or the CRM draft), as
+        ``opportunity_results`` rows: what their lists add to their Scope's; [] for other roles."""
         if scope.role != "support" or not scope.crm_user_id:
             return []
-        return sorted(self.deals(scope, records.backed_by(self.store, user_id=scope.crm_user_id)))
+        ids = set(records.backed_by(self.store, user_id=scope.crm_user_id))
+        ids |= set(self._results().drafted_backings(scope.crm_user_id))
+        found = self.deals(scope, sorted(ids))
+        return [d.row for _, d in sorted(found.items()) if d.access == BACKER]
 
     def deal(self, scope: Scope, opportunity_id: str) -> Deal:
         found = self.deals(scope, [opportunity_id]).get(opportunity_id)

@@ -48,6 +48,19 @@ def deal_page(state: AppState, scope: Scope, opportunity_id: str, *, as_of: AsOf
     return {**page, "support": support}
 
 
+def opportunities(state: AppState, scope: Scope, *, as_of: AsOf | None = None) -> dict[str, Any]:
+    """The opportunity list (``GET /api/v1/opportunities``): the Scope's, and for a support member
+    also the deals they back (``backed: true``), which their Scope alone does not reach."""
+    data = context.opportunities(state, scope, as_of=as_of)
+    if scope.role != "support":
+        return data
+    backed = jsonable(state.read(lambda ws: ws.support_maps(state.store).backed_deals(scope)))
+    ids = {b["opportunity_id"] for b in backed}
+    listed = [o if o["opportunity_id"] not in ids else {**o, "backed": True} for o in data["opportunities"]]
+    seen = {o["opportunity_id"] for o in listed}
+    return {**data, "opportunities": listed + [{**b, "backed": True} for b in backed if b["opportunity_id"] not in seen]}
+
+
 def get(state: AppState, scope: Scope, opportunity_id: str) -> dict[str, Any]:
     """GET /api/v1/opportunities/{id}/support-map."""
     return section(state, scope, opportunity_id)

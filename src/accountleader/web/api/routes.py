@@ -109,7 +109,7 @@ def account(account_id: str, state: StateDep, scope: ScopeDep, as_of: AsOfDep) -
 
 @router.get("/opportunities", summary="Opportunities you may see", response_model=View)
 def opportunities(state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
-    return _json(context.opportunities(state, scope, as_of=as_of), state=state)
+    return _json(support_maps.opportunities(state, scope, as_of=as_of), state=state)
 
 
 @router.get("/opportunities/{opportunity_id}", summary="One opportunity: buyer roles engaged, history, support map and readiness (twin of /opportunities/{id})",
