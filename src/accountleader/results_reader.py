@@ -553,25 +553,6 @@ class ResultsReader:
             out[key] = records(t.filter(t.opportunity_id.isin(sorted(set(opportunity_ids)))))
         return out
 
-    def people_named(self, *, contact_ids: Sequence[str] = (), user_ids: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
-        """Names of contacts (with title and account) and CRM users (with function), by id."""
-        out: dict[str, dict[str, Any]] = {}
-    def readiness_inputs(self, opportunity_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        """:meth:`support_map_drafts`, read straight from the results file when this reader has
-        one (no Ibis: ``show opportunities --json``); results from before issue 14 give none."""
-        if self._file is None or not self._file.path.exists():
-            return self.support_map_drafts(opportunity_ids)
-        wanted = set(opportunity_ids)
-        out: dict[str, list[dict[str, Any]]] = {}
-        for key, name in (("stakeholders", "support_map_draft"), ("backers", "support_backers_draft"),
-                          ("signals", "opportunity_readiness")):
-            try:
-                rows = self._file.rows(name) if wanted else []
-            except WorkspaceCorrupt:  # "table ... is missing": results from before issue 14
-                rows = []
-            out[key] = [r for r in rows if r["opportunity_id"] in wanted]
-        return out
-
     def drafted_backings(self, user_id: str) -> list[str]:
         """The deals whose CRM draft lists this CRM user as a backer (none before issue 14's results)."""
         try:
@@ -580,6 +561,9 @@ class ResultsReader:
             return []
         return sorted({r["opportunity_id"] for r in records(b.filter(b.user_id == user_id).select("opportunity_id"))})
 
+    def people_named(self, *, contact_ids: Sequence[str] = (), user_ids: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+        """Names of contacts (with title and account) and CRM users (with function), by id."""
+        out: dict[str, dict[str, Any]] = {}
         if contact_ids:
             c = self._tables("contacts")
             for r in records(c.filter(c.contact_id.isin(sorted(set(contact_ids)))).select(
