@@ -107,7 +107,8 @@ def account(account_id: str, state: StateDep, scope: ScopeDep, as_of: AsOfDep) -
     return _json(context.account(state, scope, account_id=account_id, as_of=as_of), state=state)
 
 
-@router.get("/opportunities", summary="Opportunities you may see", response_model=View)
+@router.get("/opportunities", summary="Opportunities you may see (support: also the deals you back)",
+            response_model=View)
 def opportunities(state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
     return _json(support_maps.opportunities(state, scope, as_of=as_of), state=state)
 
