@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import files
+from . import files, leadership_plants
 from .accounts import HIGH_FIT_INDUSTRIES, LOW_FIT_INDUSTRIES, build_accounts
 from .activity import CALL, EMAIL, MEETING, build_activity
 from .cases import build_cases
@@ -61,12 +61,21 @@ def write_demo_export(
     plan = plant_deals(rng[4], org, accounts, contacts, deals, scale)
     times = stage_entries(deals)
     changes = plant_changes(rng[4], plan, deals, times, everyday_changes(rng[5], deals, times))
-    history = build_history(rng[5], deals, times, changes)
     plant_departures(rng[4], plan, contacts, deals)
-    quotes = build_quotes(rng[6], deals, times, history)
     cases = build_cases(rng[7], org, accounts, contacts)
     report("activity", 0.3)
     touches = build_activity(rng[8], org, accounts, contacts, deals, times, cases, plan)
+    # issue 14's leadership plants (demo/leadership_plants.py) draw from a stream of their own and
+    # choose among the accounts by their touches, so the history is built after the activity
+    # (each part has its own stream: the order changes no draw)
+    lead_rng = leadership_plants.leadership_rng(seed)
+    lead = leadership_plants.choose(lead_rng, org, accounts, contacts, deals, times, plan, touches)
+    changes = leadership_plants.add_changes(lead_rng, lead, deals, times, changes)
+    history = build_history(rng[5], deals, times, changes)
+    quotes = build_quotes(rng[6], deals, times, history)
+    leadership_plants.move_people(lead_rng, lead, contacts, deals)
+    leadership_plants.steady_touches(lead, contacts, touches)
+    leadership_plants.flexible_touches(lead, contacts, deals, times, touches)
 
     report("writing", 0.5)
     ids = files.Ids(
@@ -86,7 +95,8 @@ def write_demo_export(
     def serial() -> int:
         return 1_000_000 + int(out.integers(0, 10_000_000))
 
-    tasks = touches.take(np.flatnonzero(~np.isin(touches.channel, (EMAIL, MEETING))))
+    task_rows = np.flatnonzero(~np.isin(touches.channel, (EMAIL, MEETING)))
+    tasks = touches.take(task_rows)
     task_ids = make_ids("Task", tasks.at.shape[0], serial())
     who = files.lookup(ids.contact, tasks.contact)
     planted_accounts = np.concatenate([plan.starved, plan.single_accounts, plan.heavy_accounts])
@@ -99,6 +109,7 @@ def write_demo_export(
         else seller_calls
     )
     who[dangling] = make_ids("Contact", dangling.shape[0], 90_000_000 + serial())
+    tasks.channel = leadership_plants.task_channels(lead, task_rows, tasks.channel, dangling)
     meetings = touches.take(np.flatnonzero(touches.channel == MEETING))
     emails = touches.take(np.flatnonzero(touches.channel == EMAIL))
     role_rows = files.contact_roles(out, deals, contacts, plan.single_deals)
@@ -157,6 +168,9 @@ def write_demo_export(
         out_of_sequence_opportunities=frozenset(map(str, ids.deal[plan.out_of_sequence])),
         duplicate_history_opportunities=frozenset(map(str, ids.deal[plan.duplicate_history])),
         dangling_task_ids=frozenset(map(str, task_ids[dangling])),
+        steady_state_change_accounts=frozenset(map(str, accounts.account_id[lead.steady_accounts])),
+        style_locked_sellers=frozenset(str(org.user_id[org.sellers[s]]) for s in lead.steady_sellers),
+        flexible_sellers=frozenset(str(org.user_id[org.sellers[s]]) for s in lead.flexible_sellers),
     )
     (directory / TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8")
     report("done", 1.0)

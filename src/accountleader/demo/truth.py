@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +22,11 @@ class PlantedTruth:
     out_of_sequence_opportunities: frozenset[str]
     duplicate_history_opportunities: frozenset[str]
     dangling_task_ids: frozenset[str]
+    # issue 14 (demo/leadership_plants.py): accounts in heavy change handled as steady state, the
+    # sellers who handle them so (rigid, behind in heavy change only), and sellers who adapt
+    steady_state_change_accounts: frozenset[str] = frozenset()
+    style_locked_sellers: frozenset[str] = frozenset()
+    flexible_sellers: frozenset[str] = frozenset()
 
     def to_json(self) -> str:
         """Stable JSON: sets as sorted lists, the as-of date in ISO 8601."""
@@ -42,6 +47,8 @@ class PlantedTruth:
         data = json.loads(text)
         kwargs: dict[str, object] = {}
         for f in fields(cls):
+            if f.name not in data and f.default is not MISSING:  # written before the field existed
+                continue
             value = data[f.name]
             if f.name == "as_of":
                 value = datetime.fromisoformat(value)

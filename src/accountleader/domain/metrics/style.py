@@ -23,7 +23,7 @@ approach dimensions of the best-explaining situation, 0-1; empty below ``min_act
 level: the seller's gap to the company's create share (of the accounts they own; at least
 ``min_activities_situation`` classified activities in each level) or win rate (deals closed
 in the window; at least ``min_closed_situation`` in each level) is worse in one level than in
-the other by at least ``underperform_margin``.  A consistent seller who does as well in
+the other by at least ``underperform_margin``, and below the company's there.  A consistent seller who does as well in
 heavy change as in steady state is not flagged, nor one who is behind by the same everywhere
 (that is not about the situation).
 """
@@ -220,7 +220,8 @@ def _underperformance(per: ir.Table, company: ir.Table, sellers: ir.Table, rules
 
     For each figure (create share, win rate) the seller's gap to the company in heavy change is
     set against their gap in steady state; a difference of at least the margin (with the sample
-    floor met in both levels) is underperformance in the worse level.  A seller below the
+    floor met in both levels) is underperformance in the worse level, when the seller is also
+    below the company's figure there.  A seller below the
     company everywhere by the same amount is not singled out by one situation."""
     co = company.select("change_level", _cc=company.creating_n / company.classified_n,
                         _cw=company.won_n / company.closed_n)
@@ -242,15 +243,15 @@ def _underperformance(per: ir.Table, company: ir.Table, sellers: ir.Table, rules
                 + pct(theirs) + "% there")
 
     text = ibis.cases(
-        (enough_cs & (cs_gap <= -m), said("create share", j.h_cs, j.h_cc, j.h_classified_n, " activities",
+        (enough_cs & (cs_gap <= -m) & (j.h_cs < j.h_cc), said("create share", j.h_cs, j.h_cc, j.h_classified_n, " activities",
                                           "in heavy-change accounts") + "; " + pct(j.s_cs) + "% in steady ones against "
          + pct(j.s_cc) + "%"),
-        (enough_cs & (cs_gap >= m), said("create share", j.s_cs, j.s_cc, j.s_classified_n, " activities",
+        (enough_cs & (cs_gap >= m) & (j.s_cs < j.s_cc), said("create share", j.s_cs, j.s_cc, j.s_classified_n, " activities",
                                          "in steady accounts") + "; " + pct(j.h_cs) + "% in heavy-change ones against "
          + pct(j.h_cc) + "%"),
-        (enough_wr & (wr_gap <= -m), said("win rate", j.h_wr, j.h_cw, j.h_closed_n, " closed", "in heavy-change accounts")
+        (enough_wr & (wr_gap <= -m) & (j.h_wr < j.h_cw), said("win rate", j.h_wr, j.h_cw, j.h_closed_n, " closed", "in heavy-change accounts")
          + "; " + pct(j.s_wr) + "% in steady ones against " + pct(j.s_cw) + "%"),
-        (enough_wr & (wr_gap >= m), said("win rate", j.s_wr, j.s_cw, j.s_closed_n, " closed", "in steady accounts")
+        (enough_wr & (wr_gap >= m) & (j.s_wr < j.s_cw), said("win rate", j.s_wr, j.s_cw, j.s_closed_n, " closed", "in steady accounts")
          + "; " + pct(j.h_wr) + "% in heavy-change ones against " + pct(j.h_cw) + "%"),
         else_=ibis.null("string"),
     )
