@@ -29,8 +29,7 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
                                               "the message names who changed what."}}
 
 
-class StakeholderIn(BaseModel):
-    contact_id: str = Field(max_length=64, description="The buyer's CRM contact id")
+class StakeholderFields(BaseModel):
     stance: str | None = Field(None, max_length=40, description=", ".join(sm.STANCES))
     influence: str | None = Field(None, max_length=40, description=", ".join(sm.INFLUENCE))
     access: str | None = Field(None, max_length=40, description=", ".join(sm.ACCESS))
@@ -38,16 +37,35 @@ class StakeholderIn(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-class BackerIn(BaseModel):
-    user_id: str = Field(max_length=64, description="The backer's CRM user id")
+class BackerFields(BaseModel):
     function: str | None = Field(None, max_length=40, description=", ".join(sm.BACKER_FUNCTIONS))
     ask: str | None = Field(None, max_length=2000)
     commitment: str | None = Field(None, max_length=40, description=", ".join(sm.COMMITMENTS))
     due_date: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
 
 
+def _version() -> Any:
+    return Field(description="The version you are changing (from GET); a stale one is refused with 409")
+
+
+class StakeholderIn(StakeholderFields):
+    contact_id: str = Field(max_length=64, description="The buyer's CRM contact id")
+
+
+class BackerIn(BackerFields):
+    user_id: str = Field(max_length=64, description="The backer's CRM user id")
+
+
+class StakeholderEdit(StakeholderFields):
+    version: int = _version()
+
+
+class BackerEdit(BackerFields):
+    version: int = _version()
+
+
 class SupportMapPut(BaseModel):
-    version: int = Field(description="The version you are changing (from GET); a stale one is refused with 409")
+    version: int = _version()
     stakeholders: list[StakeholderIn] = Field(default_factory=list, max_length=500,
                                               description="Every stakeholder people confirmed or entered")
     backers: list[BackerIn] = Field(default_factory=list, max_length=100)
@@ -70,22 +88,6 @@ def put_support_map(request: Request, opportunity_id: str, state: StateDep, scop
         stakeholders=[s.model_dump(exclude_unset=True) for s in body.stakeholders],
         backers=[b.model_dump(exclude_unset=True) for b in body.backers]))
 
-
-class StakeholderEdit(BaseModel):
-    version: int = Field(description="The version you are changing (from GET); a stale one is refused with 409")
-    stance: str | None = Field(None, max_length=40, description=", ".join(sm.STANCES))
-    influence: str | None = Field(None, max_length=40, description=", ".join(sm.INFLUENCE))
-    access: str | None = Field(None, max_length=40, description=", ".join(sm.ACCESS))
-    via_contact_id: str | None = Field(None, max_length=64)
-    note: str | None = Field(None, max_length=2000)
-
-
-class BackerEdit(BaseModel):
-    version: int = Field(description="The version you are changing (from GET); a stale one is refused with 409")
-    function: str | None = Field(None, max_length=40, description=", ".join(sm.BACKER_FUNCTIONS))
-    ask: str | None = Field(None, max_length=2000)
-    commitment: str | None = Field(None, max_length=40, description=", ".join(sm.COMMITMENTS))
-    due_date: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
 
 
 def _edited(request: Request, edit: Any) -> Response:
