@@ -204,6 +204,12 @@ def test_route_walk_reps_managers_and_support_see_and_change_only_what_they_may(
     version = asked.json()["support_map"]["version"]
     assert [b["name"] for b in asked.json()["support_map"]["backers"]] == [p.support_name]
 
+    # every write needs the session's CSRF token
+    no_token = c["rep"].put(_url(p.deal), json={"version": version, "stakeholders": kept})
+    assert no_token.status_code == 403 and no_token.json()["error"]["code"] == "csrf_failed"
+    assert c["rep"].post(f"/opportunities/{oid}/support-map/stakeholders/{p.contacts[0]}",
+                         data={"version": str(version), "stance": "blocker"}).status_code == 403
+    assert _version(c["rep"], p.deal) == version
     # the other team's rep and the manager of another tree: the deal does not exist for them
     for url in (_url(p.deal), f"/api/v1/opportunities/{oid}", f"/opportunities/{oid}"):
         assert c["other"].get(url).status_code == 404
