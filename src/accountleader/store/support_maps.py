@@ -72,11 +72,21 @@ class HistoryEntry:
 # -- reading ----------------------------------------------------------------------------------
 
 
+#: Deal ids per query: SQLite binds at most 32,766 parameters (older builds 999) and PostgreSQL 65,535.
+IDS_PER_READ = 900
+
+
 def read_maps(store: Store, *, opportunity_ids: Iterable[str]) -> dict[str, StoredMap]:
-    """The stored maps of these deals (deals with nothing stored are left out), in three reads."""
+    """The stored maps of these deals (deals with nothing stored are left out), in three reads
+    per IDS_PER_READ deals."""
     ids = sorted(set(opportunity_ids))
-    if not ids:
-        return {}
+    out: dict[str, StoredMap] = {}
+    for start in range(0, len(ids), IDS_PER_READ):
+        out |= _read_maps(store, ids[start:start + IDS_PER_READ])
+    return out
+
+
+def _read_maps(store: Store, ids: list[str]) -> dict[str, StoredMap]:
     with store.session() as s:
         heads = s.scalars(select(SupportMapRecord).where(SupportMapRecord.opportunity_id.in_(ids))).all()
         people: dict[str, list[Stakeholder]] = defaultdict(list)
