@@ -314,9 +314,25 @@ class ResultsReader:
             "team": team,
             "teams": records(teams),
             "reps": visible_reps,
+            "managed_not_led_accounts": self.managed_not_led_accounts(scope, team=team),
             "top_change_accounts": self.accounts(scope, team=team, limit=10),
             "fit_model": summary.fit,
         }
+
+    def managed_not_led_accounts(self, scope: Scope = EVERYONE, *, team: str | None = None) -> list[dict[str, Any]]:
+        """Accounts in change but managed, not led (``account_results.managed_not_led``, docs/metrics.md),
+        most changing first: what leads the manager's page and the team report."""
+        import ibis
+
+        a = scope.filter_owned(self._results("account_results"), "owner_id", "account_id")
+        if "managed_not_led" not in a.columns:  # results from before the column: analyze recomputes them
+            return []
+        a = self._by_team_or_rep(a, team, None, "owner_id")
+        a = a.filter(a.managed_not_led.fill_null(False))
+        a = a.order_by([ibis.desc(a.change_index), "account_id"])
+        return records(a.select("account_id", "name", "owner_id", "owner_name", "change_index", "create_share",
+                                "activities_n", "champion_departures", "senior_touches_n", "last_senior_touch_days",
+                                "leadership_mode", "review_cadence_days", "leadership_reasons"))
 
     def seller_view(self, user_id: str, scope: Scope = EVERYONE) -> dict[str, Any]:
         """The seller page: their row, accounts and open deals."""

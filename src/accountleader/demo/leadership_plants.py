@@ -85,34 +85,37 @@ def choose(
     per_account = np.bincount(contacts.account[: contacts.sampleable], minlength=n_acc)
     # the seller keeps touching the account: enough recent touches for a create share
     recent = np.bincount(touches.account[(touches.at >= as_of - 85 * DAY) & (touches.account >= 0)], minlength=n_acc)
-    # lost 100-175 days ago after a life of 45 days or more: room for its changes in the window
-    candidate = np.flatnonzero(
-        creating
-        & ~deals.won
-        & (times.closed > as_of - 175 * DAY) & (times.closed < as_of - 100 * DAY)
-        & (times.closed - deals.created >= 45 * DAY)
-        & (deals.seller == accounts.owner[deals.account])
-        & ~used[deals.account]
-        & (per_account[deals.account] >= 6)
-        & (recent[deals.account] >= 8)
-    )
-    _, first = np.unique(deals.account[candidate], return_index=True)
-    candidate = candidate[first]  # one deal per account
-    juniors = np.array([_present(contacts, int(a), JUNIOR, as_of - STEADY_DAYS * DAY) for a in deals.account[candidate]],
-                       dtype=np.int64)
-    candidate = candidate[juniors >= 0]
+    # lost 100-175 days ago after a life of 45 days or more (30 on a small company): room for its
+    # changes in the window
+    def pick(min_life: int, min_per_seller: int) -> tuple[np.ndarray, np.ndarray]:
+        candidate = np.flatnonzero(
+            creating
+            & ~deals.won
+            & (times.closed > as_of - 175 * DAY) & (times.closed < as_of - 100 * DAY)
+            & (times.closed - deals.created >= min_life * DAY)
+            & (deals.seller == accounts.owner[deals.account])
+            & ~used[deals.account]
+            & (per_account[deals.account] >= 6)
+            & (recent[deals.account] >= 8)
+        )
+        _, first = np.unique(deals.account[candidate], return_index=True)
+        candidate = candidate[first]  # one deal per account
+        juniors = np.array([_present(contacts, int(a), JUNIOR, as_of - STEADY_DAYS * DAY)
+                            for a in deals.account[candidate]], dtype=np.int64)
+        candidate = candidate[juniors >= 0]
+        owner = deals.seller[candidate]
+        counts = np.bincount(owner, minlength=org.sellers.shape[0])
+        # sellers who create elsewhere (not the tenders), those with the most such accounts first
+        counts[org.seller_archetype == TENDER] = 0
+        order = np.lexsort((rng.random(counts.shape[0]), -counts))
+        sellers = np.sort(order[:STEADY_SELLERS][counts[order[:STEADY_SELLERS]] >= min_per_seller])
+        picked = [np.sort(rng.choice(candidate[owner == s], min(ACCOUNTS_PER_STEADY_SELLER, int(counts[s])), replace=False))
+                  for s in sellers]
+        return sellers, (np.concatenate(picked) if picked else np.zeros(0, np.int64))
 
-    owner = deals.seller[candidate]
-    counts = np.bincount(owner, minlength=org.sellers.shape[0])
-    # sellers who create elsewhere (not the tenders), those with the most such accounts first
-    counts[org.seller_archetype == TENDER] = 0
-    order = np.lexsort((rng.random(counts.shape[0]), -counts))
-    sellers = np.sort(order[: STEADY_SELLERS][counts[order[: STEADY_SELLERS]] >= 2])
-    picked = []
-    for s in sellers:
-        mine = candidate[owner == s]
-        picked.append(np.sort(rng.choice(mine, min(ACCOUNTS_PER_STEADY_SELLER, mine.shape[0]), replace=False)))
-    steady_deals = np.concatenate(picked) if picked else np.zeros(0, np.int64)
+    sellers, steady_deals = pick(45, 2)
+    if not sellers.shape[0]:  # a small demo company: one account per seller will do
+        sellers, steady_deals = pick(30, 1)
 
     leading = np.setdiff1d(np.flatnonzero(org.seller_archetype == LEADING), sellers)
     flexible = np.sort(rng.choice(leading, min(FLEXIBLE_SELLERS, leading.shape[0]), replace=False))

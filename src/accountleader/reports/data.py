@@ -215,6 +215,7 @@ def team_report(ws: Workspace, team: str | None = None, *, progress: Step = _qui
         "teams": view["teams"],
         "reps": reps,
         "fit_model": view["fit_model"],
+        "managed_not_led_accounts": view.get("managed_not_led_accounts", []),
         "top_change_accounts": view["top_change_accounts"],
         "findings": [f.as_dict() for f in fnd.order(findings)[:TEAM_FINDINGS_LIMIT]],
         "findings_total": len(findings),

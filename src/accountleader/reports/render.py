@@ -179,6 +179,39 @@ def _accuracy_md(acc: dict[str, Any] | None) -> list[str]:
     return out
 
 
+def _days(v: Any) -> str:
+    return "—" if v is None else f"{int(v)} days"
+
+
+def _managed_not_led_md(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The team report's first section: accounts in change but managed, not led."""
+    out = ["## In change but managed, not led", ""]
+    if not rows:
+        return [*out, "No account in heavy change is being only tended (docs/metrics.md, \"managed_not_led\").", ""]
+    return out + _table(["Account", "Owner", "Change index", "Create share", "Review every", "Why"],
+                        [[a["name"], a.get("owner_name"), _num(a.get("change_index")), _pct(a.get("create_share")),
+                          _days(a.get("review_cadence_days")), "; ".join(a.get("leadership_reasons") or [])] for a in rows])
+
+
+def _leadership_md(a: dict[str, Any]) -> list[str]:
+    if not a.get("leadership_mode"):
+        return []
+    head = (f"**{'Lead' if a['leadership_mode'] == 'lead' else 'Manage'}**, review every {_days(a.get('review_cadence_days'))}"
+            + ("; in change but managed, not led." if a.get("managed_not_led") else "."))
+    return ["## Leadership this account needs", "", head, "", *[f"- {_md(r)}" for r in a.get("leadership_reasons") or []], ""]
+
+
+def _style_md(rep: dict[str, Any]) -> list[str]:
+    out = ["## Style flexibility", ""]
+    if rep.get("style_flexibility") is None:
+        return [*out, _md(rep.get("style_note") or "Not measured."), ""]
+    out += [f"Style flexibility **{rep['style_flexibility']:.2f}** (0-1, over {rep.get('style_n')} activities)"
+            + (": **locked into one style**." if rep.get("style_locked") else "."), ""]
+    if rep.get("style_note"):
+        out += [_md(rep["style_note"]), ""]
+    return out + [f"- {_md(e)}" for e in rep.get("style_examples") or []] + [""]
+
+
 def to_markdown(doc: dict[str, Any]) -> str:
     b = doc["basis"]
     out = [f"# {_md(doc['title'])}", "",
@@ -189,6 +222,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
                 *[f"- {_md(n)}" for n in b["data_notes"]], ""]
     out += _alerts_md(doc.get("alerts"))
     if doc["kind"] == "team":
+        out += _managed_not_led_md(doc.get("managed_not_led_accounts") or [])
         out += ["## Findings", "", *_findings_md(doc["findings"])]
         if doc["findings_total"] > len(doc["findings"]):
             out += [f"_The {len(doc['findings'])} most severe of {doc['findings_total']} findings; each seller's report "
@@ -206,8 +240,9 @@ def to_markdown(doc: dict[str, Any]) -> str:
         if notes:
             out += ["**Where verdict and results need a word:**", "", *notes, ""]
         out += ["## Accounts changing most", ""]
-        out += _table(["Account", "Owner", "Change index", "Drivers"],
-                      [[a["name"], a.get("owner_name"), _num(a.get("change_index")), "; ".join(a.get("change_drivers") or [])]
+        out += _table(["Account", "Owner", "Change index", "Drivers", "Mode", "Review every"],
+                      [[a["name"], a.get("owner_name"), _num(a.get("change_index")), "; ".join(a.get("change_drivers") or []),
+                        a.get("leadership_mode") or "—", _days(a.get("review_cadence_days"))]
                        for a in doc["top_change_accounts"]])
         out += ["## Next best actions across the team", "", *_actions_md(doc["actions"], owner=True)]
         out += _accuracy_md(doc.get("forecast_accuracy"))
@@ -216,6 +251,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
         if doc["rep"].get("warning"):
             out += [f"> {_md(doc['rep']['warning'])}", ""]
         out += ["## Findings", "", *_findings_md(doc["findings"])]
+        out += _style_md(doc["rep"])
         out += ["## Next best actions", "", *_actions_md(doc["actions"])]
         out += ["## Open opportunities", "", *_opps_md(doc["open_opportunities"])]
     else:
@@ -223,6 +259,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
         out += ["## Fit", "", f"Fit score {_num(a.get('fit_score'))}, tier {_md(a.get('fit_tier') or 'none')}; owner "
                 f"{_md(a.get('owner_name'))}; create share {_pct(a.get('create_share'))}; change index {_num(a.get('change_index'))}.", ""]
         out += [f"- {_md(r)}" for r in a.get("fit_reasons") or []] + [""]
+        out += _leadership_md(a)
         out += ["## Next best actions", "", *_actions_md(doc["actions"])]
         out += ["## Stakeholders by buyer role", "",
                 f"Roles never engaged: **{', '.join(doc['role_gaps']) if doc['role_gaps'] else 'none'}**.", ""]
