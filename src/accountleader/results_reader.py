@@ -81,6 +81,9 @@ LIST_ORDER = {
     "teams": '"team" ASC',
     "account_results": '"change_index" DESC, "account_id" ASC',
     "opportunity_results": '"is_closed" ASC, "amount" DESC, "opportunity_id" ASC',
+    "support_map_draft": '"opportunity_id" ASC, "contact_id" ASC',
+    "support_backers_draft": '"opportunity_id" ASC, "user_id" ASC',
+    "opportunity_readiness": '"opportunity_id" ASC',
 }
 
 
@@ -576,6 +579,22 @@ class ResultsReader:
         except WorkspaceCorrupt:
             return []
         return sorted({r["opportunity_id"] for r in records(b.filter(b.user_id == user_id).select("opportunity_id"))})
+
+    def readiness_inputs(self, opportunity_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """:meth:`support_map_drafts`, read straight from the results file when this reader has
+        one (no Ibis: ``show opportunities --json``); results from before issue 14 give none."""
+        if self._file is None or not self._file.path.exists():
+            return self.support_map_drafts(opportunity_ids)
+        wanted = set(opportunity_ids)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for key, name in (("stakeholders", "support_map_draft"), ("backers", "support_backers_draft"),
+                          ("signals", "opportunity_readiness")):
+            try:
+                rows = self._file.rows(name) if wanted else []
+            except WorkspaceCorrupt:  # "table ... is missing": results from before issue 14
+                rows = []
+            out[key] = [r for r in rows if r["opportunity_id"] in wanted]
+        return out
 
     def people_named(self, *, contact_ids: Sequence[str] = (), user_ids: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
         """Names of contacts (with title and account) and CRM users (with function), by id."""

@@ -707,6 +707,72 @@ class Workspace:
                 old.unlink(missing_ok=True)
         return dict(json.loads(text))
 
+    def support_maps_as_seen(self, opportunity_ids: list[str], reader: ResultsReader | None = None
+                             ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], set[str]]:
+        """``(maps, signals, covered)`` of these deals, in one read each: each deal's support map as
+        people see it (the CRM draft with the app store's edits, when there is an app database),
+        its ``opportunity_readiness`` row, and the deals an open playbook covers. Deals the
+        results hold no signals for (closed, or analysed before issue 14) are left out."""
+        from .domain.readiness import draft_map
+        from .domain.support_map import merge
+
+        reader = reader or self.reader()
+        inputs = reader.readiness_inputs(opportunity_ids)
+        signals = {s["opportunity_id"]: s for s in inputs["signals"]}
+        people: dict[str, list[dict[str, Any]]] = {}
+        backers: dict[str, list[dict[str, Any]]] = {}
+        for p in inputs["stakeholders"]:
+            people.setdefault(p["opportunity_id"], []).append(p)
+        for b in inputs["backers"]:
+            backers.setdefault(b["opportunity_id"], []).append(b)
+        maps = {oid: draft_map(oid, people.get(oid, []), backers.get(oid, [])) for oid in signals}
+        covered: set[str] = set()
+        if signals and self.has_app_store():
+            from .store import playbooks as playbook_records
+            from .store import support_maps as map_records
+
+            store = self.app_store()
+            for oid, kept in map_records.read_maps(store, opportunity_ids=list(signals)).items():
+                maps[oid] = merge(maps[oid], kept.stakeholders, kept.backers, version=kept.version,
+                                  updated_by=kept.updated_by, updated_at=kept.updated_at)
+            covered = {p.subject_id for p in playbook_records.list_playbooks(store, status="open",
+                                                                            subject_ids=list(signals))}
+        return maps, signals, covered
+
+    def with_readiness(self, rows: list[dict[str, Any]], reader: ResultsReader | None = None) -> list[dict[str, Any]]:
+        """Opportunity rows with proposal readiness and momentum (``domain.readiness.readiness_fields``):
+        each open deal assessed over its signals, its support map as people see it and whether an
+        open playbook covers it (:meth:`support_maps_as_seen`). Closed deals and results from
+        before issue 14 get none, with a note."""
+        from .domain.readiness import assess, readiness_fields
+
+        reader = reader or self.reader()
+        maps, signals, covered = self.support_maps_as_seen(
+            [r["opportunity_id"] for r in rows if not r.get("is_closed")], reader)
+        as_of = datetime.fromisoformat(reader.as_of) if signals else None
+        out = []
+        for row in rows:
+            oid = row["opportunity_id"]
+            s = signals.get(oid)
+            r = None
+            if s is not None and as_of is not None:
+                r = assess({**s, "has_playbook": oid in covered}, maps[oid], as_of=as_of,
+                           settings=self.settings.readiness)
+            out.append({**row, **readiness_fields(r, s)})
+        return out
+
+    def readiness_backtest(self, *, date_from: AsOf | datetime | date | str | None = None) -> dict[str, Any]:
+        """Proposal readiness replayed on history (`accountleader readiness backtest`, docs/metrics.md
+        "Readiness backtest"): each deal closed by the end of the data that entered the proposal
+        stage from ``date_from`` (default: 18 months before the end), looked at as it entered it;
+        the AUC for won against lost and each gap's effect."""
+        from .engine.readiness_backtest import run_readiness_backtest
+
+        end = self.resolve_as_of(None).naive
+        since = self.resolve_as_of(date_from).naive if date_from is not None else end - timedelta(days=548)
+        return run_readiness_backtest(self.data_quality().annotated, data_end=end, since=since,
+                                      settings=self.settings)
+
     def _source_stamp(self) -> list[dict[str, Any]] | None:
         """Row counts and last syncs of Fivetran tables read in place; None for the workspace's
         own file (its size and modification time identify it, and nothing heavy need load)."""

@@ -277,5 +277,7 @@ def test_contact_roles_cover_only_some_deals(demo: Export) -> None:
         "Influencer",
         "Business User",
         "Other",
+        "Champion",  # issue 14's planted champions and blockers (demo/support_plants.py)
+        "Opponent",
     }
     assert np.isin(roles.IsPrimary.unique(), ["true", "false"]).all()

@@ -115,3 +115,37 @@ def test_momentum_and_cooling(tables: dict) -> None:
     assert d1["champions_n"] == 2 and d1["blockers_n"] == 1 and d1["champions_left_n"] == 1
     assert d1["stage"] == "Proposal" and d1["stage_probability"] == 75.0
     assert d1["economic_buyer_n"] == 1 and d1["economic_buyer_days"] == pytest.approx(2.0)
+
+
+def test_the_drafts_compile_for_spark() -> None:
+    """Portable Ibis: the three tables (and a replay's looks) compile for PySpark; the parity suite
+    runs them there."""
+    pytest.importorskip("pyspark")
+    _ = ibis.pyspark  # registers the PySpark options the compiler reads
+    from accountleader.domain.metrics.change import stage_order
+
+    s = {"opportunity_id": "string", "account_id": "string", "contact_id": "string", "owner_id": "string",
+         "kind": "string", "direction": "string", "occurred_at": "timestamp", "role": "string", "is_primary": "boolean",
+         "name": "string", "title": "string", "departed_at": "timestamp", "buyer_role": "string", "seniority": "string",
+         "department": "string", "function": "string", "user_id": "string", "created_at": "timestamp",
+         "is_closed": "boolean", "is_won": "boolean", "stage": "string", "close_date": "date",
+         "probability": "float64", "changed_at": "timestamp"}
+
+    def table(name: str, *cols: str) -> ibis.Table:
+        return ibis.table({c: s[c] for c in cols}, name=name)
+
+    opps = table("opportunities", "opportunity_id", "account_id", "created_at", "is_closed", "is_won", "stage", "close_date")
+    hist = table("opportunity_history", "opportunity_id", "stage", "probability", "changed_at")
+    t = {"opportunities": opps, "opportunity_history": hist,
+         "contacts": table("contacts", "contact_id", "name", "title", "departed_at"),
+         "opportunity_contact_roles": table("opportunity_contact_roles", "opportunity_id", "contact_id", "role", "is_primary"),
+         "users": table("users", "user_id", "name", "title", "department", "function"),
+         "quotes": table("quotes", "opportunity_id", "created_at")}
+    acts = table("activities", "kind", "direction", "owner_id", "contact_id", "opportunity_id", "account_id", "occurred_at")
+    roles = table("contact_roles", "contact_id", "buyer_role", "seniority")
+    looks = support.proposal_looks(opps, hist, as_of=AS_OF, proposal_stages=["Proposal"], since=ago(365))
+    for kw in ({}, {"looks": looks, "baseline_as_of": ago(365)}):
+        exprs = support.support_tables(t, activities=acts, contact_roles=roles, stage_ranks=stage_order(hist, opps, as_of=AS_OF),
+                                       as_of=AS_OF, settings=WorkspaceSettings(), **kw)
+        for expr in exprs.values():
+            assert "SELECT" in ibis.to_sql(expr, dialect="pyspark")

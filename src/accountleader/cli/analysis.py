@@ -126,6 +126,8 @@ def show(
             What.opportunities: reader.opportunities}[
         what
     ](team=team, rep=rep)
+    if what is What.opportunities:  # readiness over the support maps as people see them (issue 14)
+        rows = ws.with_readiness(rows, reader)
     if fmt is Format.json:
         st.console.json(rows)
         return

@@ -20,6 +20,7 @@ from .people import ARCHETYPES, build_sales_org
 from .pipeline import CLOSED_WON, open_deals, stage_entries
 from .planted import plant_changes, plant_deals, plant_departures
 from .quotes import build_quotes
+from .support_plants import plant_support
 from .truth import DemoExport, PlantedTruth
 
 Progress = Callable[[str, float], None]
@@ -113,6 +114,11 @@ def write_demo_export(
     meetings = touches.take(np.flatnonzero(touches.channel == MEETING))
     emails = touches.take(np.flatnonzero(touches.channel == EMAIL))
     role_rows = files.contact_roles(out, deals, contacts, plan.single_deals)
+    # issue 14's support-map plants (demo/support_plants.py): rows appended to the files below,
+    # from a stream of their own, so nothing above changes
+    support = plant_support(seed, scale, org, accounts, contacts, deals, times, history, quotes, touches, plan, ids,
+                            avoid_accounts=lead.steady_accounts,
+                            avoid_sellers=np.concatenate([lead.steady_sellers, lead.flexible_sellers]))
 
     plan_files = {
         "User.csv": lambda: files.users(org, ids),
@@ -152,7 +158,7 @@ def write_demo_export(
     written: dict[str, int] = {}
     for k, (name, build) in enumerate(plan_files.items()):
         report(f"writing {name}", 0.5 + 0.5 * k / len(plan_files))
-        written[name] = write_csv(directory / name, build())
+        written[name] = write_csv(directory / name, support.extend(name, build()))
 
     truth = PlantedTruth(
         as_of=AS_OF,
@@ -168,6 +174,11 @@ def write_demo_export(
         out_of_sequence_opportunities=frozenset(map(str, ids.deal[plan.out_of_sequence])),
         duplicate_history_opportunities=frozenset(map(str, ids.deal[plan.duplicate_history])),
         dangling_task_ids=frozenset(map(str, task_ids[dangling])),
+        champions=support.champions,
+        blockers=support.blockers,
+        champion_departures=support.champion_departures,
+        uncommitted_backers=support.uncommitted_backers,
+        cooling_opportunities=support.cooling_opportunities,
         steady_state_change_accounts=frozenset(map(str, accounts.account_id[lead.steady_accounts])),
         style_locked_sellers=frozenset(str(org.user_id[org.sellers[s]]) for s in lead.steady_sellers),
         flexible_sellers=frozenset(str(org.user_id[org.sellers[s]]) for s in lead.flexible_sellers),

@@ -22,6 +22,14 @@ class PlantedTruth:
     out_of_sequence_opportunities: frozenset[str]
     duplicate_history_opportunities: frozenset[str]
     dangling_task_ids: frozenset[str]
+    # issue 14 (demo/support_plants.py): "opportunity_id:contact_id" of planted champions, blockers
+    # and champions who left; "opportunity_id:user_id" of backers asked on late-stage deals with
+    # nothing delivered; deals whose engagement cools
+    champions: frozenset[str] = frozenset()
+    blockers: frozenset[str] = frozenset()
+    champion_departures: frozenset[str] = frozenset()
+    uncommitted_backers: frozenset[str] = frozenset()
+    cooling_opportunities: frozenset[str] = frozenset()
     # issue 14 (demo/leadership_plants.py): accounts in heavy change handled as steady state, the
     # sellers who handle them so (rigid, behind in heavy change only), and sellers who adapt
     steady_state_change_accounts: frozenset[str] = frozenset()

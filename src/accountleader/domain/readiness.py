@@ -11,13 +11,13 @@ score is ``None`` with a note, never an invented number.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from .support_map import Gap, Readiness, SupportMap
+from .support_map import Backer, Gap, Readiness, Stakeholder, SupportMap
 
-__all__ = ["GAP_CODES", "assess"]
+__all__ = ["GAP_CODES", "assess", "draft_map", "readiness_fields"]
 
 #: How the draft's evidence starts for a contact who left (domain/metrics/support.py).
 LEFT_EVIDENCE = "left the company"
@@ -128,3 +128,38 @@ def _left(s: Any) -> bool:
     """A drafted contact who had left the company by the look (``support_map_draft.left_company``;
     its evidence says so): no longer on the map. A person's edit of the row keeps them on it."""
     return bool(s.inferred) and str(s.evidence or "").startswith(LEFT_EVIDENCE)
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def draft_map(opportunity_id: str, people: Iterable[Mapping[str, Any]],
+              backers: Iterable[Mapping[str, Any]] = ()) -> SupportMap:
+    """A deal's map as the CRM drafts it, from its ``support_map_draft`` and
+    ``support_backers_draft`` rows (every row inferred; contacts who left are off the map)."""
+    return SupportMap(opportunity_id, tuple(
+        Stakeholder(r["contact_id"], name=r.get("contact_name"), title=r.get("title"), buyer_role=r.get("buyer_role"),
+                    stance=r.get("stance") or "neutral", influence=r.get("influence") or "medium",
+                    access=r.get("access") or "direct", last_touch_at=_when(r.get("last_touch_at")),
+                    evidence=r.get("evidence"))
+        for r in people if not r.get("left_company")), tuple(
+        Backer(b["user_id"], name=b.get("name"), function=b.get("function") or "other", ask=b.get("ask"),
+               commitment=b.get("commitment") or "asked")
+        for b in backers))
+
+
+def readiness_fields(r: Readiness | None, signals: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What an opportunity row shows of readiness and momentum (``show opportunities --json``,
+    reports): readiness_score, readiness_gaps (code, text, points), readiness_note, momentum,
+    momentum_n, cooling."""
+    s = signals or {}
+    return {
+        "readiness_score": None if r is None else r.score,
+        "readiness_gaps": [] if r is None else [{"code": g.code, "text": g.text, "points": g.points} for g in r.gaps],
+        "readiness_note": "no readiness signals in these results (closed deal, or analysed before readiness existed)"
+        if r is None else r.note,
+        "momentum": s.get("momentum"), "momentum_n": s.get("momentum_n"), "cooling": s.get("cooling"),
+    }

@@ -283,7 +283,7 @@ def account_report(ws: Workspace, account: str, *, progress: Step = _quiet) -> d
     acc = view["account"]
     progress("whitespace and actions", 0.2)
     space = r.whitespace(account_id)
-    deals = [o for o in view["opportunities"] if not o.get("is_closed")]
+    deals = ws.with_readiness([o for o in view["opportunities"] if not o.get("is_closed")], r)
     ctx = act.ActionContext(as_of=basis.as_of.date(), window_days=basis.window_days,
                             sla_business_days=basis.sla_business_days,
                             reference_amount=act.reference_amount(o.get("amount") for o in r.opportunities(open_only=True)),
@@ -308,10 +308,34 @@ def account_report(ws: Workspace, account: str, *, progress: Step = _quiet) -> d
         "role_gaps": [act.role_label(r) for r in view["role_gaps"]],
         "open_opportunities": deals,
         "closed_opportunities": [o for o in view["opportunities"] if o.get("is_closed")],
+        "support_maps": _support_maps(ws, r, deals),
         "timeline": view["timeline"],
         "whitespace": space,
         "actions": [a.as_dict() for a in actions],
     }
+
+
+def _support_maps(ws: Workspace, r: ResultsReader, deals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The account plan's support maps (issue 14): per open deal, its readiness and gaps, momentum,
+    buyer stakeholders (stance, influence, access) and our backers, as people see them."""
+    maps, _, _ = ws.support_maps_as_seen([d["opportunity_id"] for d in deals], r)
+    out = []
+    for d in deals:
+        m = maps.get(d["opportunity_id"])
+        if m is None:
+            continue
+        out.append({
+            "opportunity_id": d["opportunity_id"], "name": d.get("name"), "stage": d.get("stage"),
+            "readiness_score": d.get("readiness_score"), "readiness_gaps": d.get("readiness_gaps") or [],
+            "readiness_note": d.get("readiness_note"), "momentum": d.get("momentum"),
+            "momentum_n": d.get("momentum_n"), "cooling": d.get("cooling"), "confirmed": m.confirmed,
+            "stakeholders": [{"name": p.name or p.contact_id, "title": p.title, "buyer_role": p.buyer_role,
+                              "stance": p.stance, "influence": p.influence, "access": p.access,
+                              "inferred": p.inferred} for p in m.stakeholders],
+            "backers": [{"name": b.name or b.user_id, "function": b.function, "ask": b.ask,
+                         "commitment": b.commitment, "inferred": b.inferred} for b in m.backers],
+        })
+    return out
 
 
 # -- playbook alerts --------------------------------------------------------------------------

@@ -269,6 +269,21 @@ def to_markdown(doc: dict[str, Any]) -> str:
                        for g in doc["stakeholders_by_role"] for p in g["people"]])
         out += ["## Open opportunities", "", *_opps_md(doc["open_opportunities"])]
         out += ["## Closed opportunities", "", *_opps_md(doc["closed_opportunities"][:25])]
+        out += ["## Support maps and proposal readiness", ""]
+        for sm in doc.get("support_maps") or []:
+            score = _num(sm["readiness_score"]) if sm["readiness_score"] is not None else "not scored"
+            out += [f"### {_md(sm['name'])} ({_md(sm['stage'])}): readiness {score}"
+                    + ("" if sm["confirmed"] else ", drafted from the CRM"), ""]
+            out += [f"- {_md(g['text'])} (-{_num(g['points'])})" for g in sm["readiness_gaps"]] or ["- No gaps."]
+            momentum = "unknown" if sm["momentum"] is None else f"{sm['momentum']:+.2f}"
+            out += ["", f"Momentum {momentum} over {sm['momentum_n'] or 0} replies, meetings and new stakeholders"
+                    + (": cooling." if sm["cooling"] else "."), ""]
+            out += _table(["Stakeholder", "Title", "Buyer role", "Stance", "Influence", "Access"],
+                          [[p["name"], p.get("title"), (p.get("buyer_role") or "").replace("_", " "),
+                            p["stance"] + (" (inferred)" if p["inferred"] else ""), p["influence"], p["access"]]
+                           for p in sm["stakeholders"]]
+                          + [[f"{b['name']} (ours)", b["function"].replace("_", " "), b.get("ask"),
+                              b["commitment"] + (" (inferred)" if b["inferred"] else ""), "", ""] for b in sm["backers"]])
         out += ["## Change timeline", ""]
         out += _table(["When", "What", "Deal", "Detail"],
                       [[_day(e["at"]), e["kind"].replace("_", " "), e.get("opportunity") or "", e["detail"]]
