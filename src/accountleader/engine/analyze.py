@@ -1035,12 +1035,12 @@ def _leadership_and_style(plan: _Plan, t: dict[str, ir.Table], acts: ir.Table, c
         min_activities=ls.style_min_activities, rigid_max=ls.style_rigid_max,
         underperform_margin=ls.style_underperform_margin, min_activities_situation=ls.style_min_activities_situation,
         min_closed_situation=ls.style_min_closed_situation)
-    ranks = change.stage_order(t["opportunity_history"], t["opportunities"], as_of=as_of)
-    situated = plan.table(style.situated_activities(acts, contact_roles, idx, t["opportunity_history"], ranks,
-                                                    as_of=as_of, rules=srules), "situated_activities")
-    per, company = style.situation_results(acct_tend, t["accounts"], t["opportunities"], idx, as_of=as_of, rules=srules)
     users = t["users"]
     sellers = users.filter(users.function == "seller").select(owner_id=users.user_id)
+    ranks = change.stage_order(t["opportunity_history"], t["opportunities"], as_of=as_of)
+    situated = plan.table(style.situated_activities(acts, contact_roles, idx, t["opportunity_history"], ranks,
+                                                    as_of=as_of, rules=srules, owners=sellers), "situated_activities")
+    per, company = style.situation_results(acct_tend, t["accounts"], t["opportunities"], idx, as_of=as_of, rules=srules)
     flex = plan.table(style.style_flexibility(situated, per, company, sellers, rules=srules), "style_flexibility")
     return lead, flex
 

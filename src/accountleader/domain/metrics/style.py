@@ -66,9 +66,10 @@ def _stage_at_time(a: ir.Table, history: ir.Table, stage_ranks: ir.Table, *, as_
     latest real history row at or before it), grouped by the stage's rank."""
     asof = as_of_literal(as_of)
     h = history.filter((history.changed_at <= asof) & history.stage.notnull() & real_history(history))
+    d = a.filter(a.opportunity_id.notnull())
+    h = h.semi_join(d.select("opportunity_id").distinct(), "opportunity_id")  # only the deals worked in the window
     ev_h = h.select("opportunity_id", _t=h.changed_at, _stage=h.stage, _is_h=ibis.literal(1), _id=h.history_id,
                     activity_id=ibis.null("string"))
-    d = a.filter(a.opportunity_id.notnull())
     ev_a = d.select("opportunity_id", _t=d.occurred_at, _stage=ibis.null("string"), _is_h=ibis.literal(0),
                     _id=d.activity_id, activity_id=d.activity_id)
     u = ibis.union(ev_h, ev_a, distinct=False)
@@ -94,8 +95,10 @@ def situated_activities(
     *,
     as_of: datetime,
     rules: StyleRules = StyleRules(),  # noqa: B008 - frozen
+    owners: ir.Table | None = None,
 ) -> ir.Table:
-    """The seller-owned selling activities of the window, each with its situation and approach.
+    """The selling activities of the window (of ``owners``, an ``owner_id`` table, when given: the
+    sellers), each with its situation and approach.
 
     ``activities`` have their account filled; ``change_index`` is :func:`.change.change_index`,
     ``stage_ranks`` :func:`.change.stage_order`.  Columns: ``activity_id``, ``owner_id``,
@@ -104,6 +107,8 @@ def situated_activities(
     a = selling_activities(activities)
     a = a.filter((a.occurred_at <= asof) & (a.occurred_at > days_before(as_of, rules.window_days + 30))
                  & a.owner_id.notnull() & a.account_id.notnull())
+    if owners is not None:
+        a = a.semi_join(owners, "owner_id")
     w = ibis.window(group_by=["owner_id", "account_id"], order_by=["occurred_at", "activity_id"])
     a = a.mutate(_prev=a.occurred_at.lag().over(w))
     a = a.filter(a.occurred_at > days_before(as_of, rules.window_days))
