@@ -141,24 +141,31 @@ def situated_activities(
     )
 
 
-def _uncertainty(t: ir.Table, approach: str, situation: str) -> ir.Table:
-    """Per owner: U(approach | situation), small-sample corrected, 0-1."""
-    n = t.group_by("owner_id").aggregate(_n=t.count())
-    joint = t.group_by(["owner_id", situation, approach]).aggregate(_nsa=t.count())
-    ps = t.group_by(["owner_id", situation]).aggregate(_ns=t.count())
-    pa = t.group_by(["owner_id", approach]).aggregate(_na=t.count())
-    j = joint.join(ps, ["owner_id", situation]).join(pa, ["owner_id", approach]).join(n, "owner_id")
+def _flexibility(t: ir.Table) -> ir.Table:
+    """Per owner: ``_flex``, the mean over the approaches of the best small-sample-corrected
+    U(approach | situation), 0-1.  Every (approach, situation) pair is one long table, so the
+    counts are one aggregation whatever the number of pairs."""
+    parts = [
+        t.select("owner_id", _pair=ibis.literal(f"{a}|{s}"), _approach=ibis.literal(a), _s=t[s], _a=t[a])
+        for a in APPROACH for s in SITUATION if (a, s) not in SKIPPED_PAIRS
+    ]
+    long = ibis.union(*parts, distinct=False)
+    keys = ["owner_id", "_pair", "_approach"]
+    joint = long.group_by([*keys, "_s", "_a"]).aggregate(_nsa=long.count())
+    ps = joint.group_by([*keys, "_s"]).aggregate(_ns=joint._nsa.sum())
+    pa = joint.group_by([*keys, "_a"]).aggregate(_na=joint._nsa.sum())
+    n = joint.group_by(keys).aggregate(_n=joint._nsa.sum())
+    j = joint.join(ps, [*keys, "_s"]).join(pa, [*keys, "_a"]).join(n, keys)
     term = (j._nsa / j._n) * (j._nsa * j._n / (j._ns * j._na)).cast("float64").ln()
-    mi = j.group_by("owner_id").aggregate(
-        _mi=term.sum(), _r=j[situation].nunique(), _c=j[approach].nunique(), _n=j._n.max()
-    )
-    pa = pa.join(n, "owner_id")
+    mi = j.group_by(keys).aggregate(_mi=term.sum(), _r=j._s.nunique(), _c=j._a.nunique(), _n=j._n.max())
+    pa = pa.join(n, keys)
     p = (pa._na / pa._n).cast("float64")
-    h = pa.group_by("owner_id").aggregate(_h=(-(p * p.ln())).sum())
-    m = mi.join(h, "owner_id")
+    h = pa.group_by(keys).aggregate(_h=(-(p * p.ln())).sum())
+    m = mi.join(h, keys)
     corrected = ibis.greatest(m._mi - (m._r - 1) * (m._c - 1) / (2.0 * m._n), 0.0)
-    u = ibis.ifelse(m._h > 1e-9, ibis.least(corrected / m._h, 1.0), 0.0)
-    return m.select("owner_id", **{f"_u_{approach}_{situation}": u})
+    m = m.mutate(_u=ibis.ifelse(m._h > 1e-9, ibis.least(corrected / m._h, 1.0), 0.0))
+    best = m.group_by(["owner_id", "_approach"]).aggregate(_best=m._u.max())
+    return best.group_by("owner_id").aggregate(_flex=best._best.sum() / len(APPROACH))
 
 
 def _modal(t: ir.Table, situation: str, approach: str) -> ir.Table:
@@ -275,17 +282,9 @@ def style_flexibility(
     n = t.group_by("owner_id").aggregate(style_n=t.count())
     out = sellers.select("owner_id")
     out = left_join_on(out, n, "owner_id")
-    per_approach: dict[str, list[str]] = {}
-    for a in APPROACH:
-        for s in SITUATION:
-            if (a, s) in SKIPPED_PAIRS:
-                continue
-            out = left_join_on(out, _uncertainty(t, a, s), "owner_id")
-            per_approach.setdefault(a, []).append(f"_u_{a}_{s}")
-    best = {a: ibis.greatest(*[out[c].fill_null(0.0) for c in cols]) for a, cols in per_approach.items()}
-    flex = sum(best.values(), ibis.literal(0.0)) / len(best)
+    out = left_join_on(out, _flexibility(t), "owner_id")
     enough = out.style_n.fill_null(0) >= rules.min_activities
-    out = out.mutate(style_n=out.style_n.fill_null(0), _flex=ibis.ifelse(enough, flex, ibis.null("float64")))
+    out = out.mutate(style_n=out.style_n.fill_null(0), _flex=ibis.ifelse(enough, out._flex, ibis.null("float64")))
 
     sentences = [
         _pair_sentence(t, "change_level", "cadence", "heavy", "steady", "for accounts in heavy change",
