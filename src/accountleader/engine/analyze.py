@@ -255,7 +255,9 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
     contacts_f = plan.arrow(
         t["contacts"].select("contact_id", "title", *(["decision_level"] if use_level else [])), "contact_titles"
     )
-    ocr_f = plan.arrow(t["opportunity_contact_roles"].select("opportunity_id", "contact_id", "role"), "contact_roles_in")
+    # a contact's strongest deal role is all build_contact_roles reads of them: each pair once
+    ocr = t["opportunity_contact_roles"]
+    ocr_f = plan.arrow(ocr.select("contact_id", "role").distinct(), "contact_roles_in")
     # the win model's panel starts at the first deal (domain/metrics/win_features.py)
     win_start_f = plan.call(lambda: _first_deal(opps), "win_data_start")
     win_sample_f = plan.call(lambda: closed_sample(opps, as_of, settings), "win_sample")
