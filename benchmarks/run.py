@@ -118,7 +118,17 @@ def _child(mode: str, workspace: Path, engine: str) -> dict:
     seconds = time.perf_counter() - started
     if mode == "analyze" and summary.reused:
         raise SystemExit("analyze reused stored results: the measurement would be of nothing")
-    return {"seconds": seconds, "reused": summary.reused, "rss_mib": peak_rss_mib(), "tables": summary.tables}
+    return {"seconds": seconds, "reused": summary.reused, "rss_mib": peak_rss_mib(), "tables": summary.tables,
+            "cpu_s": _cpu_seconds()}
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far (every thread; start-up included): on a
+    shared machine a steadier measure than wall time."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _measure(mode: str, workspace: Path, engine: str) -> dict:
@@ -163,7 +173,9 @@ def main() -> None:
         for mode in ("floor", "analyze", "incremental"):
             r = _measure(mode, workspace, args.engine)
             runs[mode].append(r)
-            print(f"run {i + 1} {mode}: {r['seconds']:.2f} s, peak RSS {r['rss_mib']:.0f} MiB, load {r['load']:.1f}", flush=True)
+            cpu = f", CPU {r['cpu_s']:.1f} s" if "cpu_s" in r else ""
+            print(f"run {i + 1} {mode}: {r['seconds']:.2f} s{cpu}, peak RSS {r['rss_mib']:.0f} MiB, load {r['load']:.1f}",
+                  flush=True)
     med = {m: statistics.median(r["seconds"] for r in rs) for m, rs in runs.items()}
     rss = max(r["rss_mib"] for r in runs["analyze"])
     ratio = med["analyze"] / med["floor"]
@@ -180,6 +192,13 @@ def main() -> None:
         print(f"{name:26} {value:>12}   target {tgt:12} {'met' if ok else 'MISSED'}")
     if args.record:
         _record(args, s, gen, machine, runs, med, rss, ratio, checks)
+
+
+def _memory_limit(args) -> str:  # type: ignore[no-untyped-def]
+    from accountleader.workspace import Workspace
+
+    with Workspace.open(args.dir / args.scale / "workspace") as ws:
+        return ws.settings.engine.duckdb_memory_limit
 
 
 def _record(args, s, gen, machine, runs, med, rss, ratio, checks) -> None:  # type: ignore[no-untyped-def]
@@ -202,7 +221,8 @@ def _record(args, s, gen, machine, runs, med, rss, ratio, checks) -> None:  # ty
         f"- Median of {args.runs} run(s), each measurement in a fresh process "
         f"(analyze {[round(r['seconds'], 2) for r in runs['analyze']]} s, floor {[round(r['seconds'], 2) for r in runs['floor']]} s, "
         f"incremental {[round(r['seconds'], 2) for r in runs['incremental']]} s); 1-minute load average as each "
-        f"analyze ended: {[round(r['load'], 1) for r in runs['analyze']]}",
+        f"analyze ended: {[round(r['load'], 1) for r in runs['analyze']]}; analyze CPU (user + system, whole process) "
+        f"{[round(r['cpu_s'], 1) for r in runs['analyze']]} s; DuckDB memory limit {_memory_limit(args)}",
         "",
         "| measure | value | target | |",
         "|---|---|---|---|",

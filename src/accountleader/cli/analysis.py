@@ -70,14 +70,16 @@ _HEADERS = {
     "decision_maker_reach": "DM reach", "create_share": "create", "win_rate": "win rate",
     "won_amount": "won", "sellers_n": "sellers", "close_date_pushes": "pushes", "stage_regressions": "regressions",
     "buyer_roles_engaged": "roles", "has_decision_maker": "DM", "change_index": "change",
+    "style_flexibility": "style", "leadership_mode": "mode", "managed_not_led": "managed, not led",
 }
 
 _COLUMNS = {
     What.reps: ["name", "quadrant", "efficiency_index", "effectiveness_index", "quote_turnaround_median_hours",
-                "high_fit_effort_share", "decision_maker_reach", "create_share", "win_rate"],
+                "high_fit_effort_share", "decision_maker_reach", "create_share", "win_rate", "style_flexibility"],
     What.teams: ["team", "sellers_n", "quadrant", "efficiency_index", "effectiveness_index",
                  "quote_turnaround_median_hours", "create_share", "win_rate", "won_amount"],
-    What.accounts: ["name", "fit_tier", "fit_score", "create_share", "change_index", "only_tended"],
+    What.accounts: ["name", "fit_tier", "fit_score", "create_share", "change_index", "only_tended", "leadership_mode",
+                    "managed_not_led"],
     What.opportunities: ["name", "stage", "amount", "close_date_pushes", "stage_regressions",
                          "buyer_roles_engaged", "has_decision_maker"],
 }

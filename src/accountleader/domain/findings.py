@@ -235,13 +235,19 @@ def team_findings(reps: Sequence[Row], top_change_accounts: Sequence[Row], fit_m
             "replies, meetings and contact touches (an export with deals but no activities gives no indices).",
             None, None, {"sellers_n": len(reps)}, 0.0,
         ))
-    heavy = [a for a in top_change_accounts if (a.get("change_index") or 0) >= HEAVY_CHANGE]
+    # the analysis's documented rule (leadership_mode, docs/metrics.md); results from before it: the old cut
+    if any("leadership_mode" in a for a in top_change_accounts):
+        heavy = [a for a in top_change_accounts if a.get("leadership_mode") == "lead"]
+        why = "lead mode"
+    else:
+        heavy = [a for a in top_change_accounts if (a.get("change_index") or 0) >= HEAVY_CHANGE]
+        why = f"change index {HEAVY_CHANGE:.0f} or more"
     if heavy:
         top = heavy[0]
         drivers = "; ".join(top.get("change_drivers") or []) or "no drivers recorded"
         out.append(Finding(
             "heavy_change", "medium",
-            f"{len(heavy)} of the top accounts are changing fast (change index {HEAVY_CHANGE:.0f} or more) and need "
+            f"{len(heavy)} of the top accounts are changing fast ({why}) and need "
             f"leading, not managing; {top.get('name')} leads at {top.get('change_index'):.0f} ({drivers}).",
             top.get("account_id"), top.get("name"),
             {"accounts_n": len(heavy), "top_change_index": top.get("change_index")}, float(len(heavy)),
