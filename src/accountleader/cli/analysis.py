@@ -81,7 +81,7 @@ _COLUMNS = {
     What.accounts: ["name", "fit_tier", "fit_score", "create_share", "change_index", "only_tended", "leadership_mode",
                     "managed_not_led"],
     What.opportunities: ["name", "stage", "amount", "close_date_pushes", "stage_regressions",
-                         "buyer_roles_engaged", "has_decision_maker"],
+                         "buyer_roles_engaged", "has_decision_maker", "readiness_score"],
 }
 
 

@@ -176,7 +176,7 @@ def plant_support(seed: int, scale: float, org: SalesOrg, accounts: Accounts, co
     used_accounts: set[int] = set()
 
     def take(n: int, ok: object = None) -> list[int]:
-        picked = []
+        picked: list[int] = []
         for d in candidates:
             if len(picked) >= n:
                 break
