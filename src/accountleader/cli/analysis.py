@@ -71,6 +71,7 @@ _HEADERS = {
     "won_amount": "won", "sellers_n": "sellers", "close_date_pushes": "pushes", "stage_regressions": "regressions",
     "buyer_roles_engaged": "roles", "has_decision_maker": "DM", "change_index": "change",
     "style_flexibility": "style", "leadership_mode": "mode", "managed_not_led": "managed, not led",
+    "readiness_score": "readiness",
 }
 
 _COLUMNS = {
