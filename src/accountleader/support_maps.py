@@ -24,6 +24,7 @@ from typing import Any
 
 from .domain import support_map_edits as edits
 from .domain.access import EVERYONE, Scope
+from .domain.readiness import draft_map
 from .domain.support_map import Backer, Readiness, Stakeholder, SupportMap, merge
 from .errors import InputError, NotFoundError, PermissionDenied
 from .playbooks import CLI, Actor
@@ -55,26 +56,6 @@ class Deal:
     @property
     def name(self) -> str:
         return str(self.row.get("name") or self.opportunity_id)
-
-
-def _when(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
-def _draft(opportunity_id: str, people: Iterable[Mapping[str, Any]], backers: Iterable[Mapping[str, Any]]) -> SupportMap:
-    """The CRM draft of one deal's map from the draft result rows: primary contact first, then by name."""
-    rows = sorted(people, key=lambda r: (not r.get("is_primary"), str(r.get("contact_name") or ""), r["contact_id"]))
-    return SupportMap(opportunity_id, tuple(
-        Stakeholder(r["contact_id"], name=r.get("contact_name"), title=r.get("title"), buyer_role=r.get("buyer_role"),
-                    stance=r.get("stance") or "neutral", influence=r.get("influence") or "medium",
-                    access=r.get("access") or "direct", last_touch_at=_when(r.get("last_touch_at")),
-                    inferred=True, evidence=r.get("evidence"))
-        for r in rows), tuple(
-        Backer(b["user_id"], name=b.get("name"), function=b.get("function") or "other", ask=b.get("ask"),
-               commitment=b.get("commitment") or "asked", inferred=True)
-        for b in sorted(backers, key=lambda b: (str(b.get("function") or ""), b["user_id"]))))
 
 
 class SupportMaps:
@@ -168,7 +149,7 @@ class SupportMaps:
 
     def _draft(self, oid: str) -> SupportMap:
         rows = self._drafts([oid])[oid]
-        return _draft(oid, rows["stakeholders"], rows["backers"])
+        return draft_map(oid, rows["stakeholders"], rows["backers"])
 
     def _with_names(self, maps: dict[str, SupportMap]) -> dict[str, SupportMap]:
         """Names (and titles) of the people the draft does not name: rows entered by hand."""

@@ -78,7 +78,7 @@ def test_a_person_marking_a_champion_removes_the_gap() -> None:
 
 
 def test_a_drafted_champion_who_left_is_off_the_map() -> None:
-    left = Stakeholder("c1", stance="neutral", evidence="left the company on 2026-09-01; CRM role Champion")
+    left = Stakeholder("c1", stance="neutral", evidence="left the company on 2026-09-01; CRM role Champion", left=True)
     m = ready_map(stakeholders=(left, *ready_map().stakeholders[1:]))
     r = assess(SIGNALS, m, as_of=AS_OF, settings=RULES)
     assert codes(r) == ["no_champion"] and "1 buyer contacts" in r.gaps[0].text

@@ -20,7 +20,6 @@ from .support_map import Backer, Gap, Readiness, Stakeholder, SupportMap
 __all__ = ["GAP_CODES", "assess", "draft_map", "readiness_fields"]
 
 #: How the draft's evidence starts for a contact who left (domain/metrics/support.py).
-LEFT_EVIDENCE = "left the company"
 #: Every gap, in the order they are reported.
 GAP_CODES = (
     "no_champion",
@@ -125,9 +124,9 @@ def assess(signals: Mapping[str, Any], support_map: SupportMap, *, as_of: dateti
 
 
 def _left(s: Any) -> bool:
-    """A drafted contact who had left the company by the look (``support_map_draft.left_company``;
-    its evidence says so): no longer on the map. A person's edit of the row keeps them on it."""
-    return bool(s.inferred) and str(s.evidence or "").startswith(LEFT_EVIDENCE)
+    """A drafted contact who had left the company by the look (``support_map_draft.left_company``):
+    no longer on the map readiness reads. A person's edit of the row keeps them on it."""
+    return bool(s.inferred) and bool(s.left)
 
 
 def _when(value: Any) -> datetime | None:
@@ -139,16 +138,19 @@ def _when(value: Any) -> datetime | None:
 def draft_map(opportunity_id: str, people: Iterable[Mapping[str, Any]],
               backers: Iterable[Mapping[str, Any]] = ()) -> SupportMap:
     """A deal's map as the CRM drafts it, from its ``support_map_draft`` and
-    ``support_backers_draft`` rows (every row inferred; contacts who left are off the map)."""
+    ``support_backers_draft`` rows, every row inferred: the primary contact first, then by name;
+    backers by function. Contacts who left stay on it, marked ``left`` (the deal page shows the
+    departure); readiness does not count them."""
+    rows = sorted(people, key=lambda r: (not r.get("is_primary"), str(r.get("contact_name") or ""), r["contact_id"]))
     return SupportMap(opportunity_id, tuple(
         Stakeholder(r["contact_id"], name=r.get("contact_name"), title=r.get("title"), buyer_role=r.get("buyer_role"),
                     stance=r.get("stance") or "neutral", influence=r.get("influence") or "medium",
                     access=r.get("access") or "direct", last_touch_at=_when(r.get("last_touch_at")),
-                    evidence=r.get("evidence"))
-        for r in people if not r.get("left_company")), tuple(
+                    evidence=r.get("evidence"), left=bool(r.get("left_company")))
+        for r in rows), tuple(
         Backer(b["user_id"], name=b.get("name"), function=b.get("function") or "other", ask=b.get("ask"),
                commitment=b.get("commitment") or "asked")
-        for b in backers))
+        for b in sorted(backers, key=lambda b: (str(b.get("function") or ""), b["user_id"]))))
 
 
 def readiness_fields(r: Readiness | None, signals: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -83,6 +83,7 @@ class Stakeholder:
     note: str | None = None
     inferred: bool = True  # True: drafted from the CRM, nobody has confirmed it
     evidence: str | None = None  # why the draft says so (plain words), for inferred rows
+    left: bool = False  # the CRM shows them gone from the company (drafted rows only)
 
 
 @dataclass(frozen=True)
