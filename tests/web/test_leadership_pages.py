@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from demo_support import demo_template, private_copy
-from web_support import WebApp
+from web_support import WebApp, fresh_database_url
 
 from accountleader.demo import TRUTH_FILE, PlantedTruth
 from accountleader.workspace import Workspace
@@ -22,8 +22,9 @@ def planted_copy(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Pa
     return private_copy(template, tmp_path / "workspace")
 
 
-def test_managers_page_leads_with_managed_not_led_and_each_role_sees_its_own(planted_copy: Path,
-                                                                             database_url: str) -> None:
+def test_managers_page_leads_with_managed_not_led_and_each_role_sees_its_own(planted_copy: Path, tmp_path: Path) -> None:
+    # read-only pages over the results: the scope filter is above the app database, so one backend (SQLite) will do
+    database_url = fresh_database_url("sqlite", tmp_path)
     truth = PlantedTruth.from_json((planted_copy / "demo-export" / TRUTH_FILE).read_text(encoding="utf-8"))
     with Workspace.open(planted_copy) as ws:
         flagged = [a for a in ws.accounts() if a["managed_not_led"]]
