@@ -41,7 +41,10 @@ def test_sellers_who_only_tend_have_almost_no_create_share(messy: Messy) -> None
 def test_heavy_change_accounts_rank_top_on_change_index(messy: Messy) -> None:
     accounts = messy.workspace.accounts()
     planted = messy.truth.heavy_change_accounts
-    top = {a["account_id"] for a in accounts[: len(planted)]}
+    # the leadership plants' accounts in change (handled as steady state) are heavy change too,
+    # so they may rank among the planted ones
+    also_changing = messy.truth.steady_state_change_accounts - planted
+    top = {a["account_id"] for a in accounts[: len(planted) + len(also_changing)]}
     assert len(top & planted) >= 0.9 * len(planted), f"{len(top & planted)} of {len(planted)} in the top"
     assert all(a["change_drivers"] for a in accounts if a["account_id"] in planted)
 
