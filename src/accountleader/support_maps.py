@@ -210,7 +210,21 @@ class SupportMaps:
         m = self._merged([opportunity_id])[opportunity_id]
         return {"opportunity_id": opportunity_id, "deal_name": deal.name, "access": deal.access,
                 "support_map": map_dict(m), "readiness": readiness_dict(self._assess(deal.row, m)),
+                "momentum": self._momentum(opportunity_id),
                 "history": [e.as_dict() for e in records.history(self.store, opportunity_id=opportunity_id)]}
+
+    def _momentum(self, opportunity_id: str) -> dict[str, Any] | None:
+        """The deal's momentum and its parts, last 30 days against the 30 before, with the sample
+        size (``opportunity_readiness``); None when the results hold no signals for it."""
+        signals = self._drafts([opportunity_id])[opportunity_id]["signals"]
+        if not signals:
+            return None
+        s = signals[0]
+        parts = [(label, s.get(f"{key}_30d"), s.get(f"{key}_prev_30d")) for key, label in (
+            ("inbound", "inbound replies"), ("meetings", "meetings"), ("new_stakeholders", "new stakeholders"))]
+        return {"momentum": s.get("momentum"), "momentum_n": s.get("momentum_n"), "cooling": s.get("cooling"),
+                "parts": [{"part": label, "last_30_days": now, "previous_30_days": before}
+                          for label, now, before in parts]}
 
     # -- writing --------------------------------------------------------------------------------
 

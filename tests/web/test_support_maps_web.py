@@ -249,3 +249,24 @@ def test_route_walk_reps_managers_and_support_see_and_change_only_what_they_may(
     listed = {o["opportunity_id"]: o for o in c["desk"].get("/api/v1/opportunities").json()["opportunities"]}
     assert listed[oid]["backed"] is True  # the deal they back is on their list
     assert theirs not in listed
+
+
+def test_the_deal_page_shows_momentum_with_its_parts_and_sample_size(cockpit: Cockpit) -> None:
+    if cockpit.web.store.backend != "sqlite":
+        pytest.skip(ONCE)
+    c, p = cockpit.c, cockpit.people
+    oid = p.deal["opportunity_id"]
+    ws = Workspace.open(cockpit.web.workspace)
+    try:
+        signals = ws.reader().support_map_drafts([oid])["signals"]
+    finally:
+        ws.close()
+    assert signals, "the open test deal has readiness signals"
+    twin = c["rep"].get(f"/api/v1/opportunities/{oid}").json()["support"]["momentum"]
+    s = signals[0]
+    assert twin["momentum"] == s["momentum"] and twin["momentum_n"] == s["momentum_n"]
+    parts = {m["part"]: (m["last_30_days"], m["previous_30_days"]) for m in twin["parts"]}
+    assert parts["meetings"] == (s["meetings_30d"], s["meetings_prev_30d"])
+    assert parts["inbound replies"] == (s["inbound_30d"], s["inbound_prev_30d"])
+    page = c["rep"].get(f"/opportunities/{oid}").text
+    assert 'id="momentum"' in page and ("events" in page or "nothing to compare" in page)
