@@ -388,8 +388,12 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         opps, acts_by_account, contact_roles, as_of=as_of, window_days=window, pairs=pairs
     )
     # each open deal's roles become a JSON list: in SQL where the engine writes the results
-    roles_t = plan.table(roles_expr, "deal_roles") if plan.writes else None
-    roles_f = None if plan.writes else plan.arrow(roles_expr, "deal_roles")
+    # (read there by the temporary table's name), else in Python
+    roles_f = None
+    if plan.writes:
+        plan.table(roles_expr, "deal_roles")
+    else:
+        roles_f = plan.arrow(roles_expr, "deal_roles")
     plan.drop("open_deal_pairs")
 
     fit_arrow, fit_report = fit_future.result()
@@ -546,7 +550,6 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
             },
             ordered=plan.ordered,
         )
-    del roles_t
     if quality is None:
         # annotated tables made here are cached on the engine (a persisted frame on Spark):
         # free them now rather than whenever the collector gets to them
