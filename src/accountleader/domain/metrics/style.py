@@ -235,10 +235,11 @@ def _underperformance(per: ir.Table, company: ir.Table, sellers: ir.Table, rules
     floor met in both levels) is underperformance in the worse level, when the seller is also
     below the company's figure there.  A seller below the
     company everywhere by the same amount is not singled out by one situation."""
-    co = company.select("change_level", _cc=company.creating_n / company.classified_n,
-                        _cw=company.won_n / company.closed_n)
+    # a share over none is unknown (NULLIF): Spark's ANSI mode raises on a division by zero
+    co = company.select("change_level", _cc=company.creating_n / company.classified_n.nullif(0),
+                        _cw=company.won_n / company.closed_n.nullif(0))
     p = left_join_on(per.semi_join(sellers, "owner_id"), co, "change_level")
-    p = p.mutate(_cs=p.creating_n / p.classified_n, _wr=p.won_n / p.closed_n)
+    p = p.mutate(_cs=p.creating_n / p.classified_n.nullif(0), _wr=p.won_n / p.closed_n.nullif(0))
     cols = ("_cs", "_wr", "_cc", "_cw", "classified_n", "closed_n")
     hv = p.filter(p.change_level == "heavy").select("owner_id", **{f"h{c}" if c.startswith("_") else f"h_{c}": p[c] for c in cols})
     st = p.filter(p.change_level == "steady").select("owner_id", **{f"s{c}" if c.startswith("_") else f"s_{c}": p[c] for c in cols})
