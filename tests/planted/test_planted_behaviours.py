@@ -53,7 +53,7 @@ def test_sellers_who_only_tend_have_almost_no_create_share(demo: Demo) -> None:
     assert all((r["new_pipeline_per_100_activities"] or 0) < 1000 for r in tenders)
 
 
-def test_accounts_of_tenders_are_managed_not_led(demo: Demo) -> None:
+def test_accounts_of_tenders_are_only_tended(demo: Demo) -> None:
     tenders = {u for u, a in demo.truth.seller_archetypes.items() if a == "tender"}
     accounts = demo.workspace.accounts()
     # with fewer than 5 activities in the window an account's create share is not measured
