@@ -45,7 +45,7 @@ TARGET_INCREMENTAL_S = 1.0
 #: (tests/engine/test_floor_columns.py) runs the whole analysis on tables cut down to
 #: exactly these columns, so the list cannot silently fall short of what analyze reads.
 FLOOR_COLUMNS: dict[str, tuple[str, ...]] = {
-    "users": ("user_id", "name", "manager_id", "function", "team"),
+    "users": ("user_id", "name", "manager_id", "function", "team", "title", "department"),
     "accounts": ("account_id", "name", "owner_id", "industry", "employees", "annual_revenue", "region", "country", "created_at"),
     "contacts": ("contact_id", "account_id", "name", "title", "decision_level", "departed_at", "created_at"),
     "opportunities": (
@@ -54,7 +54,7 @@ FLOOR_COLUMNS: dict[str, tuple[str, ...]] = {
         "lead_source", "attributes",
     ),
     "opportunity_history": ("history_id", "opportunity_id", "stage", "amount", "probability", "close_date", "changed_at"),
-    "opportunity_contact_roles": ("opportunity_id", "contact_id", "role"),
+    "opportunity_contact_roles": ("opportunity_id", "contact_id", "role", "is_primary"),
     "activities": (
         "activity_id", "kind", "direction", "owner_id", "contact_id", "what_id", "opportunity_id", "account_id", "occurred_at",
         "created_at", "subject", "subtype", "is_done", "source_object",
