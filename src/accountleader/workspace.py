@@ -866,7 +866,7 @@ class Workspace:
                 engine_connect.disconnect(self._results_con)
             self._results_con = None
             self._results_con = engine_connect.connect_duckdb(
-                self.results_path, memory_limit=self.settings.engine.duckdb_memory_limit
+                self.results_path, memory_limit=self.settings.engine.duckdb_memory_limit, workspace=self.path
             )
             self._results_names = set(self._results_con.list_tables())
             self._results_mtime = mtime
@@ -896,7 +896,8 @@ class Workspace:
             else:
                 from .engine import connect as engine_connect
 
-                con = engine_connect.connect_duckdb(path, memory_limit=self.settings.engine.duckdb_memory_limit)
+                con = engine_connect.connect_duckdb(path, memory_limit=self.settings.engine.duckdb_memory_limit,
+                                                    workspace=self.path)
                 f = self._crm_files[path] = _CrmFile(path, stamp, con)
         for other in [p for p in self._crm_files if p not in (path, self.crm_path)
                       and p != self._shown_path]:

@@ -15,7 +15,7 @@ from ..errors import ConfigError
 from .memory import limit_memory
 
 
-def connect_duckdb(path: Path, *, memory_limit: str | None = None) -> Any:
+def connect_duckdb(path: Path, *, memory_limit: str | None = None, workspace: Path | None = None) -> Any:
     """A read-only Ibis connection to a workspace database file.
 
     The file is attached to a private in-memory DuckDB (see ``storage.open_read_only``):
@@ -34,7 +34,7 @@ def connect_duckdb(path: Path, *, memory_limit: str | None = None) -> Any:
     except BaseException:
         con.disconnect()
         raise
-    limit_memory(con, memory_limit)
+    limit_memory(con, memory_limit, workspace)  # spills under the workspace's cache
     return con
 
 

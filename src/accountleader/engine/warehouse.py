@@ -89,7 +89,7 @@ def warehouse_connection(settings: EngineSettings, workspace: Path | None = None
     except Exception as exc:
         raise ConfigError(f"cannot connect to engine.url {mask_url(settings.url)}: "
                           f"{mask_text(str(exc), secrets)}") from None
-    return limit_memory(con, settings.duckdb_memory_limit)
+    return limit_memory(con, settings.duckdb_memory_limit, workspace)
 
 
 def warehouse_tables(settings: EngineSettings, workspace: Path | None = None) -> dict[str, ibis.Table]:
