@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from engine_support import table_differences
+
 from accountleader.domain.schema import TABLES
 from accountleader.engine.analyze import Analysis, run_analysis
 from accountleader.workspace import Workspace
@@ -19,8 +21,10 @@ def test_analysis_runs_on_only_the_floor_columns(demo_workspace: Workspace, as_o
     assert set(FLOOR_COLUMNS) == set(TABLES)
     narrowed = {name: t.select(*FLOOR_COLUMNS[name]) if FLOOR_COLUMNS[name] else t for name, t in demo_workspace.tables().items()}
     result = run_analysis(narrowed, as_of=as_of, settings=demo_workspace.settings)
-    for name, table in duckdb_analysis.tables.items():
-        assert result.tables[name].equals(table), name
+    # the same rows; floats within 1e-9 (a parallel sum may add in another order: the teams'
+    # indices and style flexibility differed in the last bit between two runs of the same data)
+    problems = [p for name, table in duckdb_analysis.tables.items() for p in table_differences(name, table, result.tables[name])]
+    assert not problems, "\n".join(problems)
 
 
 def test_floor_query_reads_every_listed_column(demo_workspace: Workspace) -> None:
