@@ -133,7 +133,8 @@ class Check:
     evidence: str
 
 
-def _when(value: Any) -> datetime | None:
+def when(value: Any) -> datetime | None:
+    """A result row's timestamp as a datetime (a date is its midnight; text is ISO 8601)."""
     if value is None or isinstance(value, datetime):
         return value
     if isinstance(value, date):
@@ -173,12 +174,12 @@ def _champion_silent(days: int, contacts: Sequence[Mapping[str, Any]], as_of: da
                      subject_name: str | None) -> Check:
     day = as_of.date().isoformat()
     champions = [c for c in contacts if c.get("buyer_role") == "champion"
-                 and not ((left := _when(c.get("departed_at"))) is not None and left <= as_of)]
+                 and not ((left := when(c.get("departed_at"))) is not None and left <= as_of)]
     if not champions:
         return Check(False, f"no champion known at {subject_name or 'the account'} as of {day}")
 
     def touched(c: Mapping[str, Any]) -> datetime | None:
-        at = _when(c.get("last_touch"))
+        at = when(c.get("last_touch"))
         return at if at is not None and at <= as_of else None
 
     latest = max(champions, key=lambda c: touched(c) or datetime.min)

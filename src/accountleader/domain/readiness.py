@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from .playbooks import when as _when
 from .support_map import Backer, Gap, Readiness, Stakeholder, SupportMap
 
 __all__ = ["GAP_CODES", "assess", "draft_map", "readiness_fields"]
@@ -129,10 +130,6 @@ def _left(s: Any) -> bool:
     return bool(s.inferred) and bool(s.left)
 
 
-def _when(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
 
 
 def draft_map(opportunity_id: str, people: Iterable[Mapping[str, Any]],
