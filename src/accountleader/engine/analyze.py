@@ -11,9 +11,10 @@ import gc
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -217,7 +218,7 @@ def run_analysis(
     plan = _Plan(t, timings, sql_cache_dir=sql_cache_dir, results_file=results_file, as_of=as_of)
     try:
         # DuckDB answers "the next touch after each start" with an ASOF join (efficiency.py)
-        with efficiency.asof_joins(plan.pipelined):
+        with efficiency.asof_joins(plan.pipelined), _numerics_on_one_thread():
             result = _run_plan(plan, t, dq, as_of=as_of, settings=settings, step=step, timings=timings,
                                quality=quality, quote_stages=quote_stages)
     except BaseException:
@@ -225,6 +226,24 @@ def run_analysis(
         raise
     plan.close()
     return result
+
+
+@contextmanager
+def _numerics_on_one_thread() -> Iterator[None]:
+    """The fits (numpy, scikit-learn) use one BLAS and one OpenMP thread while the analysis runs.
+
+    They run in threads beside the engine on small matrices: OpenBLAS's and OpenMP's own
+    threads gain nothing there, and they spin between calls on the cores DuckDB works on (at
+    M, about 5 s of CPU, with the engine's queries slower for it). scikit-learn is imported
+    first so that the libraries it loads (SciPy's OpenBLAS, OpenMP) are limited too."""
+    try:
+        import sklearn.linear_model  # noqa: F401 - loads the libraries the limit must reach
+        from threadpoolctl import threadpool_limits  # comes with scikit-learn
+    except ImportError:  # pragma: no cover - scikit-learn is a dependency
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield
 
 
 def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality, *, as_of: datetime,  # noqa: PLR0915
