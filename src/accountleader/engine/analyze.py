@@ -436,10 +436,13 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         "effort_gaps",
     )
     # support-map drafts and the readiness signals of open deals (domain/metrics/support.py)
+    # the drafts and the touches per (deal, contact) are computed once: readiness reads them too
     support_f = {name: plan.result(expr, name) for name, expr in support.support_tables(
         t, activities=acts_by_account, contact_roles=contact_roles,
-        stage_ranks=change.stage_order(hist, opps, as_of=as_of), as_of=as_of, settings=settings).items()}
-    plan.drop("activities_with_account", "contact_roles")
+        stage_ranks=change.stage_order(hist, opps, as_of=as_of), as_of=as_of, settings=settings,
+        keep=lambda expr, name: plan.table(expr, name, shared_only=True)).items()}
+    plan.drop("activities_with_account", "contact_roles", "support_touches_per_contact", "support_map_draft",
+              "support_backers_draft")
 
     step("the right-things-right matrix", 0.65)
     # percentiles rank sellers among sellers: support staff and managers own activities too

@@ -20,7 +20,7 @@ thresholds come from ``settings.readiness``.  Portable Ibis only (DuckDB and PyS
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import ibis
@@ -191,14 +191,17 @@ def stakeholder_draft(
     champion_roles: Sequence[str] = ("champion", "coach"),
     blocker_roles: Sequence[str] = ("blocker", "opponent", "detractor"),
     unanswered_touches: int = 4,
+    per: ir.Table | None = None,
 ) -> ir.Table:
     """The draft of each looked-at deal's buyer side (``support_map_draft``).
 
     ``touches``: :func:`touches_at_looks` with no lookback (first touches need all of it).
     ``contact_role_rows``: ``opportunity_contact_roles``; ``contact_roles``: the result
     table (buyer_role, seniority).  A row per (deal, contact) with a contact-role row, or a
-    touch on the deal in the ``window_days`` before the look."""
-    per = _per_contact(touches, recent_days=recent_days, window_days=window_days)
+    touch on the deal in the ``window_days`` before the look.  ``per``: the touches summed
+    per (deal, contact) already (:func:`_per_contact` with the same days), if computed."""
+    if per is None:
+        per = _per_contact(touches, recent_days=recent_days, window_days=window_days)
     crm = _crm_roles(looks, contact_role_rows, champion_roles=champion_roles, blocker_roles=blocker_roles)
     keys = per.filter(per.touches_window > 0).select("opportunity_id", "contact_id").union(
         crm.select("opportunity_id", "contact_id"), distinct=True)
@@ -368,13 +371,17 @@ def readiness_signals(
     window_days: float = 90,
     cooling_momentum: float = -0.5,
     cooling_min_events: int = 4,
+    per: ir.Table | None = None,
 ) -> ir.Table:
     """``opportunity_readiness``: one row per look (open deal) with what the readiness rules read.
 
     ``touches``: :func:`touches_at_looks` (no lookback); ``draft``/``backers``: the drafts at
     the same looks; ``stages``: :func:`stage_at_looks`; ``stage_ranks``: stage, stage_rank (the
-    stage's mean probability, ``change.stage_order``); ``baseline``: :func:`stage_baseline`."""
-    per = _per_contact(touches, recent_days=MOMENTUM_DAYS, window_days=window_days)
+    stage's mean probability, ``change.stage_order``); ``baseline``: :func:`stage_baseline`.
+    ``per``: the touches summed per (deal, contact) already, with the same ``window_days`` (the
+    draft's: its ``recent_days`` do not matter here, only columns over ``MOMENTUM_DAYS`` are read)."""
+    if per is None:
+        per = _per_contact(touches, recent_days=MOMENTUM_DAYS, window_days=window_days)
     new_last = (per._first_days < MOMENTUM_DAYS).cast("int64")
     new_prev = ((per._first_days >= MOMENTUM_DAYS) & (per._first_days < 2 * MOMENTUM_DAYS)).cast("int64")
     m = per.group_by("opportunity_id").aggregate(
@@ -437,28 +444,36 @@ def support_tables(
     settings: object,
     looks: ir.Table | None = None,
     baseline_as_of: datetime | None = None,
+    keep: Callable[[ir.Table, str], ir.Table] | None = None,
 ) -> dict[str, ir.Table]:
     """``support_map_draft``, ``support_backers_draft`` and ``opportunity_readiness`` at the
     looks (default: every deal open at ``as_of``).  ``t``: the annotated canonical tables;
     ``activities``: activities by ``as_of`` with their account filled; ``settings``: the
     workspace settings (``engagement_window_days`` and ``readiness``).  ``baseline_as_of``:
-    the won deals behind the single-threading baseline closed by then (default ``as_of``)."""
+    the won deals behind the single-threading baseline closed by then (default ``as_of``).
+
+    ``keep(expr, name)``: how the engine computes a table once for several readers (the plan's
+    temporary table): the touches per (deal, contact), the draft and the backers are each read
+    by the readiness signals too. The default leaves them inline."""
     r = settings.readiness  # type: ignore[attr-defined]
     window = settings.engagement_window_days  # type: ignore[attr-defined]
+    kept = keep or (lambda expr, name: expr)
     opps = t["opportunities"]
     if looks is None:
         looks = open_looks(opps, as_of=as_of)
     touches = touches_at_looks(looks, activities)
-    draft = stakeholder_draft(
+    per = kept(_per_contact(touches, recent_days=r.recent_days, window_days=window), "support_touches_per_contact")
+    draft = kept(stakeholder_draft(
         looks, touches, t["opportunity_contact_roles"], t["contacts"], contact_roles,
         window_days=window, recent_days=r.recent_days, champion_roles=r.champion_roles,
-        blocker_roles=r.blocker_roles, unanswered_touches=r.unanswered_touches,
-    )
-    backers = backer_draft(looks, activities, t["users"], t["quotes"])
+        blocker_roles=r.blocker_roles, unanswered_touches=r.unanswered_touches, per=per,
+    ), "support_map_draft")
+    backers = kept(backer_draft(looks, activities, t["users"], t["quotes"]), "support_backers_draft")
     baseline = stage_baseline(opps, t["opportunity_history"], activities, as_of=baseline_as_of or as_of,
                               window_days=window)
     signals = readiness_signals(
         looks, touches, draft, backers, stage_at_looks(looks, t["opportunity_history"], opps), stage_ranks,
         baseline, window_days=window, cooling_momentum=r.cooling_momentum, cooling_min_events=r.cooling_min_events,
+        per=per,
     )
     return {"support_map_draft": draft, "support_backers_draft": backers, "opportunity_readiness": signals}
