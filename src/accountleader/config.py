@@ -206,6 +206,27 @@ class ReadinessSettings(BaseModel):
     proposal_stages: list[str] = Field(default_factory=lambda: ["Proposal/Price Quote", "Proposal", "Quote"])
 
 
+class RequestSettings(BaseModel):
+    """Support requests (issue 15; docs/metrics.md, "Results over obedience")."""
+
+    # fewer decisions (or done requests) than this: the rate is not given, the reason says why
+    min_decisions: int = Field(5, ge=1, le=1000)
+    # `accountleader requests remind`: open requests needed within this many days
+    remind_within_days: int = Field(2, ge=0, le=90)
+
+
+class NotificationSettings(BaseModel):
+    """Email on assignment, proposal, decision and due date. Off while ``smtp_host`` is empty."""
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "ssl"] = "none"
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    sender: str = "accountleader@localhost"
+    # the web app's address, for the links in the emails (``{base_url}/requests/{id}``)
+    base_url: str = "http://127.0.0.1:8000"
+
+
 class WorkspaceSettings(BaseModel):
     """Settings a sales leader or RevOps analyst tunes per workspace."""
 
@@ -233,6 +254,8 @@ class WorkspaceSettings(BaseModel):
     win: WinSettings = Field(default_factory=WinSettings)
     readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
     leadership: LeadershipSettings = Field(default_factory=LeadershipSettings)
+    requests: RequestSettings = Field(default_factory=RequestSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
     @classmethod
     def load(cls, workspace: Path) -> WorkspaceSettings:

@@ -555,6 +555,18 @@ class ResultsReader:
         o = scope.filter_owned(self._results("opportunity_results"), "owner_id", "account_id")
         return records(o.filter(o.opportunity_id.isin(sorted(set(opportunity_ids)))))
 
+    def deal_names(self, opportunity_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Name, account id and account name of these deals, by id (support requests, issue 15:
+        the caller has already decided who may see the request that names the deal)."""
+        if not opportunity_ids:
+            return {}
+        o = self._results("opportunity_results")
+        o = o.filter(o.opportunity_id.isin(sorted(set(opportunity_ids)))).select("opportunity_id", "name", "account_id")
+        a = self._results("account_results")
+        a = a.select(a.account_id.name("a_id"), a.name.name("account_name"))
+        joined = o.left_join(a, o.account_id == a.a_id).select("opportunity_id", "name", "account_id", "account_name")
+        return {r["opportunity_id"]: r for r in records(joined)}
+
     def support_map_drafts(self, opportunity_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """The CRM drafts of these deals' support maps: ``stakeholders`` (``support_map_draft``)
         and ``backers`` (``support_backers_draft``) rows, and the deals' readiness ``signals``

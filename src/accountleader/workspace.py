@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .engine import data_quality
     from .importers import ImportBatch
     from .playbooks import Playbooks
+    from .requests import Requests
     from .results_reader import ResultsReader
     from .store import Store
     from .support_maps import SupportMaps
@@ -147,7 +148,8 @@ def _parse_as_of(value: AsOf | datetime | date | str) -> datetime:
 
 
 #: Settings that do not change what an analysis computes (left out of the fingerprints).
-_NOT_IN_FINGERPRINT = {"results_snapshots_kept"}
+# requests and notifications are read from the app database and sent at run time, not analysed
+_NOT_IN_FINGERPRINT = {"results_snapshots_kept", "requests", "notifications"}
 #: Views of kept snapshots (Workspace.at) each workspace keeps open (each holds DuckDB connections).
 _VIEWS_KEPT_OPEN = 2
 
@@ -549,6 +551,15 @@ class Workspace:
 
         return SupportMaps(store or self.app_store(), self.reader,
                            readiness_settings=lambda: getattr(self.settings, "readiness", None))
+
+    def requests(self, store: Store | None = None) -> Requests:
+        """Support requests (issue 15) in ``store`` (default: app_store()): who may see and change
+        which, their figures, and email about each change when notifications are set up."""
+        from .notifications import notifier
+        from .requests import Requests
+
+        return Requests(store or self.app_store(), self.reader, settings=lambda: self.settings,
+                        notify=notifier(lambda: self.settings.notifications))
 
     @_in_place_read
     def _analyze(self, *, as_of: AsOf | datetime | date | str | None = None, progress: Progress | None = None,
@@ -1048,7 +1059,12 @@ class Workspace:
 
     def table(self, name: str) -> ibis.Table:
         """A canonical table as the stored results saw it (pages join it with the results)."""
-        return self.results_tables()[name]
+        from .domain.schema import TABLES
+
+        con = self._shown_file().con
+        if name in TABLES and name in con.list_tables():  # one table, not all twenty (each a DESCRIBE)
+            return con.table(name)
+        return self.results_tables()[name]  # its error: no data, or not a canonical table
 
     def status(self) -> dict[str, Any]:
         """Row counts, date ranges and data-quality warnings."""

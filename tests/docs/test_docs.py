@@ -37,7 +37,9 @@ def test_every_setting_is_documented() -> None:
         ArtefactSettings,
         EngineSettings,
         LeadershipSettings,
+        NotificationSettings,
         ReadinessSettings,
+        RequestSettings,
         VerdictSettings,
         WinSettings,
         WorkspaceSettings,
@@ -51,5 +53,7 @@ def test_every_setting_is_documented() -> None:
     names += [f"win.{n}" for n in WinSettings.model_fields]
     names += [f"readiness.{n}" for n in ReadinessSettings.model_fields]
     names += [f"leadership.{n}" for n in LeadershipSettings.model_fields]
+    names += [f"requests.{n}" for n in RequestSettings.model_fields]
+    names += [f"notifications.{n}" for n in NotificationSettings.model_fields]
     missing = [n for n in names if f"`{n}`" not in text]
     assert not missing, f"settings missing from docs/settings.md: {missing}"

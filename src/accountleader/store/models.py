@@ -1,5 +1,5 @@
 """The application database's tables: people, their sessions and tokens, settings, the audit log, playbooks,
-support maps.
+support maps, support requests.
 
 CRM data never lives here; it stays in the analytics engine. These tables are small and
 transactional, and the same models run on SQLite (one team member) and PostgreSQL (a team).
@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ..domain import requests as rq
 from ..domain import support_map as sm
 from ..domain.access import ROLES
 
@@ -77,6 +78,8 @@ class User(Base):
     # The CRM user id (Salesforce User.Id) this person is, for scoping; admins may have none.
     crm_user_id: Mapped[str | None] = mapped_column(String(64), default=None)
     active: Mapped[bool] = mapped_column(default=True)
+    # Where notifications go (issue 15, migration 0005); none: this person gets no email.
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -286,5 +289,65 @@ class SupportMapEvent(Base):
     subject_id: Mapped[str] = mapped_column(String(64))
     subject_name: Mapped[str | None] = mapped_column(String(255), default=None)
     field: Mapped[str] = mapped_column(String(20))
+    old: Mapped[str | None] = mapped_column(Text, default=None)
+    new: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class SupportRequestRecord(Base):
+    """A support request framed as an outcome (issue 15; :mod:`accountleader.domain.requests`):
+    asked by ``requester_id`` of ``assignee_id`` (app users), proposed, decided, done or
+    cancelled. ``version`` is bumped by every change (optimistic concurrency); ``on_time`` is
+    derived from ``done_at`` and ``needed_by``, never stored."""
+
+    __tablename__ = "support_requests"
+    __table_args__ = (
+        CheckConstraint(_in("kind", rq.KINDS), name="kind"),
+        CheckConstraint(_in("status", rq.STATUSES), name="status"),
+        CheckConstraint("reply IS NULL OR " + _in("reply", rq.REPLIES), name="reply"),
+        CheckConstraint("decision IS NULL OR " + _in("decision", rq.DECISIONS), name="decision"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(Text)
+    needed_by: Mapped[date] = mapped_column(Date)
+    constraints: Mapped[str | None] = mapped_column(Text, default=None)
+    opportunity_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    quote_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    account_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="asked")
+    proposal: Mapped[str | None] = mapped_column(Text, default=None)
+    proposal_rationale: Mapped[str | None] = mapped_column(Text, default=None)
+    reply: Mapped[str | None] = mapped_column(String(12), default=None)
+    proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    decision: Mapped[str | None] = mapped_column(String(8), default=None)
+    decision_note: Mapped[str | None] = mapped_column(Text, default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    consulted: Mapped[bool | None] = mapped_column(default=None)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    achieved: Mapped[bool | None] = mapped_column(default=None)
+    quality_note: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SupportRequestEvent(Base):
+    """A request's history: one row per field a change touched, ``old`` → ``new`` (text, as
+    shown), with the ``action`` (add, propose, decide, done, cancel), who (``by``: the app user
+    id; ``actor``: their username, kept as text so it outlives the user) and the ``version``
+    that change made."""
+
+    __tablename__ = "support_request_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    actor: Mapped[str | None] = mapped_column(String(150), default=None)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(12))
+    field: Mapped[str] = mapped_column(String(30))
     old: Mapped[str | None] = mapped_column(Text, default=None)
     new: Mapped[str | None] = mapped_column(Text, default=None)

@@ -40,6 +40,7 @@ class UserPublic:
     crm_user_id: str | None
     active: bool
     created_at: datetime
+    email: str | None = None  # where notifications go (issue 15)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -49,11 +50,37 @@ class UserPublic:
             "crm_user_id": self.crm_user_id,
             "active": self.active,
             "created_at": self.created_at.isoformat(timespec="seconds"),
+            "email": self.email,
         }
 
 
 def public(user: User) -> UserPublic:
-    return UserPublic(user.id, user.username, user.role, user.crm_user_id, user.active, user.created_at)  # type: ignore[arg-type]
+    return UserPublic(user.id, user.username, user.role, user.crm_user_id, user.active, user.created_at,  # type: ignore[arg-type]
+                      user.email)
+
+
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
+
+
+def check_email(email: str | None) -> str | None:
+    """An email address for notifications (None or empty: none); InputError when it is not one."""
+    if email is None or not email.strip():
+        return None
+    text = email.strip()
+    if len(text) > 254 or not _EMAIL.match(text):
+        raise InputError(f"email {email!r} is not an email address (name@domain)", column="email", value=email)
+    return text
+
+
+def set_email(store: Store, *, username: str, email: str | None, by: str | None = None) -> UserPublic:
+    """Set (or, with None or "", clear) where a user's notifications go."""
+    checked = check_email(email)
+    with store.session() as s:
+        user = _named(s, username)
+        before = user.email
+        user.email = checked
+        note(s, event="user_email", actor=by, subject=user.username, detail={"from": before, "to": checked})
+        return public(user)
 
 
 def normalize_username(username: str) -> str:
@@ -80,14 +107,16 @@ def check_password(password: str) -> None:
 
 
 def create_user(store: Store, *, username: str, password: str, role: str, crm_user_id: str | None = None,
-                by: str | None = None) -> UserPublic:
+                by: str | None = None, email: str | None = None) -> UserPublic:
     name = normalize_username(username)
+    mail = check_email(email)
     checked = check_role(role, crm_user_id)
     check_password(password)
     crm = crm_user_id.strip() if crm_user_id else None
     try:
         with store.session() as s:
-            user = User(username=name, password_hash=_HASHER.hash(password), role=checked, crm_user_id=crm, active=True)
+            user = User(username=name, password_hash=_HASHER.hash(password), role=checked, crm_user_id=crm, active=True,
+                        email=mail)
             s.add(user)
             s.flush()
             note(s, event="user_add", actor=by, subject=name, detail={"role": checked})
