@@ -349,6 +349,7 @@ def _earliest_after(
     touch_at: str,
     *,
     inclusive: bool = False,
+    one_start_per_key: bool = False,
 ) -> ir.Table:
     """For each start (unique ``start_id``, time ``started_at``): the earliest touch with equal
     keys strictly after it (at or after it when ``inclusive``), as column ``_next``.
@@ -356,6 +357,12 @@ def _earliest_after(
     Starts and touches are put in one time-ordered stream per key; a start's answer is the
     minimum touch time over the rows that follow it.  At equal times touches sort before
     starts (strict) or after them (inclusive).  Starts with a null key get no answer.
+
+    With ASOF joins (DuckDB) the same answer comes from an ASOF join on a whole-number id of
+    each start key (the keys are long strings with a shared prefix: sorting by a number is a
+    fraction of the work); ``one_start_per_key`` (no two starts share keys, as a deal's own id)
+    makes it a join and a minimum per start instead (starts without an answer are then left
+    out: the callers left-join the answers to their starts).
     """
     keys = [f"_k{i}" for i in range(len(start_keys))]
     if _ASOF_JOINS.get():
@@ -368,8 +375,17 @@ def _earliest_after(
             **{f"{k}_t": touches[c].cast("string") for k, c in zip(keys, touch_keys, strict=True)},
         )
         # a null key equals nothing: such starts get no answer, as in the window form
+        if one_start_per_key:
+            after = (s._at <= t._touch) if inclusive else (s._at < t._touch)
+            j = s.join(t, [after, *[s[k] == t[f"{k}_t"] for k in keys]])
+            return j.group_by(**{start_id: j._sid}).aggregate(_next=j._touch.min())
+        # the start keys, numbered (the same number wherever this is read: ranked, not row-numbered)
+        ids = s.select(*keys).distinct()
+        ids = ids.mutate(_kid=ibis.dense_rank().over(ibis.window(order_by=keys)))
+        s = s.join(ids, keys).select("_sid", "_at", "_kid")
+        t = t.join(ids, [t[f"{k}_t"] == ids[k] for k in keys]).select("_touch", _kid_t=ids._kid)
         after = (s._at <= t._touch) if inclusive else (s._at < t._touch)
-        j = s.asof_join(t, after, predicates=[s[k] == t[f"{k}_t"] for k in keys])
+        j = s.asof_join(t, after, predicates=[s._kid == t._kid_t])
         return j.select(**{start_id: j._sid}, _next=j._touch)
     start_rank, touch_rank = (0, 1) if inclusive else (1, 0)
     s = starts.select(
@@ -535,7 +551,8 @@ def first_activity_events(
     a = selling_activities(activities)
     a = a.filter(a.occurred_at <= asof)
     # Linked to the deal, or at its account by its owner: two windows, not a join on an OR.
-    by_deal = _earliest_after(o, "opportunity_id", ["opportunity_id"], a, ["opportunity_id"], "occurred_at", inclusive=True)
+    by_deal = _earliest_after(o, "opportunity_id", ["opportunity_id"], a, ["opportunity_id"], "occurred_at", inclusive=True,
+                              one_start_per_key=True)
     by_account = _earliest_after(
         o, "opportunity_id", ["account_id", "owner_id"], a, ["account_id", "owner_id"], "occurred_at", inclusive=True
     )
