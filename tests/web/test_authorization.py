@@ -16,6 +16,7 @@ import pytest
 from web_support import BACKENDS, AppClient, WebApp, fresh_database_url
 
 from accountleader.domain.access import EVERYONE, reports_under
+from accountleader.playbooks import Actor
 from accountleader.store import playbooks as store_playbooks
 from accountleader.web.app import route_table
 from accountleader.workspace import Workspace
@@ -37,6 +38,8 @@ class Cast:
     support_accounts: list[str] = field(default_factory=list)
     # one playbook on a deal of each of rep and other_rep (playbook ids are numbers: see _fill)
     playbook_of: dict[str, str] = field(default_factory=dict)
+    # one support request made by each of rep and other_rep, asked of the support user (issue 15)
+    request_of: dict[str, str] = field(default_factory=dict)
 
     def accounts_of(self, *owners: str) -> list[str]:
         return [a for o in owners for a in self.accounts_by_owner.get(o, [])]
@@ -85,9 +88,8 @@ def demo(request: pytest.FixtureRequest, demo_workspace: Path, tmp_path_factory:
     web = WebApp(demo_workspace, url)
     admin = web.add_user("admin", "admin")
     web.add_user("manager", "manager", cast.manager)
-    web.add_user("rep", "rep", cast.rep)
-    web.add_user("other", "rep", cast.other_rep)
-    web.add_user("support", "support", cast.support)
+    sellers = {cast.rep: web.add_user("rep", "rep", cast.rep), cast.other_rep: web.add_user("other", "rep", cast.other_rep)}
+    desk = web.add_user("support", "support", cast.support)
     clients = {name: web.logged_in(name) for name in ("admin", "manager", "rep", "other", "support")}
     for seller in (cast.rep, cast.other_rep):
         deal = cast.opps_of(seller)[0]
@@ -96,6 +98,12 @@ def demo(request: pytest.FixtureRequest, demo_workspace: Path, tmp_path_factory:
             subject_account_id=None, title="Keep the deal", trigger_kind="stage_regression", trigger_params=None,
             actions="Call", owner_user_id=admin.id, due_date="2030-01-01", by="admin")
         cast.playbook_of[seller] = str(made.id)
+        state = web.app.state.al
+        scope = state.read(lambda ws, s=seller: ws.reader().scope_for("rep", s))
+        asked = state.read(lambda ws, s=seller, sc=scope: ws.requests(web.store).add(
+            Actor(sc, sellers[s]), kind="pricing", outcome="A price the buyer signs", needed_by="2030-01-01",
+            assignee=desk.id, opportunity_id=cast.opps_of(s)[0]))
+        cast.request_of[seller] = str(asked.id)
     yield Demo(web, cast, clients)
     web.close()
 
@@ -106,7 +114,8 @@ def _id_for(param: str, ids: dict[str, str]) -> str:
 
 def _get_routes(demo: Demo) -> list[str]:
     paths = sorted({p for m, p, _ in route_table(demo.web.app) if m == "GET" and p not in ("/", "/login")})
-    unknown = {name for p in paths for name in PARAM.findall(p)} - {"user_id", "account_id", "opportunity_id", "playbook_id"}
+    unknown = {name for p in paths for name in PARAM.findall(p)} - {"user_id", "account_id", "opportunity_id", "playbook_id",
+                                                                    "request_id"}
     assert not unknown, f"new path parameters {unknown}: teach this test which ids they take"
     return paths
 
@@ -122,11 +131,12 @@ def test_rep_reaches_no_other_teams_seller_account_or_opportunity_through_any_ro
         "account_id": cast.accounts_of(cast.other_rep)[:3],
         "opportunity_id": cast.opps_of(cast.other_rep)[:3],
         "playbook_id": [cast.playbook_of[cast.other_rep]],
+        "request_id": [cast.request_of[cast.other_rep]],
     }
     assert all(foreign.values()), f"the other rep owns nothing to probe with: {foreign}"
     own = {"user_id": cast.rep, "account_id": cast.accounts_of(cast.rep)[0], "opportunity_id": cast.opps_of(cast.rep)[0],
-           "playbook_id": cast.playbook_of[cast.rep]}
-    forbidden_ids = {i for k, ids in foreign.items() if k != "playbook_id" for i in ids} | set(
+           "playbook_id": cast.playbook_of[cast.rep], "request_id": cast.request_of[cast.rep]}
+    forbidden_ids = {i for k, ids in foreign.items() if k not in ("playbook_id", "request_id") for i in ids} | set(
         cast.accounts_of(cast.other_rep)) | set(
         cast.opps_of(cast.other_rep))
     probed = 0
@@ -144,7 +154,7 @@ def test_rep_reaches_no_other_teams_seller_account_or_opportunity_through_any_ro
                 response = rep.get(_fill(path, **ids))
                 assert response.status_code == 404, f"rep opened {_fill(path, **ids)}: {response.status_code}"
                 echoed = response.text.replace(f"'{foreign_id}'", "").replace(f"&#39;{foreign_id}&#39;", "")
-                if param != "playbook_id":  # a small number is in any page
+                if param not in ("playbook_id", "request_id"):  # a small number is in any page
                     assert foreign_id not in echoed, "only the id asked for may be echoed back"
                 probed += 1
     assert probed >= 12
@@ -185,7 +195,7 @@ def test_admin_opens_every_page_for_anyone(demo: Demo) -> None:
     cast, c = demo.cast, demo.clients["admin"]
     for who in (cast.rep, cast.other_rep):
         ids = {"user_id": who, "account_id": cast.accounts_of(who)[0], "opportunity_id": cast.opps_of(who)[0],
-               "playbook_id": cast.playbook_of[who]}
+               "playbook_id": cast.playbook_of[who], "request_id": cast.request_of[who]}
         for path in _get_routes(demo):
             response = c.get(_fill(path, **ids))
             assert response.status_code == 200, f"admin {path}: {response.status_code} {response.text[:300]}"
@@ -205,7 +215,7 @@ def test_every_readable_route_answers_each_role_without_errors(demo: Demo, role:
     cast, c = demo.cast, demo.clients[role]
     mine = {"admin": cast.rep, "manager": cast.rep, "rep": cast.rep, "support": cast.rep}[role]
     ids = {"user_id": mine, "account_id": cast.accounts_of(mine)[0], "opportunity_id": cast.opps_of(mine)[0],
-           "playbook_id": cast.playbook_of[mine]}
+           "playbook_id": cast.playbook_of[mine], "request_id": cast.request_of[mine]}
     if role == "support":
         ids["account_id"] = cast.support_accounts[0]
     for path in _get_routes(demo):

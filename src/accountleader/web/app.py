@@ -91,15 +91,18 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
     from .api.backtest import router as api_backtest
     from .api.forecast import router as api_forecast
     from .api.playbooks import router as api_playbooks
+    from .api.request_pages import router as api_request_pages
     from .api.routes import router as api_router
     from .api.support_maps import router as api_support_maps
     from .ui.backtest import router as ui_backtest
     from .ui.forecast import router as ui_forecast
     from .ui.playbooks import router as ui_playbooks
+    from .ui.request_board import router as ui_request_board
     from .ui.routes import router as ui_router
     from .ui.support_maps import router as ui_support_maps
 
     app.include_router(api_router)
+    app.include_router(api_request_pages)  # before the requests API: /api/v1/requests/new is not a request id
     app.include_router(api_playbooks)
     app.include_router(api_forecast)
     app.include_router(api_backtest)
@@ -109,6 +112,7 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
     app.include_router(ui_forecast)
     app.include_router(ui_backtest)
     app.include_router(ui_support_maps)
+    app.include_router(ui_request_board)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     from .deps import _principal
 

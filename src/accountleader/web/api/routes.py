@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from ...store.tokens import TOKEN_DAYS
-from .. import context, support_maps
+from .. import context, request_figures, support_maps
 from ..accounts import audited
 from ..deps import AdminDep, AsOfDep, CsrfChecked, PrincipalDep, ScopeDep, SessionDep, StateDep
 from ..state import Page
@@ -92,8 +92,10 @@ def sellers(state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
 
 @router.get("/sellers/{user_id}", summary="One seller: matrix position and next best actions (twin of /sellers/{id})",
             response_model=View)
-def seller(user_id: str, state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
-    return _json(context.seller(state, scope, user_id=user_id, as_of=as_of), state=state)
+def seller(user_id: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep, as_of: AsOfDep) -> JSONResponse:
+    data = context.seller(state, scope, user_id=user_id, as_of=as_of)
+    # their support requests' figures (issue 15), read live: requests change without the results
+    return _json({**data, "requests": request_figures.seller(state, scope, principal.user, data["rep"])}, state=state)
 
 
 @router.get("/accounts", summary="Accounts you may see, with fit, create share and change", response_model=View)

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from ... import store as app_store
 from ...errors import ImportRejected, InputError, WorkspaceBusy
 from ...store.auth import SESSION_LIFETIME
-from .. import accounts, context, links, playbooks, security, support_maps
+from .. import accounts, context, links, playbooks, request_figures, security, support_maps
 from ..deps import (
     AdminDep,
     AsOfDep,
@@ -149,10 +149,14 @@ def team_page(request: Request, state: StateDep, scope: ScopeDep, as_of: AsOfDep
 
 
 @router.get("/sellers/{user_id}")
-def seller_page(request: Request, user_id: str, state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> Response:
+def seller_page(request: Request, user_id: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
+                as_of: AsOfDep) -> Response:
     data = context.seller(state, scope, user_id=user_id, as_of=as_of)
-    # the standing alerts of the playbooks this seller owns (not cached: a close takes them off at once)
-    return render(request, "seller.html", {**data, "alerts": playbooks.alerts(state, scope, seller_id=user_id)}, page="team")
+    # the standing alerts of the playbooks this seller owns, and their support requests' figures
+    # (not cached: a close or a decision shows at once)
+    return render(request, "seller.html", {**data, "alerts": playbooks.alerts(state, scope, seller_id=user_id),
+                                           "requests": request_figures.seller(state, scope, principal.user, data["rep"])},
+                  page="team")
 
 
 @router.get("/accounts/{account_id}")
