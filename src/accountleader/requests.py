@@ -114,7 +114,9 @@ class Requests:
         still work: deals are shown by id)."""
         if self._read is None and not self._read_failed:
             try:
-                self._read = self._reader()
+                reader = self._reader()
+                reader.as_of  # noqa: B018 - the reader is lazy: this fails when there are no results
+                self._read = reader
             except AccountLeaderError:
                 self._read_failed = True
         return self._read

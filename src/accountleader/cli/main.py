@@ -27,6 +27,7 @@ from . import model as _model  # noqa: F401
 from . import playbooks as _playbooks  # noqa: F401
 from . import readiness as _readiness  # noqa: F401
 from . import report as _report  # noqa: F401
+from . import requests as _requests  # noqa: F401
 from . import serve as _serve  # noqa: F401
 from . import settings as _settings  # noqa: F401
 from . import support_maps as _support_maps  # noqa: F401

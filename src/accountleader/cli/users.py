@@ -1,4 +1,4 @@
-"""People who use the web app: `accountleader users add|list|set-role|passwd|disable|enable|token|tokens|audit`."""
+"""People who use the web app: `accountleader users add|list|set-role|set-email|passwd|disable|enable|token|tokens|audit`."""
 
 from __future__ import annotations
 
@@ -58,10 +58,11 @@ def add(
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when not given.")
     ] = "",
+    email: Annotated[str | None, typer.Option("--email", help="Where their notifications go (support requests).")] = None,
 ) -> None:
     """Add a user who can log in to the web app."""
     user = _with_store(lambda s: _api().create_user(s, username=username, password=password, role=role,
-                                                    crm_user_id=crm_user_id, by=ACTOR))
+                                                    crm_user_id=crm_user_id, by=ACTOR, email=email))
     state().console.success(f"added {user.username} ({user.role}{', CRM ' + user.crm_user_id if user.crm_user_id else ''})")
 
 
@@ -73,8 +74,8 @@ def list_(json: JsonOpt = False) -> None:
     if json:
         con.json([u.as_dict() for u in people])
         return
-    con.table("Users", ["username", "role", "crm user", "active"],
-              [(u.username, u.role, u.crm_user_id, "yes" if u.active else "no") for u in people])
+    con.table("Users", ["username", "role", "crm user", "email", "active"],
+              [(u.username, u.role, u.crm_user_id, u.email, "yes" if u.active else "no") for u in people])
 
 
 @users_app.command("set-role")
@@ -82,6 +83,15 @@ def set_role(username: NameArg, role: Annotated[str, typer.Argument(help=ROLE_HE
     """Change a user's role (and optionally their CRM user id)."""
     user = _with_store(lambda s: _api().set_role(s, username=username, role=role, crm_user_id=crm_user_id, by=ACTOR))
     state().console.success(f"{user.username} is now {user.role}")
+
+
+@users_app.command("set-email")
+def set_email(username: NameArg,
+              email: Annotated[str, typer.Argument(help="An email address; \"\" to remove it.")]) -> None:
+    """Set where a user's notifications go (support requests); "" for none."""
+    user = _with_store(lambda s: _api().users.set_email(s, username=username, email=email, by=ACTOR))
+    state().console.success(f"{user.username}: notifications go to {user.email}" if user.email else
+                            f"{user.username}: no email, no notifications")
 
 
 @users_app.command("passwd")

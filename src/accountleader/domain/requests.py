@@ -165,7 +165,7 @@ def _status(r: SupportRequest, action: str, allowed: tuple[str, ...]) -> None:
 def _changes(action: str, before: SupportRequest | None, after: SupportRequest) -> list[Change]:
     out = []
     for f in fields(after):
-        if f.name in ("id", "version", "created_at", "requester_id") and before is not None:
+        if f.name in ("id", "version") or (before is not None and f.name in ("created_at", "requester_id")):
             continue
         old = None if before is None else getattr(before, f.name)
         new = getattr(after, f.name)
