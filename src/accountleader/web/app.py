@@ -92,6 +92,7 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
     from .api.forecast import router as api_forecast
     from .api.playbooks import router as api_playbooks
     from .api.request_pages import router as api_request_pages
+    from .api.requests import router as api_requests
     from .api.routes import router as api_router
     from .api.support_maps import router as api_support_maps
     from .ui.backtest import router as ui_backtest
@@ -103,6 +104,7 @@ def create_app(workspace_path: Path | str, database_url: str | None = None) -> F
 
     app.include_router(api_router)
     app.include_router(api_request_pages)  # before the requests API: /api/v1/requests/new is not a request id
+    app.include_router(api_requests)
     app.include_router(api_playbooks)
     app.include_router(api_forecast)
     app.include_router(api_backtest)
