@@ -110,6 +110,9 @@ def situated_activities(
     if owners is not None:
         a = a.semi_join(owners, "owner_id")
     w = ibis.window(group_by=["owner_id", "account_id"], order_by=["occurred_at", "activity_id"])
+    # the window's activities without the lag, for their deals' stages: the same rows (the lag
+    # reads the 30 days before), without a second run of the window in the same query
+    in_window = a.filter(a.occurred_at > days_before(as_of, rules.window_days))
     a = a.mutate(_prev=a.occurred_at.lag().over(w))
     a = a.filter(a.occurred_at > days_before(as_of, rules.window_days))
     gap = days_between(a._prev, a.occurred_at)
@@ -122,7 +125,8 @@ def situated_activities(
     a = a.left_join(roles, a.contact_id == roles._cid)
     level = change_index.select(_acc=change_index.account_id, _ci=change_index.change_index)
     a = a.left_join(level, a.account_id == level._acc)
-    stages = _stage_at_time(a.select("activity_id", "opportunity_id", "occurred_at"), history, stage_ranks, as_of=as_of)
+    stages = _stage_at_time(in_window.select("activity_id", "opportunity_id", "occurred_at"), history, stage_ranks,
+                            as_of=as_of)
     a = left_join_on(a, stages, "activity_id")
     return a.select(
         "activity_id", "owner_id", "account_id",
