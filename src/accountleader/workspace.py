@@ -750,6 +750,26 @@ class Workspace:
                                                                             subject_ids=list(signals))}
         return maps, signals, covered
 
+    def with_request_figures(self, reps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``reps`` rows with each seller's ``consultation_rate`` and ``proposal_adoption_rate``
+        as a requester of support requests (issue 15), each with ``_n`` and ``_reason``, from the
+        app database (every request: the command line's view). Without an app database the
+        rates are None and the reason says so."""
+        from .domain import requests as rules
+
+        names = ("consultation_rate", "proposal_adoption_rate")
+        figures: dict[str, dict[str, Any]] = {}
+        if self.has_app_store():
+            svc = self.requests()
+            figures, least = svc.per_seller(), svc.min_decisions()
+            none = {n: rules.rate(0, 0, min_n=least, noun="decision" if n == names[0] else "decided proposal")
+                    .flat(n) for n in names}
+            empty = {k: v for flat in none.values() for k, v in flat.items() if not k.endswith(("_low", "_high"))}
+        else:
+            empty = {k: v for n in names for k, v in {n: None, f"{n}_n": 0,
+                                                      f"{n}_reason": "no app database: no support requests"}.items()}
+        return [{**r, **figures.get(str(r.get("user_id")), empty)} for r in reps]
+
     def with_readiness(self, rows: list[dict[str, Any]], reader: ResultsReader | None = None) -> list[dict[str, Any]]:
         """Opportunity rows with proposal readiness and momentum (``domain.readiness.readiness_fields``):
         each open deal assessed over its signals, its support map as people see it and whether an

@@ -132,6 +132,8 @@ def show(
     if what is What.opportunities:  # readiness over the support maps as people see them (issue 14)
         rows = ws.with_readiness(rows, reader)
     if fmt is Format.json:
+        if what is What.reps:  # consultation and adoption as a requester (issue 15), from the app database
+            rows = st.workspace.with_request_figures(rows)
         st.console.json(rows)
         return
     from ..domain.as_of import AsOf
