@@ -53,11 +53,14 @@ FLOOR_COLUMNS: dict[str, tuple[str, ...]] = {
         "created_at", "close_date", "is_closed", "is_won", "quote_requested_at", "quality_flag", "probability", "product",
         "lead_source", "attributes",
     ),
-    "opportunity_history": ("history_id", "opportunity_id", "stage", "amount", "probability", "close_date", "changed_at"),
+    "opportunity_history": (
+        "history_id", "opportunity_id", "stage", "amount", "probability", "close_date", "changed_at", "changed_by_id",
+    ),
+    "opportunity_field_history": ("opportunity_id", "field", "old_value", "new_value", "changed_at", "changed_by_id"),
     "opportunity_contact_roles": ("opportunity_id", "contact_id", "role", "is_primary"),
     "activities": (
         "activity_id", "kind", "direction", "owner_id", "contact_id", "what_id", "opportunity_id", "account_id", "occurred_at",
-        "created_at", "subject", "subtype", "is_done", "source_object",
+        "created_at", "subject", "subtype", "is_done", "source_object", "created_by_id", "description",
     ),
     "quotes": ("quote_id", "opportunity_id", "account_id", "requested_at", "created_at", "sent_at"),
     "cases": ("case_id", "created_at"),

@@ -34,6 +34,8 @@ class Export:
         by_email = dict(zip(contacts.Email, contacts.Id, strict=True))
         opp_account = dict(zip(self["Opportunity"].Id, self["Opportunity"].AccountId, strict=True))
         task, event, email = self["Task"], self["Event"], self["EmailMessage"]
+        # open tasks (issue 15's planted instructions from managers) are plans, not activity
+        task = task[task.CompletedDateTime != ""]
         related = email.RelatedToId
         email_account = related.map(lambda x: opp_account.get(x, x))
         inbound = email.Incoming == "true"

@@ -111,6 +111,8 @@ def land_fivetran(crm_path: Path, out: Path) -> dict[str, Path]:
     files["opportunity"] = _with_deleted(o, t["opportunities"].num_rows, {"id": "006DELETED0000000A", "stage_name": "Closed Won"})
     h = t["opportunity_history"]
     files["opportunity_history"] = _with_deleted(_rename(h, "opportunity_history"), h.num_rows, None)
+    fh = t["opportunity_field_history"]
+    files["opportunity_field_history"] = _with_deleted(_rename(fh, "opportunity_field_history"), fh.num_rows, None)
     r = t["opportunity_contact_roles"]
     files["opportunity_contact_role"] = _with_deleted(_rename(r, "opportunity_contact_roles"), r.num_rows, None)
     files["quote"] = _with_deleted(_rename(t["quotes"], "quotes"), t["quotes"].num_rows, None)

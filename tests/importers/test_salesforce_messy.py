@@ -21,7 +21,7 @@ def test_a_clean_utf8_export_reads_every_object_into_its_canonical_table(sf_expo
     batch, tables = read_salesforce_export(sf_export.write())
     counts = {name: t.num_rows for name, t in tables.items()}
     assert counts == {
-        "users": 2, "accounts": 2, "contacts": 2, "opportunities": 2, "opportunity_history": 2,
+        "users": 2, "accounts": 2, "contacts": 2, "opportunities": 2, "opportunity_history": 2, "opportunity_field_history": 0,
         "opportunity_contact_roles": 0, "activities": 5, "quotes": 0, "cases": 0, "stages": 0, "currency_rates": 0,
     }
     assert batch.warnings == []

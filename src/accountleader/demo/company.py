@@ -13,6 +13,7 @@ from .activity import CALL, EMAIL, MEETING, build_activity
 from .cases import build_cases
 from .clock import AS_OF
 from .contacts import build_contacts, contact_ids
+from .delegation_plants import field_history_columns, plant_delegation
 from .export import write_csv
 from .history import build_history, everyday_changes
 from .ids import make_ids
@@ -120,6 +121,10 @@ def write_demo_export(
                             avoid_accounts=lead.steady_accounts,
                             avoid_sellers=np.concatenate([lead.steady_sellers, lead.flexible_sellers]))
 
+    # issue 15's delegation plants (demo/delegation_plants.py): Task and OpportunityFieldHistory rows
+    # appended, from a stream of their own
+    delegation = plant_delegation(seed, org, deals, history, ids)
+
     plan_files = {
         "User.csv": lambda: files.users(org, ids),
         "UserRole.csv": lambda: files.roles(org, ids),
@@ -136,6 +141,7 @@ def write_demo_export(
             ids,
             make_ids("OpportunityHistory", history.deal.shape[0], serial()),
         ),
+        "OpportunityFieldHistory.csv": field_history_columns,
         "OpportunityContactRole.csv": lambda: files.role_file(
             role_rows,
             deals,
@@ -158,7 +164,7 @@ def write_demo_export(
     written: dict[str, int] = {}
     for k, (name, build) in enumerate(plan_files.items()):
         report(f"writing {name}", 0.5 + 0.5 * k / len(plan_files))
-        written[name] = write_csv(directory / name, support.extend(name, build()))
+        written[name] = write_csv(directory / name, delegation.extend(name, support.extend(name, build())))
 
     truth = PlantedTruth(
         as_of=AS_OF,
@@ -182,6 +188,9 @@ def write_demo_export(
         steady_state_change_accounts=frozenset(map(str, accounts.account_id[lead.steady_accounts])),
         style_locked_sellers=frozenset(str(org.user_id[org.sellers[s]]) for s in lead.steady_sellers),
         flexible_sellers=frozenset(str(org.user_id[org.sellers[s]]) for s in lead.flexible_sellers),
+        micromanaging_managers=delegation.micromanagers,
+        delegating_managers=delegation.delegators,
+        mass_created_tasks=delegation.mass_created_tasks,
     )
     (directory / TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8")
     report("done", 1.0)

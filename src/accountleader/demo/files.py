@@ -244,6 +244,7 @@ def task_file(
         "Status": "Completed",
         "Priority": "Normal",
         "IsClosed": "true",
+        "CreatedById": ids.user[t.owner],  # the seller logged it (no draw: the file's other columns are as before)
     }
 
 

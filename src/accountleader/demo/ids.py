@@ -20,6 +20,7 @@ KEY_PREFIX: dict[str, str] = {
     "Contact": "003",
     "Opportunity": "006",
     "OpportunityHistory": "008",
+    "OpportunityFieldHistory": "017",
     "OpportunityContactRole": "00K",
     "Task": "00T",
     "Event": "00U",

@@ -35,6 +35,12 @@ class PlantedTruth:
     steady_state_change_accounts: frozenset[str] = frozenset()
     style_locked_sellers: frozenset[str] = frozenset()
     flexible_sellers: frozenset[str] = frozenset()
+    # issue 15 (demo/delegation_plants.py): managers who micromanage (step-by-step tasks, check-ins,
+    # edits of their sellers' deals, reassignments) and who delegate (few tasks, phrased as outcomes);
+    # the delegators' mass-created team tasks (an artefact, not instructions)
+    micromanaging_managers: frozenset[str] = frozenset()
+    delegating_managers: frozenset[str] = frozenset()
+    mass_created_tasks: frozenset[str] = frozenset()
 
     def to_json(self) -> str:
         """Stable JSON: sets as sorted lists, the as-of date in ISO 8601."""

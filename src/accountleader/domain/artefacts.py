@@ -222,8 +222,9 @@ def _second(ts: ir.TimestampValue) -> ir.IntegerValue:
 
 
 #: Activity columns only :func:`annotate` reads (to find list email and open tasks); the
-#: annotated activities leave them out.
-ACTIVITY_ANNOTATION_ONLY = ("subject", "subtype", "source_object", "is_done", "status")
+#: annotated activities leave them out. (The delegation metrics read a task's creator and
+#: wording from the activities as imported: domain/metrics/delegation.py ``instruction_rows``.)
+ACTIVITY_ANNOTATION_ONLY = ("subject", "subtype", "source_object", "is_done", "status", "created_by_id", "description")
 
 
 def annotate(t: Mapping[str, ir.Table], profile: Sequence[Mapping[str, Any]], *, rules: Rules = Rules(),

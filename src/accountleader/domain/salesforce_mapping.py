@@ -171,7 +171,12 @@ COLUMN_FIELDS: dict[str, dict[str, str]] = {
     "activities": {
         "activity_id": "Id", "kind": "TaskSubtype", "subject": "Subject", "owner_id": "OwnerId", "contact_id": "WhoId",
         "what_id": "WhatId", "account_id": "AccountId", "occurred_at": "ActivityDateTime", "created_at": "CreatedDate",
-        "status": "Status", "subtype": "TaskSubtype", "is_done": "IsClosed",
+        "status": "Status", "subtype": "TaskSubtype", "is_done": "IsClosed", "created_by_id": "CreatedById",
+        "description": "Description",
+    },
+    "opportunity_field_history": {
+        "history_id": "Id", "opportunity_id": "OpportunityId", "field": "Field", "old_value": "OldValue",
+        "new_value": "NewValue", "changed_at": "CreatedDate", "changed_by_id": "CreatedById",
     },
     "quotes": {
         "quote_id": "Id", "opportunity_id": "OpportunityId", "account_id": "AccountId", "name": "Name",
@@ -193,7 +198,8 @@ COLUMN_FIELDS: dict[str, dict[str, str]] = {
 #: The Salesforce object each canonical table is named after in the data model.
 TABLE_OBJECTS: dict[str, str] = {
     "users": "User", "accounts": "Account", "contacts": "Contact", "opportunities": "Opportunity",
-    "opportunity_history": "OpportunityHistory", "opportunity_contact_roles": "OpportunityContactRole",
+    "opportunity_history": "OpportunityHistory", "opportunity_field_history": "OpportunityFieldHistory",
+    "opportunity_contact_roles": "OpportunityContactRole",
     "activities": "Task", "quotes": "Quote", "cases": "Case", "stages": "OpportunityStage",
     "currency_rates": "CurrencyType",
 }
@@ -278,6 +284,7 @@ OBJECTS: tuple[ObjectMap, ...] = (
         derivable=frozenset({"is_closed", "is_won"}),
     ),
     ObjectMap("OpportunityHistory", "opportunity_history"),
+    ObjectMap("OpportunityFieldHistory", "opportunity_field_history"),
     ObjectMap("OpportunityContactRole", "opportunity_contact_roles"),
     ObjectMap(
         "Task",

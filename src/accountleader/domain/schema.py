@@ -246,6 +246,28 @@ OPPORTUNITY_HISTORY = Table(
     ),
 )
 
+OPPORTUNITY_FIELD_HISTORY = Table(
+    "opportunity_field_history",
+    "Field edits on deals (Salesforce OpportunityFieldHistory: owner, stage, amount, close date, next step...). "
+    "Absent from many exports: the table is then empty and the metrics that need it say so.",
+    (
+        C("history_id", "id", "Field history row id.", required=True),
+        C(
+            "opportunity_id",
+            "id",
+            "The deal that was edited.",
+            required=True,
+            references="opportunities.opportunity_id",
+        ),
+        C("field", "string", "The field's API name as the CRM writes it, e.g. `Owner`, `StageName`, `Amount`, `NextStep`."),
+        C("old_value", "string", "The value before the edit, as text (a user id for `Owner`)."),
+        C("new_value", "string", "The value after the edit, as text."),
+        C("changed_at", "timestamp", "When the edit happened (UTC).", required=True),
+        C("changed_by_id", "id", "Who made the edit.", references="users.user_id"),
+    ),
+    primary_key="history_id",
+)
+
 OPPORTUNITY_CONTACT_ROLES = Table(
     "opportunity_contact_roles",
     "Which buyer plays which part in a deal.",
@@ -298,6 +320,13 @@ ACTIVITIES = Table(
             "Tasks not done are plans, not activity.",
         ),
         C("source_object", "string", "Task, Event or EmailMessage.", enum=("Task", "Event", "EmailMessage", "other")),
+        C(
+            "created_by_id",
+            "id",
+            "Who created it (Task/Event CreatedById): someone other than the owner for a task assigned to the owner.",
+            references="users.user_id",
+        ),
+        C("description", "string", "The body of a task or event (Description), where the export carries it."),
     ),
     primary_key="activity_id",
     notes=(
@@ -387,6 +416,7 @@ TABLES: dict[str, Table] = {
         CONTACTS,
         OPPORTUNITIES,
         OPPORTUNITY_HISTORY,
+        OPPORTUNITY_FIELD_HISTORY,
         OPPORTUNITY_CONTACT_ROLES,
         ACTIVITIES,
         QUOTES,

@@ -400,7 +400,7 @@ def fivetran_tables(con: Any, *, database: str | None = None, materialize: bool 
     out["contacts"] = keep(out["contacts"])
     out["activities"] = keep(_resolve_email_contacts(out["activities"], out["contacts"]))
     out["opportunity_history"] = keep(_last_per_instant(out["opportunity_history"]))
-    for name in ("accounts", "opportunity_contact_roles", "quotes", "cases"):
+    for name in ("accounts", "opportunity_contact_roles", "quotes", "cases", "opportunity_field_history"):
         out[name] = keep(out[name])
     return out
 
