@@ -115,7 +115,7 @@ def _id_for(param: str, ids: dict[str, str]) -> str:
 def _get_routes(demo: Demo) -> list[str]:
     paths = sorted({p for m, p, _ in route_table(demo.web.app) if m == "GET" and p not in ("/", "/login")})
     unknown = {name for p in paths for name in PARAM.findall(p)} - {"user_id", "account_id", "opportunity_id", "playbook_id",
-                                                                    "request_id"}
+                                                                    "rid"}
     assert not unknown, f"new path parameters {unknown}: teach this test which ids they take"
     return paths
 
@@ -131,12 +131,12 @@ def test_rep_reaches_no_other_teams_seller_account_or_opportunity_through_any_ro
         "account_id": cast.accounts_of(cast.other_rep)[:3],
         "opportunity_id": cast.opps_of(cast.other_rep)[:3],
         "playbook_id": [cast.playbook_of[cast.other_rep]],
-        "request_id": [cast.request_of[cast.other_rep]],
+        "rid": [cast.request_of[cast.other_rep]],
     }
     assert all(foreign.values()), f"the other rep owns nothing to probe with: {foreign}"
     own = {"user_id": cast.rep, "account_id": cast.accounts_of(cast.rep)[0], "opportunity_id": cast.opps_of(cast.rep)[0],
-           "playbook_id": cast.playbook_of[cast.rep], "request_id": cast.request_of[cast.rep]}
-    forbidden_ids = {i for k, ids in foreign.items() if k not in ("playbook_id", "request_id") for i in ids} | set(
+           "playbook_id": cast.playbook_of[cast.rep], "rid": cast.request_of[cast.rep]}
+    forbidden_ids = {i for k, ids in foreign.items() if k not in ("playbook_id", "rid") for i in ids} | set(
         cast.accounts_of(cast.other_rep)) | set(
         cast.opps_of(cast.other_rep))
     probed = 0
@@ -154,7 +154,7 @@ def test_rep_reaches_no_other_teams_seller_account_or_opportunity_through_any_ro
                 response = rep.get(_fill(path, **ids))
                 assert response.status_code == 404, f"rep opened {_fill(path, **ids)}: {response.status_code}"
                 echoed = response.text.replace(f"'{foreign_id}'", "").replace(f"&#39;{foreign_id}&#39;", "")
-                if param not in ("playbook_id", "request_id"):  # a small number is in any page
+                if param not in ("playbook_id", "rid"):  # a small number is in any page
                     assert foreign_id not in echoed, "only the id asked for may be echoed back"
                 probed += 1
     assert probed >= 12
@@ -195,7 +195,7 @@ def test_admin_opens_every_page_for_anyone(demo: Demo) -> None:
     cast, c = demo.cast, demo.clients["admin"]
     for who in (cast.rep, cast.other_rep):
         ids = {"user_id": who, "account_id": cast.accounts_of(who)[0], "opportunity_id": cast.opps_of(who)[0],
-               "playbook_id": cast.playbook_of[who], "request_id": cast.request_of[who]}
+               "playbook_id": cast.playbook_of[who], "rid": cast.request_of[who]}
         for path in _get_routes(demo):
             response = c.get(_fill(path, **ids))
             assert response.status_code == 200, f"admin {path}: {response.status_code} {response.text[:300]}"
@@ -215,7 +215,7 @@ def test_every_readable_route_answers_each_role_without_errors(demo: Demo, role:
     cast, c = demo.cast, demo.clients[role]
     mine = {"admin": cast.rep, "manager": cast.rep, "rep": cast.rep, "support": cast.rep}[role]
     ids = {"user_id": mine, "account_id": cast.accounts_of(mine)[0], "opportunity_id": cast.opps_of(mine)[0],
-           "playbook_id": cast.playbook_of[mine], "request_id": cast.request_of[mine]}
+           "playbook_id": cast.playbook_of[mine], "rid": cast.request_of[mine]}
     if role == "support":
         ids["account_id"] = cast.support_accounts[0]
     for path in _get_routes(demo):

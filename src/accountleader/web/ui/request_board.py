@@ -62,16 +62,16 @@ def add_request(request: Request, state: StateDep, scope: ScopeDep, principal: P
     return RedirectResponse(links.url(request, f"/requests/{made['id']}"), status_code=303)
 
 
-@router.get("/requests/{request_id}")
-def request_page(request: Request, request_id: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
+@router.get("/requests/{rid}")
+def request_page(request: Request, rid: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
                  _as_of: AsOfDep) -> Response:
-    return render(request, "request.html", request_board.page(state, scope, principal.user, request_id),
+    return render(request, "request.html", request_board.page(state, scope, principal.user, rid),
                   page="requests")
 
 
-def _act(request: Request, state: Any, scope: Any, principal: Any, request_id: str, action: str, version: str,
+def _act(request: Request, state: Any, scope: Any, principal: Any, rid: str, action: str, version: str,
          fields: dict[str, Any], sent: dict[str, str], done: str, *, problem: InputError | None = None) -> Response:
-    rid = str(request_board.request_id(request_id))  # an odd id is 404
+    rid = str(request_board.request_id(rid))  # an odd id is 404
     outcome: dict[str, Any]
     try:
         if not version.strip().isdigit():
@@ -90,40 +90,40 @@ def _act(request: Request, state: Any, scope: Any, principal: Any, request_id: s
     return render(request, "request.html", data, status=code, partial="_partials/request_body.html", page="requests")
 
 
-@router.post("/requests/{request_id}/propose", dependencies=[CsrfChecked])
-def propose(request: Request, request_id: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
+@router.post("/requests/{rid}/propose", dependencies=[CsrfChecked])
+def propose(request: Request, rid: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
             _as_of: AsOfDep, version: Short = "", reply: Short = "", proposal: Text = "", rationale: Text = "") -> Response:
     sent = {"reply": reply, "proposal": proposal, "rationale": rationale}
     fields = {"proposal": proposal.strip() or None, "rationale": rationale.strip() or None, "reply": reply.strip()}
     said = "Proposed another way" if reply == "another_way" else "Replied: as asked"
-    return _act(request, state, scope, principal, request_id, "propose", version, fields, sent, said)
+    return _act(request, state, scope, principal, rid, "propose", version, fields, sent, said)
 
 
-@router.post("/requests/{request_id}/decide", dependencies=[CsrfChecked])
-def decide(request: Request, request_id: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
+@router.post("/requests/{rid}/decide", dependencies=[CsrfChecked])
+def decide(request: Request, rid: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
            _as_of: AsOfDep, version: Short = "", decision: Short = "", note: Text = "") -> Response:
     sent = {"decision": decision, "note": note}
     fields = {"decision": decision.strip(), "note": note.strip() or None}
-    return _act(request, state, scope, principal, request_id, "decide", version, fields, sent,
+    return _act(request, state, scope, principal, rid, "decide", version, fields, sent,
                 f"Decided: {decision.strip() or '?'}")
 
 
-@router.post("/requests/{request_id}/done", dependencies=[CsrfChecked])
-def done(request: Request, request_id: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
+@router.post("/requests/{rid}/done", dependencies=[CsrfChecked])
+def done(request: Request, rid: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
          _as_of: AsOfDep, version: Short = "", achieved: Short = "", quality_note: Text = "") -> Response:
     sent = {"achieved": achieved, "quality_note": quality_note}
     flag = {"yes": True, "no": False}.get(achieved.strip().lower())
     problem = None if flag is not None else InputError(
         f"achieved {achieved!r} is not one of: yes, no", column="achieved", value=achieved)
     fields = {"achieved": flag, "quality_note": quality_note.strip() or None}
-    return _act(request, state, scope, principal, request_id, "done", version, fields, sent, "Outcome recorded",
+    return _act(request, state, scope, principal, rid, "done", version, fields, sent, "Outcome recorded",
                 problem=problem)
 
 
-@router.post("/requests/{request_id}/cancel", dependencies=[CsrfChecked])
-def cancel(request: Request, request_id: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
+@router.post("/requests/{rid}/cancel", dependencies=[CsrfChecked])
+def cancel(request: Request, rid: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep,
            _as_of: AsOfDep, version: Short = "") -> Response:
-    return _act(request, state, scope, principal, request_id, "cancel", version, {}, {}, "Cancelled")
+    return _act(request, state, scope, principal, rid, "cancel", version, {}, {}, "Cancelled")
 
 
 @router.get("/team/requests")
