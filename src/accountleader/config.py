@@ -171,6 +171,22 @@ class LeadershipSettings(BaseModel):
     style_min_closed_situation: int = Field(5, ge=1)
 
 
+class DelegationSettings(BaseModel):
+    """Delegation style from the CRM and the micromanagement index (docs/metrics.md, "Results over
+    obedience: from the CRM")."""
+
+    window_days: int = Field(365, ge=30, le=1095)
+    # a check-in counts for an assignment by the same creator to the same owner this many days before it
+    checkin_days: int = Field(7, ge=1, le=60)
+    # mass-created: one creator, one subject, at least this many owners within the minutes
+    mass_min_owners: int = Field(5, ge=2)
+    mass_window_minutes: int = Field(10, ge=1, le=1440)
+    # below this many signals (tasks for others + overrides + reassignments): no index
+    min_signals: int = Field(10, ge=1)
+    # below this many deals on either side: no outcome comparison
+    min_outcome_n: int = Field(5, ge=1)
+
+
 class ReadinessSettings(BaseModel):
     """Proposal readiness, momentum and the support-map draft (docs/metrics.md, "Support maps,
     readiness and momentum")."""
@@ -254,6 +270,7 @@ class WorkspaceSettings(BaseModel):
     win: WinSettings = Field(default_factory=WinSettings)
     readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
     leadership: LeadershipSettings = Field(default_factory=LeadershipSettings)
+    delegation: DelegationSettings = Field(default_factory=DelegationSettings)
     requests: RequestSettings = Field(default_factory=RequestSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 

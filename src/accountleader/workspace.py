@@ -566,7 +566,8 @@ class Workspace:
                  force: bool = False, current: bool = True) -> AnalysisSummary:
         started = time.perf_counter()
         when = self.resolve_as_of(as_of)
-        fingerprint = self._fingerprint(when)
+        desk = self._desk_quote_requests()
+        fingerprint = self._fingerprint(when, desk)
         unreadable = None
         if not force:
             try:
@@ -605,6 +606,7 @@ class Workspace:
                     in_place or self.engine_tables(), as_of=when.naive, settings=self._settings_for_analysis(),
                     progress=progress, quality=dq if local or in_place else None,
                     sql_cache_dir=self.path / "cache" / "sql", results_file=draft,
+                    desk_quote_requests=_desk_table(desk) if desk else None,
                 )
             except BaseException:
                 storage.discard(draft)
@@ -750,6 +752,46 @@ class Workspace:
                                                                             subject_ids=list(signals))}
         return maps, signals, covered
 
+    def seed_demo_requests(self, *, seed: int = 7, scale: float = 1.0, store: Store | None = None) -> dict[str, Any]:
+        """Plant the demo company's support requests in the app database (issue 15;
+        :mod:`accountleader.demo.request_plants`): app users for the CRM people involved (random
+        passwords), and each request step by step. Writes the truth beside the demo export.
+        Refused when the app database already holds requests (nothing is planted twice)."""
+        import pyarrow.compute as pc
+
+        from .demo.clock import AS_OF
+        from .demo.request_plants import TRUTH_FILE, plan_requests
+        from .store import requests as request_records
+
+        svc = self.requests(store)
+        if request_records.read_requests(svc.store):
+            raise InputError("the app database holds support requests already: the demo's are planted only into "
+                             "one without any")
+        people = self.tables()["users"].select("user_id", "name", "function").to_pyarrow().to_pylist()
+        opps = self.tables()["opportunities"].select("opportunity_id", "owner_id", "created_at").to_pyarrow()
+        opps = opps.filter(pc.is_valid(opps["owner_id"]))
+        deals: dict[str, list[str]] = {}
+        for oid, owner in zip(opps["opportunity_id"].to_pylist(), opps["owner_id"].to_pylist(), strict=True):
+            deals.setdefault(owner, []).append(oid)
+        role = {"seller": "rep", "manager": "manager", "support": "support"}
+        chosen = [p for p in people if p["function"] in role]
+        support = [p["user_id"] for p in chosen if p["function"] == "support"]
+        requesters = [p["user_id"] for p in chosen if p["function"] == "seller" and deals.get(p["user_id"])]
+        planned, truth = plan_requests(seed, support=support, requesters=requesters,
+                                       deals={k: sorted(v) for k, v in deals.items()}, as_of=AS_OF, scale=scale)
+        involved = {p.requester for p in planned} | {p.assignee for p in planned}
+        taken: set[str] = set()
+        logins = {}
+        for p in sorted(chosen, key=lambda x: x["user_id"]):
+            if p["user_id"] in involved:
+                logins[p["user_id"]] = (_login_name(p["name"], p["user_id"], taken), role[p["function"]])
+        done = svc.seed(planned, logins)
+        target = self.path / "demo-export"
+        target.mkdir(parents=True, exist_ok=True)
+        (target / TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8")
+        return {**done, "resourceful_support_users": sorted(truth.resourceful_support_users),
+                "overruled_support_users": sorted(truth.overruled_support_users)}
+
     def with_request_figures(self, reps: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``reps`` rows with each seller's ``consultation_rate`` and ``proposal_adoption_rate``
         as a requester of support requests (issue 15), each with ``_n`` and ``_reason``, from the
@@ -813,7 +855,17 @@ class Workspace:
 
         return engine_connect.source_stamp(self.settings.engine, self.path)
 
-    def _fingerprint(self, as_of: AsOf) -> str:
+    def _desk_quote_requests(self) -> list[tuple[str, str | None, datetime]]:
+        """Quote requests made through the support desk (store/requests.py), for quote turnaround;
+        none without an app store (the store is not opened, nor SQLAlchemy imported, then)."""
+        if not self.has_app_store():
+            return []
+        from .store.requests import quote_requests
+
+        return quote_requests(self.app_store())
+
+    def _fingerprint(self, as_of: AsOf, desk: list[tuple[str, str | None, datetime]] | None = None) -> str:
+        """What the results depend on; ``desk``: the desk's quote requests (a new one recomputes)."""
         from .domain.results import RESULTS_FORMAT
 
         # Fivetran tables read in place change with every sync, not with the workspace file
@@ -822,7 +874,7 @@ class Workspace:
         raw = json.dumps(
             [st.st_size if st else None, st.st_mtime_ns if st else None, as_of.iso(), self.settings.model_dump(mode="json", exclude=_NOT_IN_FINGERPRINT),
              __version__, RESULTS_FORMAT,
-             source],
+             source, *([[list(map(str, r)) for r in desk]] if desk else [])],
             sort_keys=True, default=str,
         )
         return hashlib.sha256(raw.encode()).hexdigest()
@@ -1374,3 +1426,20 @@ def _iso(value: Any) -> str | None:
     except (TypeError, ValueError):
         pass
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _desk_table(rows: list[tuple[str, str | None, datetime]]) -> Any:
+    from .domain.metrics.desk_requests import desk_table
+
+    return desk_table(rows)
+
+
+def _login_name(name: str | None, user_id: str, taken: set[str]) -> str:
+    """A demo app user's login: the CRM name as first.last in ASCII, unique (the id's tail when not)."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().lower()
+    base = ".".join(w for w in "".join(c if c.isalnum() else " " for c in plain).split()) or "user"
+    login = base if base not in taken else f"{base}.{user_id[-4:].lower()}"
+    taken.add(login)
+    return login[:150]

@@ -10,7 +10,7 @@ from .schema import BUYER_ROLES, OPPORTUNITY_TYPES, SENIORITY_LEVELS, C, Column,
 
 #: Bump when result tables change shape or meaning: stored results from an older
 #: format are recomputed rather than reused.
-RESULTS_FORMAT = 13  # 13: issue 14: support_map_draft, support_backers_draft, opportunity_readiness; account and seller leadership columns
+RESULTS_FORMAT = 14  # 14: issue 15: delegation_style; reps micromanagement columns. 13: issue 14: support_map_draft, support_backers_draft, opportunity_readiness; account and seller leadership columns
 # 12: opportunity_results carry win_probability, win_basis, win_reasons
 # 11: the read side's figures (whitespace, timeline, pending quotes, touches, effort)
 # 10: account_results carry won_n/lost_n/open_n; the fit model drops territories
@@ -77,6 +77,10 @@ REPS = Table(
         C("style_examples", "string", "JSON list of plain sentences comparing the seller's approach across situations, e.g. \"same cadence (mostly 3-7 days, ...) for accounts in heavy change and in steady state\"; with the underperformance when locked; empty below the floor."),
         C("style_locked", "bool", "Locked into one style: style_flexibility at most `leadership.style_rigid_max` and underperforming in one change level (create share or win rate there below the company's by the margin, with n); a rigid seller who does well everywhere is not flagged."),
         C("style_note", "string", "Why style_flexibility is empty (too few activities), or why the seller is locked, or that one style holds up everywhere; else empty."),
+        C("micromanagement_index", "float", "Micromanagement the seller received, 0-100: the sum of the parts' contributions (step-by-step instructions, check-ins per assignment, overrides and reassignments of their deals, instruction density); empty below `delegation.min_signals` signals (docs/metrics.md, \"Results over obedience: from the CRM\")."),
+        C("micromanagement_parts", "string", "JSON object of the index's parts: per part (`steps`, `check_ins`, `overrides`, `reassignments`, `density`) its `rate`, `n` and `contribution`; the outcome comparison is in `delegation_style` (role `received`)."),
+        C("micromanagement_n", "int", "Signals behind the index: tasks others created for the seller, overrides and reassignments of their deals in the window."),
+        C("micromanagement_reason", "string", "Why micromanagement_index is empty (too few signals); else empty. A seller with no signal at all has no row in delegation_style and all four columns empty."),
     ),
     primary_key="user_id",
 )
@@ -449,6 +453,77 @@ OPPORTUNITY_READINESS = Table(
     primary_key="opportunity_id",
 )
 
+
+def _delegation_columns() -> tuple[Column, ...]:
+    parts = {
+        "steps": "share of classified instructions (steps + outcomes) written as steps",
+        "check_ins": "check-ins per assignment",
+        "overrides": "overrides per deal touched",
+        "reassignments": "reassignments per deal touched",
+        "density": "assignments per deal touched",
+    }
+    out: list[Column] = []
+    for name, what in parts.items():
+        out += [
+            C(f"part_{name}_rate", "float", f"Part `{name}`: {what}; empty without a denominator."),
+            C(f"part_{name}_n", "int", f"Part `{name}`: its denominator (the sample)."),
+            C(f"part_{name}_contribution", "float", f"Part `{name}`: its points in the index (weight x the rate scaled to 0-1 x 100)."),
+        ]
+    return tuple(out)
+
+
+def _outcome_columns() -> tuple[Column, ...]:
+    out: list[Column] = []
+    for side, which in (("touched", "the deals the style touched"), ("other", "the same sellers' other deals")):
+        out += [
+            C(f"{side}_closed_n", "int", f"Closed deals among {which} (created in the window)."),
+            C(f"{side}_win_rate", "float", f"Win rate of {which}, 0-1; empty below `delegation.min_outcome_n` closed deals."),
+            C(f"{side}_win_rate_low", "float", "Low end of its 95% Wilson interval."),
+            C(f"{side}_win_rate_high", "float", "High end of its 95% Wilson interval."),
+            C(f"{side}_cycle_days", "float", f"Mean days from creation to close of the won deals among {which}; empty below the minimum."),
+            C(f"{side}_cycle_days_low", "float", "Low end of its 95% normal interval."),
+            C(f"{side}_cycle_days_high", "float", "High end of its 95% normal interval."),
+            C(f"{side}_cycle_days_n", "int", "Won deals measured."),
+            C(f"{side}_quote_turnaround_days", "float", f"Mean business days from request to quote (measured quotes, `quote_events`, averaged per deal) over {which}; empty below the minimum."),
+            C(f"{side}_quote_turnaround_days_low", "float", "Low end of its 95% normal interval."),
+            C(f"{side}_quote_turnaround_days_high", "float", "High end of its 95% normal interval."),
+            C(f"{side}_quote_turnaround_days_n", "int", "Deals with a measured quote."),
+        ]
+    return tuple(out)
+
+
+DELEGATION_STYLE = Table(
+    "delegation_style",
+    "One row per person and role: `exercised` by whoever created tasks for others, or edited or moved a seller's deal; `received` by whoever got them. The delegation signals in the window, the micromanagement index with its parts, and the outcomes of the deals the style touched against the same sellers' other deals (docs/metrics.md, \"Results over obedience: from the CRM\").",
+    (
+        C("user_id", "id", "CRM user id.", required=True),
+        C("role", "string", "`exercised` (the person gave the tasks, made the edits) or `received` (the person got them).", required=True, enum=("exercised", "received")),
+        C("name", "string", "The user's name."),
+        C("function", "string", "The user's function (`users.function`)."),
+        C("team", "string", "The user's team."),
+        C("signals_n", "int", "Tasks for others + overrides + reassignments: the sample behind the index."),
+        C("tasks_n", "int", "Tasks created for another person in the window (mass-created tasks left out)."),
+        C("steps_n", "int", "Of those, written as steps (domain/instructions.py)."),
+        C("outcome_n", "int", "Of those, written as an outcome ask."),
+        C("checkins_n", "int", "Of those, check-ins."),
+        C("checkins_matched_n", "int", "Check-ins within `delegation.checkin_days` after an assignment by the same creator to the same owner."),
+        C("assignments_n", "int", "Tasks that are not check-ins."),
+        C("from_chain_share", "float", "Share of the tasks where the creator is the owner's manager or above (three levels), 0-1."),
+        C("counterparts_n", "int", "Distinct owners the person gave tasks to (exercised) or creators they got tasks from (received)."),
+        C("overrides_n", "int", "Edits of a deal by someone in its owner's management chain (one per deal, person and minute)."),
+        C("reassignments_n", "int", "Owner changes between users by a person (exercised: made; received: deals moved to or from the seller)."),
+        C("deals_n", "int", "Distinct deals touched by the tasks, overrides and reassignments."),
+        *_delegation_columns(),
+        C("micromanagement_index", "float", "0-100: the sum of the parts' contributions; empty below `delegation.min_signals` signals."),
+        C("micromanagement_parts", "string", "The parts as JSON: per part its `rate`, `n` and `contribution`."),
+        C("micromanagement_reason", "string", "Why the index is empty; else empty."),
+        *_outcome_columns(),
+        C("outcome_reason", "string", "Why the win rates are not compared (too few closed deals on a side); else empty."),
+    ),
+    primary_key="user_id, role",
+)
+
+
 #: The tables analyze writes beside the contract tables: the evidence behind the figures and what
 #: pages and reports show beside them (domain/metrics/views.py).  No contract: their columns are as
 #: the metric that computes them returns them.
@@ -457,7 +532,7 @@ SUPPORTING_TABLES = {
     for t in (
         CONTACT_ROLES, EFFORT_GAPS, QUOTE_EVENTS,
         ACCOUNT_PEERS, ACCOUNT_PRODUCTS, ACCOUNT_TIMELINE, PENDING_QUOTES, CONTACT_TOUCHES, ACCOUNT_EFFORT,
-        SUPPORT_MAP_DRAFT, SUPPORT_BACKERS_DRAFT, OPPORTUNITY_READINESS,
+        SUPPORT_MAP_DRAFT, SUPPORT_BACKERS_DRAFT, OPPORTUNITY_READINESS, DELEGATION_STYLE,
     )
 }
 
@@ -481,4 +556,5 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "support_map_draft": ("opportunity_id", "contact_id"),
     "support_backers_draft": ("opportunity_id", "user_id"),
     "opportunity_readiness": ("opportunity_id",),
+    "delegation_style": ("user_id", "role"),
 }

@@ -32,6 +32,8 @@ from ..domain.metrics import (
     _clean,
     account_leadership,
     change,
+    delegation,
+    desk_requests,
     effectiveness,
     efficiency,
     leadership,
@@ -194,9 +196,14 @@ def run_analysis(
     quality: data_quality.DataQuality | None = None,
     sql_cache_dir: Path | None = None,
     results_file: Path | None = None,
+    desk_quote_requests: pa.Table | None = None,
 ) -> Analysis:
     """Every result table at ``as_of``. ``sql_cache_dir``: where compiled SQL is kept between
     processes (engine/sql_cache.py; within a process it is kept in memory anyway).
+
+    ``desk_quote_requests``: quote requests made through the support desk (``opportunity_id``,
+    ``quote_id``, ``requested_at``; domain/metrics/desk_requests.py), the request time of
+    quotes where the CRM has none.
 
     ``results_file``: an empty draft of the results file (``storage.results_draft``). On DuckDB
     the engine writes every result table into it itself, stamped with ``as_of``
@@ -211,6 +218,8 @@ def run_analysis(
     # metric leaves out what docs/metrics.md says it leaves out.
     started = time.perf_counter()
     dq = quality or data_quality.assess(t, settings)
+    # tasks created for someone else, read before annotation drops their wording (delegation.py)
+    instructions = delegation.instruction_rows(t["activities"])
     t = dq.annotated
     timings["data_artefacts"] = round(time.perf_counter() - started, 3)
     quote_stages = list(dict.fromkeys([*settings.quote_stages, *dq.quote_stages]))
@@ -220,6 +229,7 @@ def run_analysis(
         # DuckDB answers "the next touch after each start" with an ASOF join (efficiency.py)
         with efficiency.asof_joins(plan.pipelined), _numerics_on_one_thread():
             result = _run_plan(plan, t, dq, as_of=as_of, settings=settings, step=step, timings=timings,
+                               instructions=instructions, desk_quote_requests=desk_quote_requests,
                                quality=quality, quote_stages=quote_stages)
     except BaseException:
         plan.close(failed=True)
@@ -248,9 +258,14 @@ def _numerics_on_one_thread() -> Iterator[None]:
 
 def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality, *, as_of: datetime,  # noqa: PLR0915
               settings: WorkspaceSettings, step: Progress, timings: dict[str, float],
-              quality: data_quality.DataQuality | None, quote_stages: list[str]) -> Analysis:
+              quality: data_quality.DataQuality | None, quote_stages: list[str],
+              instructions: ir.Table | None = None, desk_quote_requests: pa.Table | None = None) -> Analysis:
     window = settings.engagement_window_days
     sla = settings.quote_sla_business_days
+    if desk_quote_requests is not None and desk_quote_requests.num_rows:
+        # quotes asked for on the request board: their request time where the CRM has none
+        desk = plan.load(desk_quote_requests, "desk_quote_requests")
+        t = {**t, "quotes": desk_requests.with_desk_requests(t["quotes"], t["opportunities"], desk)}
     users, opps, hist, acts, quotes, contacts = (
         t["users"], t["opportunities"], t["opportunity_history"], t["activities"], t["quotes"], t["contacts"],
     )
@@ -479,11 +494,18 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
             ),
             "expected_results",
         )
+    step("delegation style", 0.68)
+    style_expr, received_expr = delegation.delegation(
+        {**t, "activities": instructions if instructions is not None else delegation.instruction_rows(acts)},
+        as_of=as_of, rules=delegation_rules(settings), quote_events=quote_events)
+    received = plan.table(received_expr, "micromanagement_received")
+    delegation_f = plan.result(delegation.style_table(style_expr, received), "delegation_style")
     reps_expr = _reps(users, eff, seller_eff, tend, perf, mat, expected=expected, excluded=excluded,
-                      settings=settings, base_rate=base_rate, style=seller_style)
+                      settings=settings, base_rate=base_rate, style=seller_style,
+                      micromanagement=delegation.reps_columns(received))
     step("computing seller results", 0.7)
     reps_f = plan.result(reps_expr, "reps", conform=True)
-    plan.drop("efficiency", "seller_effectiveness", "process_excluded", "expected_results")
+    plan.drop("efficiency", "seller_effectiveness", "process_excluded", "expected_results", "micromanagement_received")
 
     step("teams", 0.75)
     teams_f = plan.result(_teams(users, mat, tend, perf, quote_events, response_events), "teams", conform=True)
@@ -541,7 +563,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
     step("collecting results", 0.95)
     futures = {"reps": reps_f, "teams": teams_f, "account_results": accounts_f, "opportunity_results": opps_f,
                "contact_roles": contact_roles_f, "effort_gaps": gaps_f, "quote_events": quotes_f,
-               "process_problems": problems_f, **views_f}
+               "process_problems": problems_f, "delegation_style": delegation_f, **views_f}
     if plan.writes:
         tables: dict[str, pa.Table] = {}
         written = {name: int(f.result()) for name, f in futures.items()}
@@ -568,6 +590,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
                 "effort_gaps": gaps_f.result(),
                 "quote_events": quotes_f.result().combine_chunks(),
                 "process_problems": problems_pa,
+                "delegation_style": delegation_f.result(),
                 **{name: f.result() for name, f in views_f.items()},
             },
             ordered=plan.ordered,
@@ -937,11 +960,18 @@ def _outer_join_all(parts: list[ir.Table], key: str) -> ir.Table:
     return out
 
 
+def delegation_rules(settings: WorkspaceSettings) -> delegation.DelegationRules:
+    d = settings.delegation
+    return delegation.DelegationRules(
+        window_days=d.window_days, checkin_days=d.checkin_days, mass_min_owners=d.mass_min_owners,
+        mass_window_minutes=d.mass_window_minutes, min_signals=d.min_signals, min_outcome_n=d.min_outcome_n)
+
+
 def _reps(users, eff, seller_eff, tend, perf, mat, *, expected=None, excluded=None, settings=None,  # type: ignore[no-untyped-def]
-          base_rate=None, style=None):
+          base_rate=None, style=None, micromanagement=None):
     sellers = users.filter(users.function == "seller").select("user_id", "name", "team", "manager_id")
     r = sellers
-    for part in (eff, seller_eff, tend, perf, mat, expected, style):
+    for part in (eff, seller_eff, tend, perf, mat, expected, style, micromanagement):
         if part is None:
             continue
         part = part.rename(user_id="owner_id")
