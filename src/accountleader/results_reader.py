@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # Ibis loads with the first read built as an Ibis expression 
     import pyarrow as pa
 
 JSON_LIST_COLUMNS = {"fit_reasons", "change_drivers", "roles_engaged", "win_reasons", "leadership_reasons", "style_examples"}
+#: Result columns holding a JSON object, decoded the same way (None stays None).
+JSON_OBJECT_COLUMNS = {"micromanagement_parts"}
 
 
 class Summary(Protocol):
@@ -63,7 +65,7 @@ def _plain(key: str, v: Any) -> Any:
         return [] if key in JSON_LIST_COLUMNS else None
     if isinstance(v, datetime | date):
         return v.isoformat()
-    if key in JSON_LIST_COLUMNS and isinstance(v, str):
+    if (key in JSON_LIST_COLUMNS or key in JSON_OBJECT_COLUMNS) and isinstance(v, str):
         return json.loads(v)
     if hasattr(v, "item"):  # numpy scalars
         return v.item()
@@ -583,6 +585,18 @@ class ResultsReader:
                 continue
             out[key] = records(t.filter(t.opportunity_id.isin(sorted(set(opportunity_ids)))))
         return out
+
+    def delegation_style(self, user_ids: Sequence[str], scope: Scope = EVERYONE) -> list[dict[str, Any]]:
+        """``delegation_style`` rows (issue 15) of these users that ``scope`` may see, by user and
+        role; results analysed before the table existed have none."""
+        if not user_ids:
+            return []
+        try:
+            t = self._results("delegation_style")
+        except WorkspaceCorrupt:  # "table ... is missing": results from before issue 15
+            return []
+        t = scope.filter_owned(t, "user_id", None)
+        return records(t.filter(t.user_id.isin(sorted(set(user_ids)))).order_by(["user_id", "role"]))
 
     def drafted_backings(self, user_id: str) -> list[str]:
         """The deals whose CRM draft lists this CRM user as a backer (none before issue 14's results)."""

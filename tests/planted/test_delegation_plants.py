@@ -61,7 +61,7 @@ def test_the_micromanaged_sellers_carry_the_index_on_reps(demo: Demo) -> None:
     for u in micro_sellers:
         assert reps[u]["micromanagement_n"] == received[u]["signals_n"]
         assert reps[u]["micromanagement_index"] == received[u]["micromanagement_index"]
-        assert json.loads(reps[u]["micromanagement_parts"])["steps"]["rate"] >= 0.9
+        assert reps[u]["micromanagement_parts"]["steps"]["rate"] >= 0.9  # decoded: an object
     scored = [reps[u]["micromanagement_index"] for u in deleg_sellers if reps[u]["micromanagement_index"] is not None]
     for u in deleg_sellers:
         r = reps[u]

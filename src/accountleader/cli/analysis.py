@@ -71,12 +71,13 @@ _HEADERS = {
     "won_amount": "won", "sellers_n": "sellers", "close_date_pushes": "pushes", "stage_regressions": "regressions",
     "buyer_roles_engaged": "roles", "has_decision_maker": "DM", "change_index": "change",
     "style_flexibility": "style", "leadership_mode": "mode", "managed_not_led": "managed, not led",
-    "readiness_score": "readiness",
+    "readiness_score": "readiness", "micromanagement_index": "micromgmt",
 }
 
 _COLUMNS = {
     What.reps: ["name", "quadrant", "efficiency_index", "effectiveness_index", "quote_turnaround_median_hours",
-                "high_fit_effort_share", "decision_maker_reach", "create_share", "win_rate", "style_flexibility"],
+                "high_fit_effort_share", "decision_maker_reach", "create_share", "win_rate", "style_flexibility",
+                "micromanagement_index"],
     What.teams: ["team", "sellers_n", "quadrant", "efficiency_index", "effectiveness_index",
                  "quote_turnaround_median_hours", "create_share", "win_rate", "won_amount"],
     What.accounts: ["name", "fit_tier", "fit_score", "create_share", "change_index", "only_tended", "leadership_mode",

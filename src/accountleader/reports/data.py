@@ -18,6 +18,7 @@ from ..domain.access import EVERYONE, Scope
 from ..errors import InputError
 from ..results_reader import ResultsReader
 from ..workspace import Workspace
+from . import obedience
 
 Step = Callable[[str, float], None]
 
@@ -217,6 +218,9 @@ def team_report(ws: Workspace, team: str | None = None, *, progress: Step = _qui
         "fit_model": view["fit_model"],
         "managed_not_led_accounts": view.get("managed_not_led_accounts", []),
         "top_change_accounts": view["top_change_accounts"],
+        # results over obedience (issue 15): the team's managers as givers, its sellers as receivers
+        "obedience": obedience.section(r.delegation_style(
+            sorted({x["manager_id"] for x in reps if x.get("manager_id")} | set(ids)))),
         "findings": [f.as_dict() for f in fnd.order(findings)[:TEAM_FINDINGS_LIMIT]],
         "findings_total": len(findings),
         "process_problems": problems,
@@ -266,6 +270,8 @@ def seller_report(ws: Workspace, rep: str, *, progress: Step = _quiet) -> dict[s
         "actions": [a.as_dict() for a in actions],
         "open_opportunities": view["open_opportunities"],
         "accounts": view["accounts"][:20],
+        # results over obedience (issue 15): what the seller received, and gave if they give tasks too
+        "obedience": obedience.section(r.delegation_style([uid])),
         "chart_rows": {"quote_days": facts.get(uid, fnd.SellerFacts()).quote_business_days},
     }
 

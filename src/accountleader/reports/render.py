@@ -23,6 +23,7 @@ from .. import __version__
 from ..domain.actions import money, pct
 from ..errors import InputError
 from . import charts as ch
+from . import obedience
 
 Step = Callable[[str, float], None]
 
@@ -244,6 +245,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
                       [[a["name"], a.get("owner_name"), _num(a.get("change_index")), "; ".join(a.get("change_drivers") or []),
                         a.get("leadership_mode") or "—", _days(a.get("review_cadence_days"))]
                        for a in doc["top_change_accounts"]])
+        out += obedience.to_markdown(doc.get("obedience") or [])
         out += ["## Next best actions across the team", "", *_actions_md(doc["actions"], owner=True)]
         out += _accuracy_md(doc.get("forecast_accuracy"))
     elif doc["kind"] == "seller":
@@ -252,6 +254,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
             out += [f"> {_md(doc['rep']['warning'])}", ""]
         out += ["## Findings", "", *_findings_md(doc["findings"])]
         out += _style_md(doc["rep"])
+        out += obedience.to_markdown(doc.get("obedience") or [])
         out += ["## Next best actions", "", *_actions_md(doc["actions"])]
         out += ["## Open opportunities", "", *_opps_md(doc["open_opportunities"])]
     else:

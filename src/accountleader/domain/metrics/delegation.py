@@ -241,12 +241,12 @@ def _counts(tasks: ir.Table, matched: ir.Table, ovr: ir.Table, moves: ir.Table, 
     t = t.mutate(user_id=who_t)
     tc = t.group_by("user_id").aggregate(
         tasks_n=t.count(),
-        steps_n=(t.kind == "steps").sum(),
-        outcome_n=(t.kind == "outcome").sum(),
-        checkins_n=(t.kind == "check_in").sum(),
-        checkins_matched_n=((t.kind == "check_in") & t._m.notnull()).sum(),
-        assignments_n=(t.kind != "check_in").sum(),
-        from_chain_n=t.from_chain.sum(),
+        steps_n=(t.kind == "steps").cast("int64").sum(),
+        outcome_n=(t.kind == "outcome").cast("int64").sum(),
+        checkins_n=(t.kind == "check_in").cast("int64").sum(),
+        checkins_matched_n=((t.kind == "check_in") & t._m.notnull()).cast("int64").sum(),
+        assignments_n=(t.kind != "check_in").cast("int64").sum(),
+        from_chain_n=t.from_chain.cast("int64").sum(),
         counterparts_n=(t.owner_id if by == "giver" else t.creator_id).nunique(),
     )
     o = ovr.mutate(user_id=ovr.changer_id if by == "giver" else ovr.owner_id)
