@@ -28,6 +28,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/accountleader --workspace $(WORKSPACE) demo
 	$(VENV)/bin/accountleader --workspace $(WORKSPACE) analyze
+	$(VENV)/bin/accountleader --workspace $(WORKSPACE) requests demo
 	$(VENV)/bin/accountleader --workspace $(WORKSPACE) show reps
 	@echo ""
 	@echo "Next: $(VENV)/bin/accountleader -w $(WORKSPACE) report --format html --out team-report.html"

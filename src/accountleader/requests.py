@@ -342,6 +342,45 @@ class Requests:
             out.append(entry)
         return out
 
+    # -- the demo -------------------------------------------------------------------------------
+
+    def seed(self, planned: Iterable[Any], people: Mapping[str, tuple[str, str]]) -> dict[str, int]:
+        """Write planned requests (:mod:`accountleader.demo.request_plants`) as they happened,
+        step by step through the same rules, with their own times. ``people``: CRM user id ->
+        (username, role) of the app users to act as (created with a random password when
+        missing: an admin sets one with ``users passwd``). Returns counts."""
+        import secrets
+
+        users = {u.crm_user_id: u for u in store_users.list_users(self.store) if u.crm_user_id}
+        made = 0
+        for crm, (username, role) in sorted(people.items()):
+            if crm not in users:
+                users[crm] = store_users.create_user(self.store, username=username, password=secrets.token_urlsafe(24),
+                                                     role=role, crm_user_id=crm, by="demo")
+                made += 1
+        n = 0
+        for p in planned:
+            asker, doer = users[p.requester], users[p.assignee]
+            r, changes = rules.ask(kind=p.kind, outcome=p.outcome, needed_by=p.needed_by, requester_id=asker.id,
+                                   assignee_id=doer.id, at=p.created_at, constraints=p.constraints,
+                                   opportunity_id=p.opportunity_id)
+            r = records.add_request(self.store, request=r, changes=changes, by=asker.id, actor=asker.username)
+            steps: list[tuple[UserPublic, datetime, Callable[[SupportRequest], Any]]] = []
+            if p.reply is not None:
+                steps.append((doer, p.proposed_at, lambda x, p=p: rules.propose(
+                    x, proposal=p.proposal, rationale=p.rationale, reply=p.reply, at=p.proposed_at)))
+            steps.append((asker, p.decided_at, lambda x, p=p: rules.decide(
+                x, decision=p.decision, note=p.decision_note, at=p.decided_at)))
+            if p.done_at is not None:
+                steps.append((doer, p.done_at, lambda x, p=p: rules.finish(
+                    x, achieved=p.achieved, quality_note=p.quality_note, at=p.done_at)))
+            for who, at, step in steps:
+                after, changes = step(r)
+                r = records.write_request(self.store, request=after, version=r.version, changes=changes, by=who.id,
+                                          actor=who.username, at=at)
+            n += 1
+        return {"requests": n, "users_added": made}
+
     # -- analytics ------------------------------------------------------------------------------
 
     def analytics(self, actor: Actor) -> dict[str, Any]:

@@ -226,3 +226,15 @@ def figures(as_: AsOpt = None, json: JsonOpt = False) -> None:
                for r in f["assignees"].values()])
     con.table("Outcomes", ["approach", "achieved", "on time"],
               [(k, pct(v, "achieved_rate"), pct(v, "on_time_rate")) for k, v in f["outcomes"].items()])
+
+
+@requests_app.command("demo")
+def demo(
+    seed: Annotated[int, typer.Option("--seed", help="The seed the demo company was made with.")] = 7,
+    scale: Annotated[float, typer.Option("--scale", help="The scale the demo company was made with.")] = 1.0,
+) -> None:
+    """Plant the demo company's support requests in the app database (after `accountleader demo`):
+    app users for the people involved (random passwords: set one with `users passwd`)."""
+    done = state().workspace.seed_demo_requests(seed=seed, scale=scale)
+    state().console.success(f"planted {done['requests']} support requests; {done['users_added']} app users added "
+                            "(set a password with `accountleader users passwd NAME` to log in as one)")

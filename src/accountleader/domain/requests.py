@@ -313,14 +313,19 @@ def requester_figures(records: Iterable[SupportRequest], *, min_decisions: int) 
 
 def assignee_figures(records: Iterable[SupportRequest], *, min_decisions: int) -> dict[str, Any]:
     """One assignee's ``adoption_rate`` (their proposals of another way taken, over those
-    decided) and ``resourcefulness_credit`` (requests done their way, not the ask's, with the
-    result achieved)."""
+    decided), ``resourcefulness_credit`` (requests done their way, not the ask's, with the
+    result achieved), and the outcomes of their requests by approach: ``adopted_achieved_rate``,
+    ``adopted_on_time_rate``, ``prescribed_achieved_rate``, ``prescribed_on_time_rate``."""
     rs = list(records)
     other = [r for r in decided(rs) if r.reply == "another_way"]
-    return {"requests_n": len(rs), "proposals_n": sum(1 for r in rs if r.reply == "another_way"),
-            "adoption_rate": rate(sum(1 for r in other if r.adopted), len(other), min_n=min_decisions,
-                                  noun="decided proposal"),
-            "resourcefulness_credit": sum(1 for r in rs if r.status == "done" and r.adopted and r.achieved)}
+    out: dict[str, Any] = {
+        "requests_n": len(rs), "proposals_n": sum(1 for r in rs if r.reply == "another_way"),
+        "adoption_rate": rate(sum(1 for r in other if r.adopted), len(other), min_n=min_decisions,
+                              noun="decided proposal"),
+        "resourcefulness_credit": sum(1 for r in rs if r.status == "done" and r.adopted and r.achieved)}
+    for approach, figures in outcome_figures(rs, min_decisions=min_decisions).items():
+        out |= {f"{approach}_{name}": v for name, v in figures.items()}
+    return out
 
 
 def outcome_figures(records: Iterable[SupportRequest], *, min_decisions: int) -> dict[str, dict[str, Rate]]:
