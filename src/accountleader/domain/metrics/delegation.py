@@ -116,12 +116,13 @@ def instruction_rows(activities: ir.Table) -> ir.Table:
     Workspaces imported before these columns existed give no rows."""
     a = activities
     if "created_by_id" not in a.columns:
-        return ibis.memtable({"activity_id": [], "created_by_id": [], "owner_id": [], "opportunity_id": [],
-                              "created_at": [], "occurred_at": [], "subject": [], "description": [],
-                              "source_object": []},
-                             schema={"activity_id": "string", "created_by_id": "string", "owner_id": "string",
-                                     "opportunity_id": "string", "created_at": "timestamp", "occurred_at": "timestamp",
-                                     "subject": "string", "description": "string", "source_object": "string"})
+        import pyarrow as pa
+
+        return ibis.memtable(pa.schema([
+            ("activity_id", pa.string()), ("created_by_id", pa.string()), ("owner_id", pa.string()),
+            ("opportunity_id", pa.string()), ("created_at", pa.timestamp("us")), ("occurred_at", pa.timestamp("us")),
+            ("subject", pa.string()), ("description", pa.string()), ("source_object", pa.string()),
+        ]).empty_table())
     a = a.filter((a.source_object == "Task") & a.created_by_id.notnull() & a.owner_id.notnull()
                  & (a.created_by_id != a.owner_id))
     return a.select("activity_id", "created_by_id", "owner_id", "opportunity_id", "created_at", "occurred_at",
