@@ -175,3 +175,32 @@ def test_odd_ids_and_filters(desk: Desk) -> None:
     assert rep.get("/requests?kind=nonsense").status_code == 422
     fragment = rep.get("/requests?kind=legal", headers=HX)
     assert fragment.status_code == 200 and "<html" not in fragment.text and 'data-request-id' not in fragment.text
+
+
+def test_micromanagement_shows_with_its_parts_and_outcomes_or_its_reason(desk: Desk) -> None:
+    boss = desk.c["boss"]
+    sellers = boss.get("/api/v1/sellers").json()["sellers"]
+    assert sellers and all("micromanagement_index" in s for s in sellers)
+    measured = [s for s in sellers if s["micromanagement_index"] is not None]
+    unmeasured = [s for s in sellers if s["micromanagement_index"] is None and s["micromanagement_reason"]]
+    assert measured, "the demo plants micromanaging managers: some seller of the manager's team is measured"
+    s = measured[0]
+    twin = boss.get(f"/api/v1/sellers/{s['user_id']}").json()["requests"]["micromanagement"]
+    assert twin["index"] == s["micromanagement_index"] and twin["n"] == s["micromanagement_n"]
+    assert [p["part"] for p in twin["parts"]] == ["steps", "check_ins", "overrides", "reassignments", "density"]
+    assert round(sum(p["contribution"] for p in twin["parts"]), 1) == round(s["micromanagement_index"], 1)
+    page = boss.get(f"/sellers/{s['user_id']}").text
+    section = page[page.index('id="seller-micromanagement"'):]
+    assert f'class="micromanagement-index">{s["micromanagement_index"]:.0f}</b>' in section
+    assert section.count('<li data-part="') == 5
+    outcome = twin["outcome"]
+    assert outcome is not None and ("Deals it touched won" in section) == (outcome["touched"]["win_rate"]["rate"]
+                                                                          is not None and outcome["other"]["win_rate"]["rate"] is not None)
+    if unmeasured:
+        u = unmeasured[0]
+        other = boss.get(f"/sellers/{u['user_id']}").text
+        assert u["micromanagement_reason"] in other[other.index('id="seller-micromanagement"'):]
+    team = boss.get("/api/v1/team/requests").json()
+    assert any(m["micromanagement"] and m["micromanagement"]["parts"] for m in team["managers"]), \
+        "the manager's own delegation style (exercised) is on the team view"
+    assert 'id="manager-style"' in boss.get("/team/requests").text

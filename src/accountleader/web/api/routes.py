@@ -95,7 +95,7 @@ def sellers(state: StateDep, scope: ScopeDep, as_of: AsOfDep) -> JSONResponse:
 def seller(user_id: str, state: StateDep, scope: ScopeDep, principal: PrincipalDep, as_of: AsOfDep) -> JSONResponse:
     data = context.seller(state, scope, user_id=user_id, as_of=as_of)
     # their support requests' figures (issue 15), read live: requests change without the results
-    return _json({**data, "requests": request_figures.seller(state, scope, principal.user, data["rep"])}, state=state)
+    return _json({**data, "requests": request_figures.seller(state, scope, principal.user, data["rep"], as_of=as_of)}, state=state)
 
 
 @router.get("/accounts", summary="Accounts you may see, with fit, create share and change", response_model=View)

@@ -155,7 +155,7 @@ def seller_page(request: Request, user_id: str, state: StateDep, scope: ScopeDep
     # the standing alerts of the playbooks this seller owns, and their support requests' figures
     # (not cached: a close or a decision shows at once)
     return render(request, "seller.html", {**data, "alerts": playbooks.alerts(state, scope, seller_id=user_id),
-                                           "requests": request_figures.seller(state, scope, principal.user, data["rep"])},
+                                           "requests": request_figures.seller(state, scope, principal.user, data["rep"], as_of=as_of)},
                   page="team")
 
 
