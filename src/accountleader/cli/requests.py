@@ -57,7 +57,7 @@ def _actor(username: str | None) -> Actor:
     if user.role == "admin":
         return Actor(EVERYONE, user)
     try:
-        scope = ws.scope_for(user.role, user.crm_user_id)
+        scope = ws.reader().scope_for(user.role, user.crm_user_id)
     except AccountLeaderError:  # no results yet: the person's own records only
         own = frozenset({user.crm_user_id}) if user.crm_user_id else frozenset()
         scope = Scope(user.role, user.crm_user_id, own, None, frozenset())
@@ -197,9 +197,10 @@ def remind(
         con.json(sent)
         return
     ok = sum(1 for e in sent if (e.get("notification") or {}).get("sent"))
+    off = "not sent: notifications are off (set notifications.smtp_host)"
     con.table(f"Open requests needed within {days} days", ["id", "status", "needed by", "email"],
-              [(e["id"], e["status"], e["needed_by"], (e["notification"] or {}).get("to") or
-                (e["notification"] or {}).get("error")) for e in sent])
+              [(e["id"], e["status"], e["needed_by"], off if e["notification"] is None else
+                e["notification"].get("to") or e["notification"].get("error")) for e in sent])
     con.success(f"{ok} of {len(sent)} reminders sent")
 
 
