@@ -165,6 +165,7 @@ def test_a_full_round_moves_the_card_and_the_sellers_figures_by_one_decision(des
     assert row["consultation_rate"] == after["consultation_rate"]
     helper = next(a for a in team["assignees"] if a["app_user_id"] == desk.desk_id)
     assert helper["resourcefulness_credit"] >= 1 and helper["adoption_rate"]["n"] >= 1
+    assert helper["adopted_achieved_rate"]["n"] >= 1 and helper["adopted_achieved_rate"]["reason"]  # 1-2 of 5 needed
     assert 'title="Of this person' in boss.get("/team/requests").text, "every label explains itself on hover"
 
 

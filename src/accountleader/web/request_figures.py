@@ -32,6 +32,10 @@ HINTS = {
     "resourcefulness_credit": "Requests where the way adopted differed from the original ask and the result was "
                               "achieved",
     "requests_n": "Requests assigned to this person that you may see",
+    "adopted_achieved_rate": "Of this person's done requests carried out their way (a proposal accepted or "
+                             "modified), the share whose result was achieved",
+    "prescribed_achieved_rate": "Of this person's done requests carried out as prescribed (the ask kept, or no "
+                                "proposal), the share whose result was achieved",
     "micromanagement_index": "From the CRM, no typing: step-by-step tasks for others, check-ins per assignment, "
                              "reassignments and overrides of a seller's deal fields (0 none, 100 most), with the "
                              "outcomes of the deals they touched",
@@ -169,6 +173,8 @@ def team(state: AppState, scope: Scope, user: UserPublic, *, as_of: AsOf | None 
         "index") is not None else 1, str(m["name"])))
     support = [{"user_id": uid, "app_user_id": a.get("app_user_id"), "name": a.get("name") or uid,
                 "adoption_rate": _rate(a, "adoption_rate"), "resourcefulness_credit": a.get("resourcefulness_credit"),
+                "adopted_achieved_rate": _rate(a, "adopted_achieved_rate"),
+                "prescribed_achieved_rate": _rate(a, "prescribed_achieved_rate"),
                 "requests_n": a.get("requests_n")} for uid, a in sorted(assignees.items(), key=lambda kv: str(
                     kv[1].get("name") or kv[0]))]
     outcomes_in = analytics.get("outcomes") or {}
