@@ -43,7 +43,7 @@ def compose(event: str, request: Mapping[str, Any], *, sender: str, to: str, bas
         "assigned": f"{asker} asks you for an outcome{about}, needed by {request['needed_by']}",
         "proposed": (f"{asked} proposes another way for your request{about}" if request.get("reply") == "another_way"
                      else f"{asked} will do your request{about} as asked"),
-        "decided": f"{asker} decided on your proposal{about}: {request.get('decision')}",
+        "decided": f"{asker} decided on the request{about}: {_decision(request)}",
         "due": f"Request {rid}{about} is needed by {request['needed_by']} and is still {request.get('status')}",
     }[event]
     lines = [head, "", f"Outcome needed: {request.get('outcome')}"]
@@ -60,6 +60,15 @@ def compose(event: str, request: Mapping[str, Any], *, sender: str, to: str, bas
     msg["To"] = to
     msg.set_content("\n".join(lines) + "\n")
     return msg
+
+
+def _decision(request: Mapping[str, Any]) -> str:
+    decision, other = request.get("decision"), request.get("reply") == "another_way"
+    if decision == "accept":
+        return "go ahead with your proposal" if other else "go ahead as asked"
+    if decision == "modify":
+        return "go ahead with your proposal, with changes"
+    return "keep the original ask" + ("" if request.get("consulted") else " (decided before an answer)")
 
 
 def send(settings: Any, msg: EmailMessage) -> None:

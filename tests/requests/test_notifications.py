@@ -83,6 +83,7 @@ def test_each_change_emails_whom_it_concerns_with_a_link(store: Store, smtp: tup
     assert all(frm == "desk@acme.test" for _, frm, _, _ in sent)
     assert all(f"https://cockpit.acme.test/requests/{rid}" in body for *_, body in sent)
     assert "asks you for an outcome" in sent[0][2] and "proposes another way" in sent[1][2]
+    assert "go ahead with your proposal, with changes" in sent[2][3]
     assert "Our standard terms with one rider" in sent[1][3] and "rider limited to liability" in sent[2][3]
     # the cron reminder: a decided request due tomorrow waits on its assignee; one due later is not due
     later = _ask(svc, a["rita"], days=30)
