@@ -72,11 +72,24 @@ def test_a_request_from_the_command_line(workspace: Path) -> None:
     assert [e["action"] for e in shown["history"]][:1] == ["done"]
     code, con = _run(*w, "requests", "list", "--as", "rita", "--json")
     assert [r["id"] for r in json.loads(con.out)] == [1]
+    code, con = _run(*w, "requests", "figures", "--json")
+    figures = json.loads(con.out)
+    assert figures["requesters"]["005R1"]["consultation_rate_reason"] == "1 decision; 5 needed"
+    assert figures["assignees"]["005S1"]["resourcefulness_credit"] == 1
+    from datetime import date, timedelta
+
+    soon = (date.today() + timedelta(days=1)).isoformat()
+    assert _run(*w, "requests", "add", "--as", "rita", "--kind", "legal", "--outcome", "Terms counsel accepts",
+                "--needed-by", soon, "--assignee", "sam")[0] == 0
+    code, con = _run(*w, "requests", "remind", "--json")  # notifications are off by default: nothing sent
+    assert code == 0 and json.loads(con.out) == [{"id": 2, "status": "asked", "needed_by": soon, "notification": None}]
+    code, con = _run(*w, "requests", "remind")
+    assert "notifications are off" in " ".join(con.out.split()) and "0 of 1 reminders sent" in con.out
     code, con = _run(*w, "requests", "show", "1", "--as", "nobody")
     assert code == 2 and "--as 'nobody': no app user" in _said(con)
     store = open_store(f"sqlite:///{workspace / 'app.sqlite'}")
     try:
-        assert len(records.read_requests(store)) == 1
+        assert len(records.read_requests(store)) == 2  # the bad asks wrote nothing
         assert {u.username: u.email for u in list_users(store)} == {"rita": None, "sam": "sam@example.com"}
     finally:
         store.close()
