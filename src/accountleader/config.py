@@ -238,6 +238,8 @@ class NotificationSettings(BaseModel):
     smtp_port: int = Field(25, ge=1, le=65535)
     smtp_tls: Literal["none", "starttls", "ssl"] = "none"
     smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    # a CA bundle (PEM) the server's certificate is checked against (a private CA); none: the system's
+    smtp_ca_file: str | None = None
     sender: str = "accountleader@localhost"
     # the web app's address, for the links in the emails (``{base_url}/requests/{id}``)
     base_url: str = "http://127.0.0.1:8000"

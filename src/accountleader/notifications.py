@@ -74,13 +74,16 @@ def _decision(request: Mapping[str, Any]) -> str:
 def send(settings: Any, msg: EmailMessage) -> None:
     """Send one message by the SMTP settings (``smtp_tls``: none, starttls or ssl)."""
     import smtplib
+    import ssl
 
     host, port, timeout = settings.smtp_host, int(settings.smtp_port), float(settings.smtp_timeout_seconds)
-    client = (smtplib.SMTP_SSL(host, port, timeout=timeout) if settings.smtp_tls == "ssl"
+    # TLS checks the server's certificate and name (smtplib's own default does not)
+    tls = ssl.create_default_context(cafile=settings.smtp_ca_file) if settings.smtp_tls != "none" else None
+    client = (smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls) if settings.smtp_tls == "ssl"
               else smtplib.SMTP(host, port, timeout=timeout))
     with client as smtp:
         if settings.smtp_tls == "starttls":
-            smtp.starttls()
+            smtp.starttls(context=tls)
         user, password = os.environ.get(SMTP_USER_ENV), os.environ.get(SMTP_PASSWORD_ENV)
         if user and password:
             smtp.login(user, password)

@@ -5,10 +5,13 @@ configured; a send that fails is reported and the change stands."""
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -115,3 +118,31 @@ def test_nothing_is_sent_without_smtp_and_a_failed_send_leaves_the_change(store:
     assert note["sent"] is False and "ConnectionRefusedError" in note["error"]
     assert broken.get(a["rita"], rid).record.status == "decided"  # the change stands
     assert inbox.messages == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_starttls_checks_the_servers_certificate(store: Store, tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    inbox, port = Inbox(), _free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_tls, require_starttls=True)
+    server.start()
+    try:
+        a = _people(store)
+        untrusted = NotificationSettings(smtp_host="127.0.0.1", smtp_port=port, smtp_tls="starttls")
+        view = Requests(store, _no_results, notify=notifier(lambda: untrusted)).add(
+            a["rita"], kind="legal", outcome="Terms counsel accepts", assignee="sam", needed_by="2099-01-01")
+        assert view.as_dict()["notification"]["sent"] is False and "CERTIFICATE_VERIFY_FAILED" in (
+            view.as_dict()["notification"]["error"])
+        assert inbox.messages == [] and view.record.status == "asked"  # refused, and the request stands
+        trusted = untrusted.model_copy(update={"smtp_ca_file": str(cert)})
+        view = Requests(store, _no_results, notify=notifier(lambda: trusted)).add(
+            a["rita"], kind="legal", outcome="Terms counsel accepts", assignee="sam", needed_by="2099-01-01")
+        assert view.as_dict()["notification"] == {"event": "assigned", "sent": True, "to": "sam@example.com"}
+        assert [to for to, _ in inbox.messages] == [["sam@example.com"]]
+    finally:
+        server.stop()
