@@ -205,3 +205,21 @@ def test_micromanagement_shows_with_its_parts_and_outcomes_or_its_reason(desk: D
     assert any(m["micromanagement"] and m["micromanagement"]["parts"] for m in team["managers"]), \
         "the manager's own delegation style (exercised) is on the team view"
     assert 'id="manager-style"' in boss.get("/team/requests").text
+
+
+def test_an_open_request_past_its_date_is_marked_overdue(desk: Desk) -> None:
+    from accountleader.domain import requests as rules
+    from accountleader.store import requests as records
+    from accountleader.store import users as store_users
+
+    rep_user = next(u for u in store_users.list_users(desk.web.store) if u.username == "rep")
+    asked_at = datetime.now(UTC) - timedelta(days=10)
+    late, changes = rules.ask(kind="legal", outcome="ZZ-LATE a clause the buyer signs", needed_by=asked_at.date()
+                              + timedelta(days=3), requester_id=rep_user.id, assignee_id=desk.desk_id, at=asked_at)
+    rid = records.add_request(desk.web.store, request=late, changes=changes, by=rep_user.id, actor="rep").id
+    board = desk.c["rep"].get("/requests?kind=legal").text
+    card = board[board.index(f'data-request-id="{rid}"') - 60:]
+    card = card[:card.index("</article>")]
+    assert 'class="request-card overdue"' in card and "overdue</b>" in card
+    assert re.search(r'<b class="warning">\d+ overdue</b>', board)
+    assert "overdue" in desk.c["desk"].get(f"/requests/{rid}").text.split('id="request-needed-by"')[1][:200]
