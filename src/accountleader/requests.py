@@ -19,6 +19,7 @@ set up; a failed email is logged and reported, the change stands.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -132,7 +133,7 @@ class Requests:
         linked = sorted({u.crm_user_id for u in users.values() if u.crm_user_id})
         if r is not None and linked:
             try:
-                names = {k: v.get("name") for k, v in r.people_named(user_ids=linked).items() if v.get("name")}
+                names = {k: str(v["name"]) for k, v in r.people_named(user_ids=linked).items() if v.get("name")}
             except AccountLeaderError:
                 names = {}
         return _People(users, names)
@@ -197,7 +198,7 @@ class Requests:
         people = self._people()
         return self._views([self._one(actor, people, request_id)], people)[0]
 
-    def history(self, actor: Actor, request_id: int) -> list[dict[str, Any]]:
+    def history(self, actor: Actor, request_id: int) -> builtins.list[dict[str, Any]]:
         """Who changed what, when: newest first."""
         self._one(actor, self._people(crm_names=False), request_id)
         return [e.as_dict() for e in records.history(self.store, request_id=int(request_id))]
@@ -253,7 +254,7 @@ class Requests:
                             lambda r, at: rules.cancel(r, at=at))
 
     def _change(self, actor: Actor, request_id: int, version: Any, verb: str, who: str,
-                step: Callable[[SupportRequest, datetime], tuple[SupportRequest, list[rules.Change]]],
+                step: Callable[[SupportRequest, datetime], tuple[SupportRequest, builtins.list[rules.Change]]],
                 notice: str | None = None) -> RequestView:
         people = self._people()
         before = self._one(actor, people, request_id)
@@ -316,14 +317,14 @@ class Requests:
 
     # -- reminders ------------------------------------------------------------------------------
 
-    def due(self, *, within_days: int, today: date | None = None) -> list[RequestView]:
+    def due(self, *, within_days: int, today: date | None = None) -> builtins.list[RequestView]:
         """Open requests needed by ``today + within_days`` or earlier (the cron reminder's list)."""
         day = (today or _now().date()) + timedelta(days=within_days)
         people = self._people()
         rs = [r for r in records.read_requests(self.store) if r.status in rules.OPEN and r.needed_by <= day]
         return self._views(rs, people)
 
-    def remind(self, *, within_days: int, today: date | None = None) -> list[dict[str, Any]]:
+    def remind(self, *, within_days: int, today: date | None = None) -> builtins.list[dict[str, Any]]:
         """Email whoever an open request due soon waits on (asked or decided: the assignee;
         proposed: the requester). One entry per request: what was sent, or why not."""
         people = self._people()
@@ -365,17 +366,14 @@ class Requests:
                                    assignee_id=doer.id, at=p.created_at, constraints=p.constraints,
                                    opportunity_id=p.opportunity_id)
             r = records.add_request(self.store, request=r, changes=changes, by=asker.id, actor=asker.username)
-            steps: list[tuple[UserPublic, datetime, Callable[[SupportRequest], Any]]] = []
+            steps: builtins.list[tuple[UserPublic, Any, str]] = []
             if p.reply is not None:
-                steps.append((doer, p.proposed_at, lambda x, p=p: rules.propose(
-                    x, proposal=p.proposal, rationale=p.rationale, reply=p.reply, at=p.proposed_at)))
-            steps.append((asker, p.decided_at, lambda x, p=p: rules.decide(
-                x, decision=p.decision, note=p.decision_note, at=p.decided_at)))
+                steps.append((doer, p.proposed_at, "propose"))
+            steps.append((asker, p.decided_at, "decide"))
             if p.done_at is not None:
-                steps.append((doer, p.done_at, lambda x, p=p: rules.finish(
-                    x, achieved=p.achieved, quality_note=p.quality_note, at=p.done_at)))
-            for who, at, step in steps:
-                after, changes = step(r)
+                steps.append((doer, p.done_at, "done"))
+            for who, at, action in steps:
+                after, changes = _planned_step(r, p, action)
                 r = records.write_request(self.store, request=after, version=r.version, changes=changes, by=who.id,
                                           actor=who.username, at=at)
             n += 1
@@ -426,6 +424,15 @@ def figures(rs: list[SupportRequest], users: Mapping[int, UserPublic], names: Ma
     outcomes = {k: rules.flatten(v) for k, v in rules.outcome_figures(rs, min_decisions=min_decisions).items()}
     return {"min_decisions": min_decisions, "requests_n": len(rs), "requesters": requesters, "assignees": assignees,
             "outcomes": outcomes}
+
+
+def _planned_step(r: SupportRequest, p: Any, action: str) -> tuple[SupportRequest, list[rules.Change]]:
+    """One step of a planned demo request, through the same rules as a person's."""
+    if action == "propose":
+        return rules.propose(r, proposal=p.proposal, rationale=p.rationale, reply=p.reply, at=p.proposed_at)
+    if action == "decide":
+        return rules.decide(r, decision=p.decision, note=p.decision_note, at=p.decided_at)
+    return rules.finish(r, achieved=p.achieved, quality_note=p.quality_note, at=p.done_at)
 
 
 def _version(given: Any) -> int:

@@ -196,7 +196,7 @@ def remind(
     if json:
         con.json(sent)
         return
-    ok = sum(1 for e in sent if (e.get("notification") or {}).get("sent"))
+    ok = sum(1 for e in sent if (e.get("notification") or {}).get("sent") is True)
     off = "not sent: notifications are off (set notifications.smtp_host)"
     con.table(f"Open requests needed within {days} days", ["id", "status", "needed by", "email"],
               [(e["id"], e["status"], e["needed_by"], off if e["notification"] is None else
