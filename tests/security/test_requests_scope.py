@@ -37,6 +37,8 @@ class Walk:
     ids: dict[str, int]  # the rep's, the other rep's and the manager's request
     outcomes: dict[str, str]
     sees: dict[str, set[str]]  # login name -> the requests (by key) they may see
+    deal_name: str  # the rep's request's deal
+    deal_link: str
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +80,8 @@ def walk(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
            "boss": ask("boss", "desk2", outcomes["boss"], None)}
     sees = {"admin": {"rep", "other", "boss"}, "boss": {"rep", "boss"}, "rep": {"rep"}, "other": {"other"},
             "desk": {"rep"}, "desk2": {"other", "boss"}}
-    yield Walk(web, c, ids, outcomes, sees)
+    rep_deal = next(d for d in deals if d["owner_id"] == rep["user_id"])
+    yield Walk(web, c, ids, outcomes, sees, rep_deal["name"], f'href="/opportunities/{rep_deal["opportunity_id"]}"')
     web.close()
 
 
@@ -94,6 +97,11 @@ def test_each_role_sees_exactly_its_requests_on_the_board_and_its_twin(walk: Wal
             assert (text.split()[0] in board.text) == (key in walk.sees[who]), f"{who} board and {key}'s ask"
         figures = c.get("/team/requests").text + c.get("/api/v1/team/requests").text
         assert "ZZ-" not in figures
+        # a deal is linked only when its page opens for the viewer (else its name, unlinked)
+        for deal in set(re.findall(r'href="(/opportunities/[^"]+)"', board.text)):
+            assert c.get(deal).status_code == 200, f"{who}'s board links {deal}, which they may not open"
+    rep_board, desk_board = walk.c["rep"].get("/requests").text, walk.c["desk"].get("/requests").text
+    assert walk.deal_name.replace("'", "&#39;") in desk_board and walk.deal_link in rep_board
 
 
 def _routes(walk: Walk) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..domain import requests as rules
 from ..domain.access import Scope
-from ..errors import NotFoundError, PermissionDenied
+from ..errors import AccountLeaderError, NotFoundError, PermissionDenied
 from ..playbooks import Actor
 from ..requests import ASKING_ROLES
 from ..store import UserPublic
@@ -59,6 +59,21 @@ def _shown(item: Any, today: str) -> dict[str, Any]:
     return r  # type: ignore[no-any-return]
 
 
+def _linked(state: AppState, scope: Scope, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mark the requests whose deal the viewer may open (``deal_link``): a support user asked
+    about a deal outside their scope sees its name, not a link to a page that is not there."""
+    wanted = sorted({r["opportunity_id"] for r in items if r.get("opportunity_id")})
+    seen: set[str] = set()
+    if wanted:
+        try:
+            seen = {d["opportunity_id"] for d in state.read(lambda ws: ws.reader().deals(wanted, scope))}
+        except AccountLeaderError:  # no results yet: names are unknown too
+            seen = set()
+    for r in items:
+        r["deal_link"] = r.get("opportunity_id") in seen
+    return items
+
+
 def shows(role: str) -> list[dict[str, str]]:
     """The board's "show" choices for a role: everything the viewer may see comes first."""
     everything = {"admin": "Everyone's", "manager": "My team's", "rep": "Mine", "support": "Assigned to me"}[role]
@@ -74,7 +89,7 @@ def board(state: AppState, scope: Scope, user: UserPublic, *, show: str = "all",
     actor = Actor(scope, user)
     found = state.read(lambda ws: ws.requests(state.store).list(actor, status=status or None))
     today = _today()
-    items = [_shown(r, today) for r in found]
+    items = _linked(state, scope, [_shown(r, today) for r in found])
     if show == "mine":
         items = [r for r in items if (r.get("requester") or {}).get("id") == user.id]
     elif show == "assigned":
@@ -178,7 +193,7 @@ def page(state: AppState, scope: Scope, user: UserPublic, raw_id: str) -> dict[s
     The service enforces the same rules on every write (403 otherwise)."""
     rid = request_id(raw_id)
     actor = Actor(scope, user)
-    r = _shown(state.read(lambda ws: ws.requests(state.store).get(actor, rid)), _today())
+    r = _linked(state, scope, [_shown(state.read(lambda ws: ws.requests(state.store).get(actor, rid)), _today())])[0]
     mine = (r.get("requester") or {}).get("id") == user.id
     assigned = (r.get("assignee") or {}).get("id") == user.id
     status = r.get("status")
