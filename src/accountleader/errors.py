@@ -118,6 +118,10 @@ class InputError(AccountLeaderError):
         self.value = value
 
 
+class AlreadyDone(InputError):
+    """A one-time step asked for again (the demo's requests planted twice, say): nothing changed."""
+
+
 @dataclass
 class ImportRejected(InputError):
     """An import found problems; nothing was written.  Carries every problem found (up to a cap)."""

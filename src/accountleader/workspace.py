@@ -25,7 +25,7 @@ from .config import APP_SQLITE_FILE, SETTINGS_FILE, WorkspaceSettings, environme
 from .domain.access import EVERYONE, Scope
 from .domain.as_of import AsOf
 from .engine import storage
-from .errors import AccountLeaderError, InputError, NotFoundError, WorkspaceCorrupt
+from .errors import AccountLeaderError, AlreadyDone, InputError, NotFoundError, WorkspaceCorrupt
 
 # Ibis, pandas, the engines, the analysis and the importers load in the methods that use them:
 # opening a workspace and reading stored results must start fast (issue 12, fast start).
@@ -765,8 +765,8 @@ class Workspace:
 
         svc = self.requests(store)
         if request_records.read_requests(svc.store):
-            raise InputError("the app database holds support requests already: the demo's are planted only into "
-                             "one without any")
+            raise AlreadyDone("the app database holds support requests already: the demo's are planted only into "
+                              "one without any")
         people = self.tables()["users"].select("user_id", "name", "function").to_pyarrow().to_pylist()
         opps = self.tables()["opportunities"].select("opportunity_id", "owner_id", "created_at").to_pyarrow()
         opps = opps.filter(pc.is_valid(opps["owner_id"]))

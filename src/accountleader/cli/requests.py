@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..errors import AlreadyDone
 from .app import HelpGroup, app, state
 
 if TYPE_CHECKING:
@@ -236,6 +237,10 @@ def demo(
 ) -> None:
     """Plant the demo company's support requests in the app database (after `accountleader demo`):
     app users for the people involved (random passwords: set one with `users passwd`)."""
-    done = state().workspace.seed_demo_requests(seed=seed, scale=scale)
+    try:
+        done = state().workspace.seed_demo_requests(seed=seed, scale=scale)
+    except AlreadyDone as e:  # `make demo` run again: what is there stays, and that is no failure
+        state().console.info(f"nothing planted: {e}")
+        return
     state().console.success(f"planted {done['requests']} support requests; {done['users_added']} app users added "
                             "(set a password with `accountleader users passwd NAME` to log in as one)")
