@@ -115,3 +115,12 @@ def page(browser: object) -> Iterator[object]:
     p.set_default_timeout(ACTION_TIMEOUT)
     yield p
     context.close()
+
+
+def log_in(page, base: str, username: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Open ``path`` (the login form first), log in as ``username``, and wait to be back there."""
+    page.goto(base + path)
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + path)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser_support import ACTION_TIMEOUT, ARTIFACTS, PASSWORD, LiveServer
+from browser_support import ACTION_TIMEOUT, ARTIFACTS, PASSWORD, LiveServer, log_in
 
 from accountleader import store as app_store
 from accountleader.config import RequestSettings
@@ -64,14 +64,6 @@ def people(live_server: LiveServer) -> Iterator[People]:
         ws.close()
 
 
-def _log_in(page, base: str, username: str, path: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + path)
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + path)
-
-
 def _figures(page, base: str, seller_id: str) -> dict:  # type: ignore[no-untyped-def]
     return page.request.get(f"{base}/api/v1/sellers/{seller_id}").json()["requests"]  # type: ignore[no-any-return]
 
@@ -83,7 +75,7 @@ def test_ask_propose_accept_achieve_moves_the_sellers_consultation_and_adoption(
 
     base = live_server.url
     # -- before: the seller has asked nothing, so there is no figure ---------------------------
-    _log_in(page, base, people.seller, f"/sellers/{people.seller_id}")
+    log_in(page, base, people.seller, f"/sellers/{people.seller_id}")
     expect(page.locator("#seller-consultation")).to_have_text("—")
     before = _figures(page, base, people.seller_id)
     assert before["consultation_rate"] is None and before["proposal_adoption_rate"] is None
@@ -109,7 +101,7 @@ def test_ask_propose_accept_achieve_moves_the_sellers_consultation_and_adoption(
     try:
         desk = desk_context.new_page()
         desk.set_default_timeout(ACTION_TIMEOUT)
-        _log_in(desk, base, people.desk, "/requests")
+        log_in(desk, base, people.desk, "/requests")
         card = desk.locator(f"#column-asked [data-request-id='{request_path.rsplit('/', 1)[1]}']")
         expect(card).to_contain_text(OUTCOME)
         expect(card).to_contain_text(people.deal_name)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browser_support import ACTION_TIMEOUT, ARTIFACTS, PASSWORD, LiveServer
+from browser_support import ACTION_TIMEOUT, ARTIFACTS, PASSWORD, LiveServer, log_in
 
 from accountleader import store as app_store
 from accountleader.domain.access import EVERYONE
@@ -68,14 +68,6 @@ def deal(live_server: LiveServer) -> Iterator[Deal]:
         ws.close()
 
 
-def _log_in(page, base: str, username: str, path: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + path)
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + path)
-
-
 def test_seller_marks_a_champion_readiness_rises_history_says_so_and_a_stale_edit_is_refused(
     page, browser, live_server: LiveServer, deal: Deal  # type: ignore[no-untyped-def]
 ) -> None:
@@ -87,11 +79,11 @@ def test_seller_marks_a_champion_readiness_rises_history_says_so_and_a_stale_edi
     try:
         manager = manager_context.new_page()
         manager.set_default_timeout(ACTION_TIMEOUT)
-        _log_in(manager, base, deal.manager, path)
+        log_in(manager, base, deal.manager, path)
         expect(manager.locator("#support-map")).to_have_attribute("data-version", "0")
 
         # -- the seller marks the drafted contact as champion, in place -------------------------
-        _log_in(page, base, deal.rep, path)
+        log_in(page, base, deal.rep, path)
         assert float(page.locator("#readiness-score").inner_text()) == deal.score_before
         expect(page.locator("#readiness-gaps li[data-gap=no_champion]")).to_have_count(1)
         row = page.locator(f"#support-stakeholders tr[data-contact-id='{deal.contact_id}']")

@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from web_support import AppClient, WebApp, fresh_database_url
+from web_support import AppClient, WebApp, crm_users_and_open_deals, fresh_database_url
 
 from accountleader.domain.access import reports_under
 from accountleader.web.app import route_table
-from accountleader.workspace import Workspace
 
 ROLES = ("admin", "boss", "rep", "other", "desk", "desk2")
 HX = {"HX-Request": "true"}
@@ -43,12 +42,7 @@ class Walk:
 
 @pytest.fixture(scope="module")
 def walk(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
-    ws = Workspace.open(demo_workspace)
-    try:
-        users = ws.table("users").to_pyarrow().to_pylist()
-        deals = ws.reader().opportunities(open_only=True)
-    finally:
-        ws.close()
+    users, deals = crm_users_and_open_deals(demo_workspace)
     owners = {d["owner_id"] for d in deals}
     rep = next(u for u in users if u["function"] == "seller" and u["manager_id"] and u["user_id"] in owners)
     tree = reports_under(rep["manager_id"], [(u["user_id"], u["manager_id"]) for u in users])

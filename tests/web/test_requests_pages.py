@@ -19,9 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from web_support import AppClient, WebApp, fresh_database_url
-
-from accountleader.workspace import Workspace
+from web_support import AppClient, WebApp, crm_users_and_open_deals, fresh_database_url
 
 HX = {"HX-Request": "true"}
 
@@ -37,12 +35,7 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def desk(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    ws = Workspace.open(demo_workspace)
-    try:
-        users = ws.table("users").to_pyarrow().to_pylist()
-        deals = ws.reader().opportunities(open_only=True)
-    finally:
-        ws.close()
+    users, deals = crm_users_and_open_deals(demo_workspace)
     seller = next(u for u in users if u["function"] == "seller" and u["manager_id"]
                   and any(d["owner_id"] == u["user_id"] for d in deals))
     support = next(u for u in users if u["function"] == "support")

@@ -216,6 +216,18 @@ def demo_copy(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
     return private_copy(template, tmp_path / "workspace")
 
 
+def crm_users_and_open_deals(workspace: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The CRM users (``users`` rows) and the open deals of an analysed workspace: what the
+    tests pick their people from."""
+    from accountleader.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    try:
+        return ws.table("users").to_pyarrow().to_pylist(), ws.reader().opportunities(open_only=True)
+    finally:
+        ws.close()
+
+
 def zip_dir(directory: Path, target: Path) -> Path:
     import zipfile
 
