@@ -263,6 +263,8 @@ class Requests:
             named = people.who(before.requester_id if who == "requester" else before.assignee_id)
             raise PermissionDenied(f"only the request's {who} ({named['username'] or 'a former user'}) may {verb} "
                                    f"request {before.id}")
+        # a stale view is a conflict (who changed what since), before the rules judge the change
+        records.check_version(self.store, request_id=int(request_id), version=_version(version))
         at = _now()
         after, changes = step(before, at)
         stored = records.write_request(self.store, request=after, version=_version(version), changes=changes,

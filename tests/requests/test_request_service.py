@@ -126,6 +126,18 @@ def test_a_stale_version_names_who_changed_what_and_writes_nothing(store: Store)
         svc.cancel(a["rep"], rid, "x")
 
 
+def test_an_answer_on_a_stale_view_of_a_request_decided_since_is_a_conflict_not_a_rule(store: Store) -> None:
+    # the requester decided while the assignee's page still showed the ask: the assignee learns
+    # who decided what (409), not that decided requests cannot be answered (422)
+    svc, a = Requests(store, _no_results), _cast(store)
+    rid = _ask(svc, a["rep"])
+    svc.decide(a["rep"], rid, 1, "keep")
+    with pytest.raises(EditConflict) as caught:
+        svc.propose(a["support"], rid, 1, proposal="Bundle it", rationale="cheaper", reply="another_way")
+    assert "rita (decide)" in str(caught.value) and "status asked → decided" in str(caught.value)
+    assert svc.get(a["support"], rid).record.proposal is None
+
+
 def test_bad_asks_name_the_field_and_value(store: Store) -> None:
     svc, a = Requests(store, _no_results), _cast(store)
     for over, column, value in (({"assignee": "rob"}, "assignee", "rob"), ({"assignee": "nobody"}, "assignee", "nobody"),

@@ -141,6 +141,16 @@ def write_request(store: Store, *, request: SupportRequest, version: int, change
         return _record(row)
 
 
+def check_version(store: Store, *, request_id: int, version: int) -> None:
+    """EditConflict naming who changed what since, when ``version`` is not the stored one: a
+    change made on a stale view is refused as a conflict before its rules are judged against a
+    request that has moved on."""
+    with store.session() as s:
+        current = s.get(SupportRequestRecord, request_id)
+        if current is not None and current.version != version:
+            raise _conflict(s, request_id, version, current.version)
+
+
 def _events(s: Session, request_id: int, version: int, at: datetime, changes: Sequence[Change], by: int | None,
             actor: str | None) -> None:
     s.add_all(SupportRequestEvent(request_id=request_id, at=at, by=by, actor=actor, version=version,
