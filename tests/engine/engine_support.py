@@ -132,6 +132,7 @@ def land_fivetran(crm_path: Path, out: Path) -> dict[str, Path]:
             "owner_id": part.column("owner_id"),
             "account_id": part.column("account_id"),
             "created_date": part.column("created_at"),
+            "created_by_id": part.column("created_by_id"),
         }
         if obj == "Task":
             kinds = {"call": "Call", "email": "Email", "task": "Task", "meeting": "Meeting"}
@@ -143,6 +144,7 @@ def land_fivetran(crm_path: Path, out: Path) -> dict[str, Path]:
                 what_id=part.column("what_id"),
                 completed_date_time=part.column("occurred_at"),
                 status=part.column("status"),
+                description=part.column("description"),
             )
         elif obj == "Event":
             base.update(
@@ -150,6 +152,7 @@ def land_fivetran(crm_path: Path, out: Path) -> dict[str, Path]:
                 what_id=part.column("what_id"),
                 activity_date_time=part.column("occurred_at"),
                 status=part.column("status"),
+                description=part.column("description"),
             )
         else:
             inbound = [d == "inbound" for d in part.column("direction").to_pylist()]

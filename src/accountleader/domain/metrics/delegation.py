@@ -171,7 +171,7 @@ def overrides(history: ir.Table, field_history: ir.Table, opportunities: ir.Tabl
         h = h.filter(~is_artefact(h))
     h = h.filter(h.changed_by_id.notnull()).select("opportunity_id", changer_id=h.changed_by_id, at=h.changed_at)
     f = field_history.filter(field_history.changed_by_id.notnull()
-                             & (field_history.field.fill_null("").lower().strip().isin(["owner", "ownerid"]) == False))  # noqa: E712
+                             & ~field_history.field.fill_null("").lower().strip().isin(["owner", "ownerid"]))
     # bulk edits (many deals in one second) are loads, not overrides
     f = f.mutate(_sec=epoch_seconds(f.changed_at).floor().cast("int64"))
     bulk = f.group_by("_sec").aggregate(_n=f.opportunity_id.nunique()).filter(lambda r: r._n >= 20)
