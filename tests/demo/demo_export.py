@@ -35,7 +35,8 @@ class Export:
         opp_account = dict(zip(self["Opportunity"].Id, self["Opportunity"].AccountId, strict=True))
         task, event, email = self["Task"], self["Event"], self["EmailMessage"]
         # open tasks (issue 15's planted instructions from managers) are plans, not activity
-        task = task[task.CompletedDateTime != ""]
+        done = task.CompletedDateTime != ""
+        task = task[done]
         related = email.RelatedToId
         email_account = related.map(lambda x: opp_account.get(x, x))
         inbound = email.Incoming == "true"
@@ -46,7 +47,7 @@ class Export:
                         "owner": task.OwnerId,
                         "account": task.AccountId,
                         "contact": task.WhoId,
-                        "when": self.ts("Task", "CompletedDateTime"),
+                        "when": self.ts("Task", "CompletedDateTime")[done],
                         "source": "Task",
                         "inbound": task.CallType == "Inbound",
                         "what": task.WhatId,
