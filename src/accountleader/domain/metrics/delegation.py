@@ -73,13 +73,6 @@ def _only_people(t: ir.Table, column: str, users: ir.Table) -> ir.Table:
     return t.semi_join(p, t[column] == p[key])
 
 
-def _only_users(t: ir.Table, column: str, users: ir.Table) -> ir.Table:
-    u = users.view()
-    key = f"_user_{column}"
-    p = u.select(**{key: u.user_id})
-    return t.semi_join(p, t[column] == p[key])
-
-
 def management_chain(users: ir.Table, levels: int = 3) -> ir.Table:
     """(user_id, boss_id): the user's manager, the manager's manager... up to ``levels``."""
     step = users.filter(users.manager_id.notnull() & (users.manager_id != users.user_id)).select(
@@ -196,8 +189,17 @@ def reassignments(field_history: ir.Table, users: ir.Table, *, as_of: datetime, 
     f = f.filter(f.field.fill_null("").lower().strip().isin(["owner", "ownerid"]) & f.changed_by_id.notnull()
                  & (f.old_value != f.new_value)
                  & (f.changed_at >= days_before(as_of, rules.window_days)) & (f.changed_at < as_of_literal(as_of)))
-    f = _only_people(_only_users(_only_users(f, "old_value", users), "new_value", users), "changed_by_id", users)
-    return f.select("opportunity_id", changer_id=f.changed_by_id, from_id=f.old_value, to_id=f.new_value,
+    f = _only_people(f, "changed_by_id", users)
+    # the values are text as the CRM wrote them: a user id in its 15- or 18-character form (the
+    # 15 characters are the id; the importer writes users' ids in the 18-character form)
+    old_u = users.view()
+    old_u = old_u.select(_ok=old_u.user_id.substr(0, 15), from_id=old_u.user_id)
+    new_u = users.view()
+    new_u = new_u.select(_nk=new_u.user_id.substr(0, 15), to_id=new_u.user_id)
+    f = f.join(old_u, f.old_value.strip().substr(0, 15) == old_u._ok)
+    f = f.join(new_u, f.new_value.strip().substr(0, 15) == new_u._nk)
+    f = f.filter(f.from_id != f.to_id)
+    return f.select("opportunity_id", changer_id=f.changed_by_id, from_id=f.from_id, to_id=f.to_id,
                     at=f.changed_at)
 
 
