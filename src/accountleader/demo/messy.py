@@ -68,6 +68,7 @@ _FILES = (
     "Contact",
     "Opportunity",
     "OpportunityHistory",
+    "OpportunityFieldHistory",
     "OpportunityContactRole",
     "Task",
     "Event",

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..domain.salesforce_ids import checksum
@@ -31,10 +32,12 @@ def read(path: Path) -> pd.DataFrame:
 
 
 def write(path: Path, frame: pd.DataFrame) -> int:
-    """Write ``frame`` as a Salesforce export file (quoted, CRLF); returns the data rows."""
+    """Write ``frame`` as a Salesforce export file (quoted, CRLF); returns the data rows. A line
+    break inside a value (a task's description) is written CRLF too, as the export does."""
     table = pa.table(
         {
-            c: pa.array(frame[c].astype(str).to_numpy(dtype=object), pa.string())
+            c: pc.replace_substring_regex(pa.array(frame[c].astype(str).to_numpy(dtype=object), pa.string()),
+                                          r"\r?\n", "\r\n")
             for c in frame.columns
         }
     )
