@@ -69,10 +69,15 @@ FLOOR_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def floor_sql(table_name: dict[str, str] | None = None) -> str:
-    """One query reading each needed column of each table once (hashing every value)."""
+def floor_sql(table_name: dict[str, str] | None = None, present: dict[str, set[str]] | None = None) -> str:
+    """One query reading each needed column of each table once (hashing every value).
+
+    ``present``: the columns each table has, where a workspace imported before a table or column
+    existed lacks some (the analysis reads those as empty: engine.connect.LATER_TABLES)."""
     parts = []
     for t, cols in FLOOR_COLUMNS.items():
+        if present is not None:
+            cols = [c for c in cols if c in present.get(t, set())]
         if not cols:
             continue
         name = (table_name or {}).get(t, t)
@@ -93,7 +98,10 @@ def _child(mode: str, workspace: Path, engine: str) -> dict:
             import duckdb
 
             con = duckdb.connect(str(workspace / "crm.duckdb"), read_only=True)
-            con.execute(floor_sql()).fetchall()
+            present: dict[str, set[str]] = {}
+            for table, column in con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall():
+                present.setdefault(table, set()).add(column)
+            con.execute(floor_sql(present=present)).fetchall()
         else:
             from accountleader.config import EngineSettings
             from accountleader.engine.spark import spark_session, spark_tables
