@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
 from .clock import DAY, HOUR, MINUTE, as_of_seconds
-from .export import _as_text, dates, timestamps
+from .export import ExportRows, _as_text, dates, timestamps
 from .files import Ids
 from .history import History
 from .ids import make_ids
@@ -85,28 +85,13 @@ _MASS = (
 
 
 @dataclass
-class _Rows:
-    columns: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, **values: str) -> None:
-        n = len(next(iter(self.columns.values()))) if self.columns else 0
-        for k in values:
-            self.columns.setdefault(k, [""] * n)
-        for k, col in self.columns.items():
-            col.append(values.get(k, ""))
-
-    def __len__(self) -> int:
-        return len(next(iter(self.columns.values()))) if self.columns else 0
-
-
-@dataclass
 class DelegationPlants:
     """The planted managers by Salesforce id, and the rows to append to the export files."""
 
     micromanagers: frozenset[str]
     delegators: frozenset[str]
     mass_created_tasks: frozenset[str]
-    rows: dict[str, _Rows]
+    rows: dict[str, ExportRows]
 
     def extend(self, name: str, columns: Mapping[str, object]) -> dict[str, object]:
         """``columns`` (a file's columns as written) with this file's planted rows after them; a
@@ -141,7 +126,7 @@ def field_history_columns() -> dict[str, object]:
 class _Writer:
     def __init__(self, rng: random.Random, ids: Ids, who: np.ndarray) -> None:
         self.rng, self.ids, self.who = rng, ids, who
-        self.rows = {"Task.csv": _Rows(), "OpportunityFieldHistory.csv": _Rows()}
+        self.rows = {"Task.csv": ExportRows(), "OpportunityFieldHistory.csv": ExportRows()}
         self.serial = 600_000_000 + rng.randrange(1_000_000)
 
     def _id(self, obj: str) -> str:

@@ -8,6 +8,7 @@ numbers plainly (``28900``, ``1234.5``). Files are UTF-8 without a BOM.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,21 @@ def write_csv(path: Path, columns: Mapping[str, Column | str]) -> int:
     table = pa.table({name: _as_text(v, n) for name, v in columns.items()})  # type: ignore[arg-type]
     pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="all_valid", batch_size=65_536))
     return n
+
+
+@dataclass
+class ExportRows:
+    """Rows of one export file being planted, as text, in the file's column order (a column
+    first named on a later row is blank on the earlier ones)."""
+
+    columns: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, **values: str) -> None:
+        n = len(self)
+        for k in values:
+            self.columns.setdefault(k, [""] * n)
+        for k, col in self.columns.items():
+            col.append(values.get(k, ""))
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +22,7 @@ from .accounts import Accounts
 from .activity import MEETING, Touches
 from .clock import DAY, HOUR, MINUTE, as_of_seconds
 from .contacts import Contacts
-from .export import _as_text, booleans, dates, timestamps
+from .export import ExportRows, _as_text, booleans, dates, timestamps
 from .files import Ids
 from .history import History
 from .ids import make_ids
@@ -42,20 +42,6 @@ _LAST = ("Reyes", "Novak", "Lindqvist", "Okafor", "Brennan", "Castillo", "Hartma
 
 
 @dataclass
-class _Rows:
-    """Rows of one export file, as text, in the file's column order."""
-
-    columns: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, **values: str) -> None:
-        n = len(next(iter(self.columns.values()))) if self.columns else 0
-        for k in values:
-            self.columns.setdefault(k, [""] * n)
-        for k, col in self.columns.items():
-            col.append(values.get(k, ""))
-
-
-@dataclass
 class SupportPlants:
     """The planted cases by Salesforce id, and the rows to append to the export files."""
 
@@ -64,7 +50,7 @@ class SupportPlants:
     champion_departures: frozenset[str]
     uncommitted_backers: frozenset[str]  # "opportunity_id:user_id"
     cooling_opportunities: frozenset[str]
-    rows: dict[str, _Rows]
+    rows: dict[str, ExportRows]
 
     def extend(self, name: str, columns: Mapping[str, object]) -> dict[str, object]:
         """``columns`` (a file's columns as written) with this file's planted rows after them."""
@@ -93,7 +79,7 @@ class _Writer:
 
     def __init__(self, rng: random.Random, org: SalesOrg, accounts: Accounts, ids: Ids) -> None:
         self.rng, self.org, self.accounts, self.ids = rng, org, accounts, ids
-        self.rows = {k: _Rows() for k in ("Contact.csv", "OpportunityContactRole.csv", "Task.csv", "Event.csv",
+        self.rows = {k: ExportRows() for k in ("Contact.csv", "OpportunityContactRole.csv", "Task.csv", "Event.csv",
                                           "EmailMessage.csv")}
         self.serial = 500_000_000 + rng.randrange(1_000_000)
         self.contact_email: dict[str, str] = {}
