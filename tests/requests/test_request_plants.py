@@ -92,3 +92,30 @@ def test_show_reps_json_carries_consultation_and_adoption(planted: tuple[Path, d
         ws.close()
     assert (idle["consultation_rate"], idle["consultation_rate_n"], idle["consultation_rate_reason"]) == (
         None, 0, "0 decisions; 5 needed")
+
+
+def test_seller_and_team_reports_carry_the_desk_figures(planted: tuple[Path, dict]) -> None:
+    from accountleader.reports import render, report_document
+
+    path, found = planted
+    requesters = found["figures"]["requesters"]
+    ws = Workspace.open(path)
+    try:
+        sellers = {r["user_id"]: r for r in ws.reader().reps()}
+        uid = next(u for u, f in requesters.items() if u in sellers and f["consultation_rate_n"])
+        seller = report_document(ws, rep=uid)
+        team = report_document(ws)
+    finally:
+        ws.close()
+    f, name = requesters[uid], sellers[uid]["name"]
+    line = next(x for x in seller["desk"] if x.startswith(f"{name}:"))
+    said = ("not measured" if f["consultation_rate"] is None
+            else f"{f['consultation_rate']:.0%} of {f['consultation_rate_n']} decisions")
+    assert said in line, line
+    assert line in team["desk"]
+    # every seller with decided requests, and no one without
+    assert len(team["desk"]) == len([u for u, x in requesters.items() if u in sellers and
+                                     (x["consultation_rate_n"] or x["proposal_adoption_rate_n"])])
+    md = render.to_markdown(seller)
+    assert "### Support requests" in md and f"- {line}" in md
+    assert line.replace("'", "&#39;") in render.to_html(seller, {}) or line in render.to_html(seller, {})

@@ -221,6 +221,7 @@ def team_report(ws: Workspace, team: str | None = None, *, progress: Step = _qui
         # results over obedience (issue 15): the team's managers as givers, its sellers as receivers
         "obedience": obedience.section(r.delegation_style(
             sorted({x["manager_id"] for x in reps if x.get("manager_id")} | set(ids)))),
+        "desk": obedience.desk(ws.with_request_figures(reps)),
         "findings": [f.as_dict() for f in fnd.order(findings)[:TEAM_FINDINGS_LIMIT]],
         "findings_total": len(findings),
         "process_problems": problems,
@@ -272,6 +273,7 @@ def seller_report(ws: Workspace, rep: str, *, progress: Step = _quiet) -> dict[s
         "accounts": view["accounts"][:20],
         # results over obedience (issue 15): what the seller received, and gave if they give tasks too
         "obedience": obedience.section(r.delegation_style([uid])),
+        "desk": obedience.desk(ws.with_request_figures([me])),
         "chart_rows": {"quote_days": facts.get(uid, fnd.SellerFacts()).quote_business_days},
     }
 

@@ -1,6 +1,8 @@
 """The reports' "Results over obedience" section (issue 15): the micromanagement index with its
 parts, and the outcomes of the deals the style touched against the same sellers' others, each
-with n and its interval (docs/metrics.md, "Results over obedience: from the CRM")."""
+with n and its interval (docs/metrics.md, "Results over obedience: from the CRM"); and, from the
+support requests in the app database, how often each seller consulted the support team before
+deciding and adopted its proposals ("Results over obedience: support requests")."""
 
 from __future__ import annotations
 
@@ -60,14 +62,37 @@ def section(rows: Sequence[dict[str, Any]], name_of: dict[str, str] | None = Non
     return out
 
 
-def to_markdown(items: Sequence[dict[str, Any]]) -> list[str]:
+def _share(row: dict[str, Any], name: str, label: str, noun: str) -> str:
+    if row.get(name) is None:
+        return f"{label}: not measured ({row.get(f'{name}_reason') or 'none yet'})"
+    low, high = row.get(f"{name}_low"), row.get(f"{name}_high")
+    interval = "" if low is None or high is None else f" (90% interval {low:.0%}-{high:.0%})"
+    return f"{label}: {row[name]:.0%} of {row.get(f'{name}_n') or 0} {noun}{interval}"
+
+
+def desk(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """One sentence per seller with decided support requests: consultation before the decision
+    and adoption of the team's proposals (``Workspace.with_request_figures`` rows)."""
+    return [f"{r.get('name') or r.get('user_id')}: "
+            + _share(r, "consultation_rate", "consulted the support team before deciding", "decisions") + "; "
+            + _share(r, "proposal_adoption_rate", "took the team's other way", "proposals")
+            for r in rows if r.get("consultation_rate_n") or r.get("proposal_adoption_rate_n")]
+
+
+def to_markdown(items: Sequence[dict[str, Any]], desk_lines: Sequence[str] = ()) -> list[str]:
     out = ["## Results over obedience", "",
            "From the CRM: tasks others were given, check-ins, overrides and reassignments, set against the outcomes "
            "of the deals they touched (intervals are 95%; docs/metrics.md).", ""]
     if not items:
-        return [*out, "No one here created tasks for others or edited their deals in the window.", ""]
+        out += ["No one here created tasks for others or edited their deals in the window.", ""]
     for it in items:
         out += [f"### {it['title']}", "", it["index"], ""]
         out += [f"- {p}" for p in it["parts"]] + [""]
         out += ["Outcomes:", "", *[f"- {o}" for o in it["outcomes"]], ""]
-    return out
+    out += ["### Support requests", "", DESK_INTRO, ""]
+    out += [f"- {line}" for line in desk_lines] or ["No decided support requests here.", ""]
+    return [*out, ""] if desk_lines else out
+
+
+DESK_INTRO = ("From the support requests in the app database: how often the seller let the support team propose "
+              "another way before deciding, and how often they took it (docs/metrics.md).")

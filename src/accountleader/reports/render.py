@@ -55,6 +55,7 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(root)), autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=False, lstrip_blocks=False)
     env.filters.update(num=_num, day=_day, pct=_pct, money=_money)
+    env.globals["desk_intro"] = obedience.DESK_INTRO
     return env
 
 
@@ -245,7 +246,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
                       [[a["name"], a.get("owner_name"), _num(a.get("change_index")), "; ".join(a.get("change_drivers") or []),
                         a.get("leadership_mode") or "—", _days(a.get("review_cadence_days"))]
                        for a in doc["top_change_accounts"]])
-        out += obedience.to_markdown(doc.get("obedience") or [])
+        out += obedience.to_markdown(doc.get("obedience") or [], doc.get("desk") or [])
         out += ["## Next best actions across the team", "", *_actions_md(doc["actions"], owner=True)]
         out += _accuracy_md(doc.get("forecast_accuracy"))
     elif doc["kind"] == "seller":
@@ -254,7 +255,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
             out += [f"> {_md(doc['rep']['warning'])}", ""]
         out += ["## Findings", "", *_findings_md(doc["findings"])]
         out += _style_md(doc["rep"])
-        out += obedience.to_markdown(doc.get("obedience") or [])
+        out += obedience.to_markdown(doc.get("obedience") or [], doc.get("desk") or [])
         out += ["## Next best actions", "", *_actions_md(doc["actions"])]
         out += ["## Open opportunities", "", *_opps_md(doc["open_opportunities"])]
     else:
