@@ -165,7 +165,9 @@ def test_the_warehouse_mapping_derives_the_same_outcomes_and_user_functions(
     landed = _as_fivetran(chosen, tmp_path / "fivetran")
     con = ibis.duckdb.connect()
     for f in landed.glob("*.csv"):
-        con.read_csv(str(f), table_name=f.stem)
+        # the quote said, not sniffed: the first quoted value (a planted task's description with
+        # commas) can lie past DuckDB's sample of the file
+        con.read_csv(str(f), table_name=f.stem, quote='"', escape='"')
     mapped = {name: t.to_pyarrow() for name, t in fivetran_tables(con).items()}
     got, exp = _outcome(mapped), _outcome(ref)
     assert (got["won"], got["lost"], got["per_deal"]) == (exp["won"], exp["lost"], exp["per_deal"])
