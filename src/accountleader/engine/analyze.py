@@ -259,7 +259,7 @@ def _numerics_on_one_thread() -> Iterator[None]:
 def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality, *, as_of: datetime,  # noqa: PLR0915
               settings: WorkspaceSettings, step: Progress, timings: dict[str, float],
               quality: data_quality.DataQuality | None, quote_stages: list[str],
-              instructions: ir.Table | None = None, desk_quote_requests: pa.Table | None = None) -> Analysis:
+              instructions: ir.Table, desk_quote_requests: pa.Table | None = None) -> Analysis:
     window = settings.engagement_window_days
     sla = settings.quote_sla_business_days
     if desk_quote_requests is not None and desk_quote_requests.num_rows:
@@ -496,7 +496,7 @@ def _run_plan(plan: _Plan, t: dict[str, ir.Table], dq: data_quality.DataQuality,
         )
     step("delegation style", 0.68)
     style_expr, received_expr = delegation.delegation(
-        {**t, "activities": instructions if instructions is not None else delegation.instruction_rows(acts)},
+        {**t, "activities": instructions},
         as_of=as_of, rules=delegation_rules(settings), quote_events=quote_events)
     received = plan.table(received_expr, "micromanagement_received")
     delegation_f = plan.result(delegation.style_table(style_expr, received), "delegation_style")
